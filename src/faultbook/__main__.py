@@ -1,0 +1,3 @@
+from faultbook.cli.app import main
+
+main()
