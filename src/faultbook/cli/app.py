@@ -1,0 +1,446 @@
+"""The ``faultbook`` command line: parse, call one service, render, exit.
+
+Every command body imports what it needs lazily, so ``faultbook --help``
+loads Typer and nothing heavy (no SQLAlchemy, no SDK, no web framework).
+Errors are turned into messages and exit codes in one place, ``main()``:
+a ``FaultbookError`` prints its message (and hint) to stderr and exits with
+its ``ExitCode``; nothing prints a traceback at the user.
+
+Reports and data go to stdout; progress and summaries go to stderr, so the
+output of ``list --json`` or ``export`` pipes cleanly.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, List, Optional
+
+import typer
+
+from faultbook.cli import output
+from faultbook.errors import ExitCode, FaultbookError, InputError
+
+if TYPE_CHECKING:
+    from faultbook.config import Settings
+    from faultbook.services.ledger import ProjectRef
+    from faultbook.store.db import Database
+
+app = typer.Typer(
+    name="faultbook",
+    help="The deployment failure log for Cloudflare projects: record, recognise, prevent, recover.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+
+class State:
+    """Per-invocation state: settings and the database, opened on first use."""
+
+    project: str | None = None
+    _settings: "Settings | None" = None
+    _db: "Database | None" = None
+
+    def settings(self) -> "Settings":
+        if self._settings is None:
+            from faultbook.config import load_settings
+
+            self._settings = load_settings(project=self.project)
+        return self._settings
+
+    def database(self) -> "Database":
+        if self._db is None:
+            from faultbook.store.db import Database
+
+            self._db = Database(self.settings().database_url)
+        return self._db
+
+    def project_ref(self) -> "ProjectRef":
+        from faultbook.services.ledger import ProjectRef
+
+        settings = self.settings()
+        return ProjectRef(key=settings.project_key, name=settings.project_name)
+
+
+state = State()
+
+
+@app.callback()
+def _root(
+    project: Optional[str] = typer.Option(
+        None, "--project", help="Project key (default: faultbook.toml's 'project' or the folder name)."
+    ),
+) -> None:
+    state.project = project
+
+
+# ---------------------------------------------------------------- init / db
+
+
+@app.command()
+def init(
+    path: Path = typer.Argument(Path("."), help="The project folder."),
+    name: Optional[str] = typer.Option(None, help="Project key (default: the folder name)."),
+) -> None:
+    """Create faultbook.toml and the embedded database in a project folder."""
+    from faultbook.services.setup import init_project
+
+    result = init_project(path=path, project=name)
+    output.info(result.message)
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Upgrade the database schema to the newest version (also done on first use)."""
+    from faultbook.store.db import Database
+
+    settings = state.settings()
+    db = Database(settings.database_url, upgrade=False)
+    ran = db.upgrade()
+    output.info(
+        f"{settings.display_database_url}: "
+        + ("upgraded to the newest schema" if ran else "schema already current")
+    )
+
+
+# ---------------------------------------------------------------- record / update
+
+
+@app.command()
+def record(
+    title: Optional[str] = typer.Option(None, "--title", help="Brief description (the block's heading)."),
+    occurred_at: Optional[str] = typer.Option(
+        None, "--occurred-at", help="When it happened, ISO 8601 (default: now, UTC)."
+    ),
+    component: Optional[str] = typer.Option(None, "--component", help="Backend, Frontend, Assets, DNS or your own."),
+    component_detail: Optional[str] = typer.Option(
+        None, "--component-detail", help='e.g. "Cloudflare Worker" (rendered in parentheses).'
+    ),
+    step: Optional[str] = typer.Option(None, "--step", help='Deployment step, e.g. "Worker deployment".'),
+    error_message: Optional[str] = typer.Option(
+        None, "--error-message", help="The exact error message; '-' reads it from stdin."
+    ),
+    error_message_file: Optional[Path] = typer.Option(
+        None, "--error-message-file", help="Read the exact error message from a file ('-' for stdin)."
+    ),
+    root_cause: Optional[str] = typer.Option(None, "--root-cause"),
+    resolution: Optional[str] = typer.Option(None, "--resolution", help="Markdown; may hold fenced code."),
+    status: Optional[str] = typer.Option(None, "--status", help="open, resolved or workaround (default: open)."),
+    lessons_learned: Optional[str] = typer.Option(None, "--lessons-learned"),
+    as_json: bool = typer.Option(False, "--json", help="Print the stored failure as JSON."),
+) -> None:
+    """Record a failure by hand (prompts for missing fields on a terminal)."""
+    from faultbook.domain import Failure, Status
+    from faultbook.services import ledger
+
+    message = _read_long_text(error_message, error_message_file)
+    values: dict[str, Any] = {
+        "title": title,
+        "component": component,
+        "component_detail": component_detail,
+        "step": step,
+        "error_message": message,
+        "root_cause": root_cause,
+        "resolution": resolution,
+        "lessons_learned": lessons_learned,
+    }
+    if output.stdin_is_tty():
+        prompts = {
+            "title": "Brief description",
+            "component": "Component (Backend/Frontend/Assets/DNS)",
+            "step": "Deployment step",
+            "error_message": "Exact error message",
+            "root_cause": "Root cause (blank if unknown)",
+            "resolution": "Resolution (blank if none yet)",
+        }
+        for key, label in prompts.items():
+            if values[key] is None:
+                values[key] = typer.prompt(label, default="", show_default=False)
+    missing = [flag for flag, key in (("--title", "title"), ("--component", "component")) if not values[key]]
+    if missing:
+        raise InputError(f"missing {' and '.join(missing)} (stdin is not a terminal, so faultbook cannot ask)")
+    failure = Failure(
+        number=None,
+        title=values["title"],
+        occurred_at=_parse_time(occurred_at, "--occurred-at") if occurred_at else None,
+        component=values["component"],
+        component_detail=values["component_detail"] or None,
+        step=values["step"] or "",
+        error_message=values["error_message"] or "",
+        root_cause=values["root_cause"] or "",
+        resolution=values["resolution"] or "",
+        status=_parse_status(status) if status else Status.OPEN,
+        lessons_learned=values["lessons_learned"] or "",
+    )
+    with state.database().session(write=True) as session:
+        stored = ledger.record_failure(session, project=state.project_ref(), failure=failure, actor=output.actor())
+    if as_json:
+        output.emit_json(stored.to_json())
+    output.info(f"Recorded failure #{stored.number}: {stored.title}")
+
+
+@app.command()
+def update(
+    number: int = typer.Argument(..., help="The failure number."),
+    title: Optional[str] = typer.Option(None, "--title"),
+    occurred_at: Optional[str] = typer.Option(None, "--occurred-at", help="ISO 8601."),
+    component: Optional[str] = typer.Option(None, "--component"),
+    component_detail: Optional[str] = typer.Option(None, "--component-detail"),
+    step: Optional[str] = typer.Option(None, "--step"),
+    error_message: Optional[str] = typer.Option(None, "--error-message", help="'-' reads stdin."),
+    error_message_file: Optional[Path] = typer.Option(None, "--error-message-file"),
+    root_cause: Optional[str] = typer.Option(None, "--root-cause"),
+    resolution: Optional[str] = typer.Option(None, "--resolution"),
+    status: Optional[str] = typer.Option(None, "--status", help="open, resolved or workaround."),
+    lessons_learned: Optional[str] = typer.Option(None, "--lessons-learned"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Change any field of a failure; status changes go on its timeline."""
+    from faultbook.services import ledger
+
+    changes: dict[str, Any] = {
+        key: value
+        for key, value in {
+            "title": title,
+            "component": component,
+            "component_detail": component_detail,
+            "step": step,
+            "root_cause": root_cause,
+            "resolution": resolution,
+            "lessons_learned": lessons_learned,
+        }.items()
+        if value is not None
+    }
+    message = _read_long_text(error_message, error_message_file)
+    if message is not None:
+        changes["error_message"] = message
+    if status is not None:
+        changes["status"] = _parse_status(status)
+    if occurred_at is not None:
+        changes["occurred_at"] = _parse_time(occurred_at, "--occurred-at")
+    if not changes:
+        raise InputError("nothing to change: give at least one field option (see faultbook update --help)")
+    with state.database().session(write=True) as session:
+        stored = ledger.update_failure(
+            session, project=state.project_ref(), number=number, changes=changes, actor=output.actor()
+        )
+    if as_json:
+        output.emit_json(stored.to_json())
+    output.info(f"Updated failure #{stored.number}")
+
+
+# ---------------------------------------------------------------- list / show
+
+
+@app.command("list")
+def list_(
+    status: Optional[List[str]] = typer.Option(None, "--status", help="Only this status (repeatable)."),
+    component: Optional[str] = typer.Option(None, "--component", help="Only this component."),
+    text: Optional[str] = typer.Option(None, "--text", "-t", help="Only failures whose text contains this."),
+    potential: bool = typer.Option(False, "--potential", help="List the potential failures catalog instead."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON (an array) instead of a table."),
+) -> None:
+    """List failures (or, with --potential, the potential failures)."""
+    from faultbook.services import ledger
+
+    with state.database().session() as session:
+        if potential:
+            items = ledger.list_potential_failures(session, project=state.project_ref())
+            if as_json:
+                output.emit_json([p.to_json() for p in items])
+            else:
+                output.potential_table(items)
+            return
+        failures = ledger.list_failures(
+            session,
+            project=state.project_ref(),
+            status=[_parse_status(s) for s in status or []],
+            component=component,
+            text=text,
+        )
+    if as_json:
+        output.emit_json([f.to_json() for f in failures])
+    else:
+        output.failure_table(failures)
+
+
+@app.command()
+def show(
+    number: int = typer.Argument(..., help="The failure number."),
+    potential: bool = typer.Option(False, "--potential", help="Show potential failure N instead."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    markdown: bool = typer.Option(False, "--markdown", help="Print the failure's Markdown block."),
+) -> None:
+    """Show one failure with its timeline."""
+    from faultbook.errors import NotFoundError
+    from faultbook.services import ledger
+
+    with state.database().session() as session:
+        if potential:
+            matches = [
+                p for p in ledger.list_potential_failures(session, project=state.project_ref()) if p.number == number
+            ]
+            if not matches:
+                raise NotFoundError(f"there is no potential failure #{number}")
+            item = matches[0]
+            if as_json:
+                output.emit_json(item.to_json())
+            else:
+                from faultbook.markdown import render_potential_failure
+
+                output.emit_text(render_potential_failure(item))
+            return
+        failure = ledger.get_failure(session, project=state.project_ref(), number=number)
+    if as_json:
+        output.emit_json(failure.to_json())
+    elif markdown:
+        from faultbook.markdown import render_failure
+
+        output.emit_text(render_failure(failure))
+    else:
+        output.failure_detail(failure)
+
+
+# ---------------------------------------------------------------- import / export
+
+
+@app.command("import")
+def import_(
+    file: Path = typer.Argument(..., help="A failure-tracking Markdown document."),
+    update_existing: bool = typer.Option(
+        False, "--update", help="Overwrite failures whose numbers already exist instead of refusing."
+    ),
+) -> None:
+    """Import a Markdown failure log (all or nothing)."""
+    from faultbook.services import ledger
+
+    text = ledger.read_document(file)
+    with state.database().session(write=True) as session:
+        result = ledger.import_document(
+            session,
+            project=state.project_ref(),
+            text=text,
+            path=str(file),
+            update=update_existing,
+            actor=output.actor(),
+        )
+    output.info(
+        f"Imported {file}: {len(result.created)} new and {len(result.updated)} updated failures, "
+        f"{len(result.potential_created)} new and {len(result.potential_updated)} updated potential failures"
+    )
+
+
+@app.command()
+def export(
+    out: Optional[Path] = typer.Option(None, "-o", "--output", help="Write to this file instead of stdout."),
+) -> None:
+    """Export the ledger as the failure-tracking Markdown document."""
+    from faultbook.services import ledger
+
+    with state.database().session() as session:
+        text = ledger.export_document(session, project=state.project_ref())
+    if out is None:
+        output.emit_text(text, end="")
+        return
+    _write_atomically(out, text)
+    output.info(f"Wrote {out}")
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    import os
+    import tempfile
+
+    path = path.resolve()
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise InputError(f"cannot write: {exc.strerror}", path=str(path)) from None
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    os.replace(tmp, path)
+
+
+def _read_long_text(inline: str | None, file: Path | None) -> str | None:
+    if inline is not None and file is not None:
+        raise InputError("give --error-message or --error-message-file, not both")
+    if inline == "-" or (file is not None and str(file) == "-"):
+        return sys.stdin.read().rstrip("\n")
+    if file is not None:
+        try:
+            return file.read_text(encoding="utf-8").rstrip("\n")
+        except FileNotFoundError:
+            raise InputError("no such file", path=str(file)) from None
+        except UnicodeDecodeError:
+            raise InputError("not UTF-8 text", path=str(file)) from None
+    return inline
+
+
+def _parse_status(text: str):  # type: ignore[no-untyped-def]
+    from faultbook.domain import Status
+
+    try:
+        return Status.parse(text)
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+
+
+def _parse_time(text: str, flag: str):  # type: ignore[no-untyped-def]
+    from datetime import datetime
+
+    from faultbook.domain import ensure_aware
+
+    value = text.strip()
+    if value.lower() == "now":
+        from faultbook.domain import utcnow
+
+        return utcnow()
+    try:
+        return ensure_aware(datetime.fromisoformat(value.replace("Z", "+00:00")))
+    except ValueError:
+        raise InputError(f"{flag}: {text!r} is not an ISO 8601 time (e.g. 2025-08-20T14:15:00+00:00)") from None
+
+
+# Late registration of the commands that live in their own modules (kept thin, imported cheaply).
+from faultbook.cli import commands as _commands  # noqa: E402
+
+_commands.register(app, state)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: runs the app and maps errors to exit codes (never a traceback)."""
+    try:
+        from typer._click import exceptions as click_exceptions  # typer >= 0.26 vendors click
+    except ImportError:  # pragma: no cover
+        from click import exceptions as click_exceptions  # type: ignore[no-redef]
+
+    try:
+        result = app(args=argv, prog_name="faultbook", standalone_mode=False)
+    except FaultbookError as exc:
+        output.error(str(exc), hint=exc.hint)
+        code = int(exc.exit_code)
+    except click_exceptions.Abort:
+        output.error("aborted")
+        code = 130
+    except click_exceptions.ClickException as exc:
+        exc.show()
+        code = ExitCode.USAGE if exc.exit_code == 2 else exc.exit_code
+    except KeyboardInterrupt:
+        output.error("interrupted")
+        code = 130
+    except BrokenPipeError:
+        code = 0
+    else:
+        code = result if isinstance(result, int) else 0
+    finally:
+        if state._db is not None:
+            state._db.dispose()
+    if argv is None:
+        sys.exit(code)
+    return code

@@ -1,0 +1,301 @@
+"""Queries and the mapping between rows and domain values.
+
+Services call these with a session they were given; nothing here commits.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Iterable, Sequence
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from faultbook.domain import (
+    Deployment,
+    DeploymentOutcome,
+    DocumentPart,
+    Failure,
+    FailuresSlot,
+    PotentialFailure,
+    PotentialFailuresSlot,
+    Section,
+    Status,
+    TimelineEvent,
+    utcnow,
+)
+from faultbook.errors import NotFoundError
+from faultbook.store.tables import (
+    DeploymentRow,
+    FailureRow,
+    PotentialFailureRow,
+    ProjectRow,
+    TimelineRow,
+)
+
+# ---------------------------------------------------------------- projects
+
+
+def get_or_create_project(session: Session, *, key: str, name: str | None = None) -> ProjectRow:
+    project = session.scalar(select(ProjectRow).where(ProjectRow.key == key))
+    if project is None:
+        project = ProjectRow(key=key, name=name or key, created_at=utcnow())
+        session.add(project)
+        session.flush()
+    return project
+
+
+def lock_project(session: Session, project: ProjectRow) -> None:
+    """Serialise writers that allocate numbers (PostgreSQL; SQLite holds BEGIN IMMEDIATE)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(ProjectRow.id).where(ProjectRow.id == project.id).with_for_update())
+
+
+def next_number(session: Session, model: type, project_id: int) -> int:
+    current = session.scalar(select(func.max(model.number)).where(model.project_id == project_id))
+    return (current or 0) + 1
+
+
+def next_position(session: Session, model: type, project_id: int) -> int:
+    current = session.scalar(select(func.max(model.position)).where(model.project_id == project_id))
+    return (current or 0) + 1
+
+
+def layout_to_json(layout: Sequence[DocumentPart]) -> list[dict[str, str]]:
+    out: list[dict[str, str]] = []
+    for part in layout:
+        if isinstance(part, Section):
+            out.append({"section": part.text})
+        elif isinstance(part, FailuresSlot):
+            out.append({"slot": "failures"})
+        elif isinstance(part, PotentialFailuresSlot):
+            out.append({"slot": "potential_failures"})
+    return out
+
+
+def layout_from_json(data: Iterable[dict[str, str]]) -> tuple[DocumentPart, ...]:
+    parts: list[DocumentPart] = []
+    for item in data:
+        if "section" in item:
+            parts.append(Section(item["section"]))
+        elif item.get("slot") == "failures":
+            parts.append(FailuresSlot())
+        elif item.get("slot") == "potential_failures":
+            parts.append(PotentialFailuresSlot())
+    return tuple(parts)
+
+
+# ---------------------------------------------------------------- failures
+
+
+def failure_values(failure: Failure) -> dict[str, Any]:
+    """The row columns a Failure sets (numbering, position and times are the caller's)."""
+    return {
+        "title": failure.title,
+        "occurred_at": failure.occurred_at,
+        "component": failure.component,
+        "component_detail": failure.component_detail,
+        "step": failure.step or "",
+        "error_message": failure.error_message or "",
+        "root_cause": failure.root_cause or "",
+        "resolution": failure.resolution or "",
+        "status": failure.status.value,
+        "lessons_learned": failure.lessons_learned or "",
+        "fingerprint": failure.fingerprint,
+        "error_code": failure.error_code,
+        "suggested_fields": list(failure.suggested_fields),
+    }
+
+
+def row_to_failure(row: FailureRow, *, with_timeline: bool = False) -> Failure:
+    timeline: tuple[TimelineEvent, ...] = ()
+    if with_timeline:
+        timeline = tuple(
+            TimelineEvent(at=e.at, kind=e.kind, description=e.description, actor=e.actor, details=e.details or {})
+            for e in row.events
+        )
+    return Failure(
+        number=row.number,
+        title=row.title,
+        occurred_at=row.occurred_at,
+        component=row.component,
+        component_detail=row.component_detail,
+        step=row.step,
+        error_message=row.error_message,
+        root_cause=row.root_cause,
+        resolution=row.resolution,
+        status=Status(row.status),
+        lessons_learned=row.lessons_learned,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        resolved_at=row.resolved_at,
+        occurrence_count=row.occurrence_count,
+        first_seen=row.first_seen,
+        last_seen=row.last_seen,
+        fingerprint=row.fingerprint,
+        error_code=row.error_code,
+        suggested_fields=tuple(row.suggested_fields or ()),
+        timeline=timeline,
+    )
+
+
+def get_failure_row(session: Session, *, project_id: int, number: int) -> FailureRow:
+    row = session.scalar(
+        select(FailureRow).where(FailureRow.project_id == project_id, FailureRow.number == number)
+    )
+    if row is None:
+        raise NotFoundError(f"there is no failure #{number}")
+    return row
+
+
+def existing_numbers(session: Session, model: type, project_id: int, numbers: Iterable[int]) -> set[int]:
+    wanted = list(set(numbers))
+    found: set[int] = set()
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        found.update(
+            session.scalars(select(model.number).where(model.project_id == project_id, model.number.in_(chunk)))
+        )
+    return found
+
+
+def query_failures(
+    session: Session,
+    *,
+    project_id: int,
+    status: Sequence[Status] = (),
+    component: str | None = None,
+    text: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    order: str = "position",
+    limit: int | None = None,
+    offset: int = 0,
+) -> list[FailureRow]:
+    stmt = select(FailureRow).where(FailureRow.project_id == project_id)
+    if status:
+        stmt = stmt.where(FailureRow.status.in_([s.value for s in status]))
+    if component:
+        stmt = stmt.where(func.lower(FailureRow.component) == component.lower())
+    if text:
+        pattern = f"%{_escape_like(text.lower())}%"
+        stmt = stmt.where(
+            or_(
+                *(
+                    func.lower(column).like(pattern, escape="\\")
+                    for column in (
+                        FailureRow.title,
+                        FailureRow.error_message,
+                        FailureRow.root_cause,
+                        FailureRow.resolution,
+                        FailureRow.lessons_learned,
+                        FailureRow.step,
+                    )
+                )
+            )
+        )
+    if since:
+        stmt = stmt.where(FailureRow.occurred_at >= since)
+    if until:
+        stmt = stmt.where(FailureRow.occurred_at < until)
+    ordering = {
+        "position": (FailureRow.position, FailureRow.number),
+        "number": (FailureRow.number,),
+        "occurred_at": (FailureRow.occurred_at, FailureRow.number),
+        "-occurred_at": (FailureRow.occurred_at.desc(), FailureRow.number.desc()),
+        "-number": (FailureRow.number.desc(),),
+    }[order]
+    stmt = stmt.order_by(*ordering).offset(offset)
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    return list(session.scalars(stmt))
+
+
+def _escape_like(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def add_event(
+    session: Session,
+    row: FailureRow,
+    *,
+    kind: str,
+    description: str,
+    actor: str | None = None,
+    details: dict[str, Any] | None = None,
+    at: datetime | None = None,
+) -> None:
+    session.add(
+        TimelineRow(
+            failure_id=row.id,
+            at=at or utcnow(),
+            kind=kind,
+            actor=actor,
+            description=description,
+            details=details or {},
+        )
+    )
+
+
+# ---------------------------------------------------------------- potential failures
+
+
+def potential_values(item: PotentialFailure) -> dict[str, Any]:
+    return {
+        "title": item.title,
+        "component": item.component,
+        "step": item.step,
+        "possible_error_messages": list(item.possible_error_messages),
+        "likely_root_causes": list(item.likely_root_causes),
+        "planned_resolution": list(item.planned_resolution),
+        "prevention": list(item.prevention),
+    }
+
+
+def row_to_potential(row: PotentialFailureRow) -> PotentialFailure:
+    return PotentialFailure(
+        number=row.number,
+        title=row.title,
+        component=row.component,
+        step=row.step,
+        possible_error_messages=tuple(row.possible_error_messages or ()),
+        likely_root_causes=tuple(row.likely_root_causes or ()),
+        planned_resolution=tuple(row.planned_resolution or ()),
+        prevention=tuple(row.prevention or ()),
+    )
+
+
+def query_potential(session: Session, *, project_id: int) -> list[PotentialFailureRow]:
+    return list(
+        session.scalars(
+            select(PotentialFailureRow)
+            .where(PotentialFailureRow.project_id == project_id)
+            .order_by(PotentialFailureRow.position, PotentialFailureRow.number)
+        )
+    )
+
+
+# ---------------------------------------------------------------- deployments
+
+
+def row_to_deployment(row: DeploymentRow, *, failure_number: int | None = None) -> Deployment:
+    return Deployment(
+        id=row.id,
+        key=row.key,
+        started_at=row.started_at,
+        finished_at=row.finished_at,
+        command=row.command,
+        outcome=DeploymentOutcome(row.outcome),
+        component=row.component,
+        step=row.step,
+        environment=row.environment,
+        cwd=row.cwd,
+        exit_code=row.exit_code,
+        git_commit=row.git_commit,
+        git_branch=row.git_branch,
+        git_dirty=row.git_dirty,
+        config_hash=row.config_hash,
+        version_id=row.version_id,
+        url=row.url,
+        failure_number=failure_number,
+    )
