@@ -67,6 +67,12 @@ def failure_table(failures: Iterable[Any]) -> None:
     if not failures:
         info("No failures match.")
         return
+    if not sys.stdout.isatty():
+        # Piped: one tab-separated line per failure, for grep/cut/awk.
+        for f in failures:
+            when = f.occurred_at.strftime("%Y-%m-%dT%H:%MZ") if f.occurred_at else "-"
+            sys.stdout.write(f"{f.number}\t{f.status.value}\t{when}\t{f.component}\t{f.title}\n")
+        return
     table = Table(show_lines=False)
     for name in ("#", "Status", "Occurred (UTC)", "Component", "Title", "Seen"):
         table.add_column(name, overflow="fold")
