@@ -336,7 +336,9 @@ class Emulator:
         server = _Server(("127.0.0.1", 0), _Handler)
         server.emulator = self
         self._server = server
-        self._thread = threading.Thread(target=server.serve_forever, name="cfapi", daemon=True)
+        self._thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="cfapi", daemon=True
+        )
         self._thread.start()
         return self
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import subprocess
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, Mapping
 
 import pytest
 
@@ -84,21 +84,23 @@ def cf_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CfApi]:
             print(f"cfapi: unrouted requests: {lines}")
 
 
-@pytest.fixture(scope="session")
-def wrangler_bin() -> Path:
-    """The pinned wrangler; fails under CI=true when missing, skips elsewhere."""
-    if not WRANGLER_BIN.exists():
-        message = (
-            f"wrangler {WRANGLER_VERSION} is not installed at {WRANGLER_BIN}: "
-            "run scripts/install-wrangler.sh"
-        )
-        if os.environ.get("CI", "").lower() in ("true", "1"):
+def require_wrangler(path: Path = WRANGLER_BIN, environ: Mapping[str, str] = os.environ) -> Path:
+    """``path`` if it is the pinned wrangler; else fail under CI=true, skip elsewhere."""
+    if not path.exists():
+        message = f"wrangler {WRANGLER_VERSION} is not installed at {path}: run scripts/install-wrangler.sh"
+        if environ.get("CI", "").lower() in ("true", "1"):
             pytest.fail(message)
         pytest.skip(message)
     version = subprocess.run(
-        [str(WRANGLER_BIN), "--version"], capture_output=True, text=True, timeout=WRANGLER_TIMEOUT,
-        env={**os.environ, "WRANGLER_SEND_METRICS": "false"},
+        [str(path), "--version"], capture_output=True, text=True, timeout=WRANGLER_TIMEOUT,
+        env={**environ, "WRANGLER_SEND_METRICS": "false"}, stdin=subprocess.DEVNULL,
     ).stdout.strip()
     if version != WRANGLER_VERSION:
-        pytest.fail(f"{WRANGLER_BIN} is wrangler {version!r}, expected {WRANGLER_VERSION}: run scripts/install-wrangler.sh")
-    return WRANGLER_BIN
+        pytest.fail(f"{path} is wrangler {version!r}, expected {WRANGLER_VERSION}: run scripts/install-wrangler.sh")
+    return path
+
+
+@pytest.fixture(scope="session")
+def wrangler_bin() -> Path:
+    """The pinned wrangler; fails under CI=true when missing, skips elsewhere."""
+    return require_wrangler()
