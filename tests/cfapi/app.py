@@ -228,6 +228,7 @@ class _Handler(BaseHTTPRequestHandler):
         path = full_path[len(API_PREFIX):] if full_path.startswith(API_PREFIX) else full_path
         method = self.command
 
+        # Called before answering: a client asserting right after its response must see the entry.
         def record(status: int, codes: tuple[int, ...], unrouted: bool = False) -> None:
             emulator.record(
                 RequestRecord(
@@ -259,14 +260,14 @@ class _Handler(BaseHTTPRequestHandler):
                 else "An unknown error has occurred"
             )
             extra = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
-            self._send(fault.status, envelope(success=False, errors=[{"code": code, "message": message}]), extra)
             record(fault.status, (code,))
+            self._send(fault.status, envelope(success=False, errors=[{"code": code, "message": message}]), extra)
             return
 
         if not full_path.startswith(API_PREFIX):
             # wrangler's update check (npm_registry points here): not an API call.
-            self._send(404, {"error": "Not found"})
             record(404, ())
+            self._send(404, {"error": "Not found"})
             return
 
         match_route = None
@@ -281,8 +282,8 @@ class _Handler(BaseHTTPRequestHandler):
         if match_route is None:
             print(f"cfapi: NO ROUTE for {method} {path} — add an endpoint (tests/cfapi/README.md)",
                   file=sys.stderr, flush=True)
-            self._send(400, envelope(success=False, errors=[{"code": 7000, "message": "No route for that URI"}]))
             record(400, (7000,), True)
+            self._send(400, envelope(success=False, errors=[{"code": 7000, "message": "No route for that URI"}]))
             return
 
         try:
@@ -291,14 +292,14 @@ class _Handler(BaseHTTPRequestHandler):
             with state.lock:
                 outcome = match_route.handler(call)
         except ApiError as error:
+            record(error.status, (error.code,))
             self._send(error.status, envelope(success=False, errors=[{"code": error.code, "message": error.message}]),
                        error.headers)
-            record(error.status, (error.code,))
             return
         reply = outcome if isinstance(outcome, Reply) else Reply(result=outcome)
+        record(reply.status, ())
         self._send(reply.status, envelope(success=True, result=reply.result, messages=reply.messages,
                                           result_info=reply.result_info))
-        record(reply.status, ())
 
     def _send(self, status: int, payload: Any, extra_headers: dict[str, str] | None = None) -> None:
         data = json.dumps(payload).encode()
