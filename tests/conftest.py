@@ -1,4 +1,4 @@
-"""Shared fixtures: see dbfixtures.py (SQLite + PostgreSQL)."""
+"""Shared fixtures: dbfixtures.py (SQLite + PostgreSQL) and cfapi/ (the Cloudflare API emulator + real wrangler)."""
 
 import sys
 from pathlib import Path
@@ -7,4 +7,4 @@ TESTS = Path(__file__).parent
 ROOT = TESTS.parent
 sys.path.insert(0, str(TESTS))
 
-pytest_plugins = ["dbfixtures"]
+pytest_plugins = ["dbfixtures", "cfapi.fixtures"]
