@@ -17,6 +17,8 @@ class ExitCode(enum.IntEnum):
     USAGE = 2
     #: An operation against an outside system (API, rollback) failed.
     OPERATION_FAILED = 3
+    #: A bug: an unexpected exception (one line on stderr; FAULTBOOK_DEBUG=1 shows the traceback).
+    INTERNAL = 70
 
 
 class FaultbookError(Exception):

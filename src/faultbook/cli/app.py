@@ -416,26 +416,36 @@ _commands.register(app, state)
 def main(argv: list[str] | None = None) -> int:
     """Entry point: runs the app and maps errors to exit codes (never a traceback)."""
     try:
-        from typer._click import exceptions as click_exceptions  # typer >= 0.26 vendors click
+        from typer._click.exceptions import ClickException  # typer >= 0.26 vendors click
     except ImportError:  # pragma: no cover
-        from click import exceptions as click_exceptions  # type: ignore[no-redef]
+        from click.exceptions import ClickException  # type: ignore[no-redef]
+    import os
 
     try:
         result = app(args=argv, prog_name="faultbook", standalone_mode=False)
     except FaultbookError as exc:
         output.error(str(exc), hint=exc.hint)
         code = int(exc.exit_code)
-    except click_exceptions.Abort:
+    except typer.Abort:
         output.error("aborted")
         code = 130
-    except click_exceptions.ClickException as exc:
+    except ClickException as exc:
         exc.show()
-        code = ExitCode.USAGE if exc.exit_code == 2 else exc.exit_code
+        code = exc.exit_code
     except KeyboardInterrupt:
         output.error("interrupted")
         code = 130
     except BrokenPipeError:
         code = 0
+    except Exception as exc:  # a bug or an unforeseen environment: one line, not a traceback
+        if os.environ.get("FAULTBOOK_DEBUG"):
+            raise
+        output.error(
+            f"unexpected {type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}",
+            hint="nothing was half-written (each change is one transaction); "
+            "run again with FAULTBOOK_DEBUG=1 for the traceback and report it",
+        )
+        code = int(ExitCode.INTERNAL)
     else:
         code = result if isinstance(result, int) else 0
     finally:
