@@ -39,6 +39,19 @@ from faultbook.store.tables import (
 def get_or_create_project(session: Session, *, key: str, name: str | None = None) -> ProjectRow:
     project = session.scalar(select(ProjectRow).where(ProjectRow.key == key))
     if project is None:
+        dialect = session.get_bind().dialect.name
+        if dialect == "postgresql":
+            # Two first writers of a project race here; ON CONFLICT lets the loser read the winner's row.
+            from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+            session.execute(
+                pg_insert(ProjectRow)
+                .values(key=key, name=name or key, created_at=utcnow())
+                .on_conflict_do_nothing(index_elements=["key"])
+            )
+            project = session.scalar(select(ProjectRow).where(ProjectRow.key == key))
+            assert project is not None
+            return project
         project = ProjectRow(key=key, name=name or key, created_at=utcnow())
         session.add(project)
         session.flush()
