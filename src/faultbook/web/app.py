@@ -129,7 +129,12 @@ def _error_handlers(app: FastAPI) -> None:
                 status_code=status,
                 headers=headers,
             )
-        return JSONResponse({"detail": message}, status_code=status, headers=headers)
+        if status == 422:
+            # Same shape as FastAPI's own validation errors, as /openapi.json documents for 422.
+            detail: Any = [{"loc": ["request"], "msg": message, "type": "value_error"}]
+        else:
+            detail = message
+        return JSONResponse({"detail": detail}, status_code=status, headers=headers)
 
     @app.exception_handler(FaultbookError)
     async def faultbook_error(request: Request, exc: FaultbookError) -> Response:
