@@ -18,6 +18,14 @@ WIDTH, HEIGHT = 640, 220
 LEFT, RIGHT, TOP, BOTTOM = 40, 12, 12, 34
 
 
+def _nice_max(values: Sequence[float]) -> float:
+    """A top for the y axis: counts get whole-number ticks (4 of them)."""
+    top = max([*values, 0])
+    if all(float(v).is_integer() for v in values):
+        return max(4, -(-int(top) // 4) * 4)
+    return top or 1
+
+
 def _axis(max_value: float, labels: Sequence[str], step_x: float) -> list[str]:
     parts = []
     plot_h = HEIGHT - TOP - BOTTOM
@@ -40,7 +48,7 @@ def _axis(max_value: float, labels: Sequence[str], step_x: float) -> list[str]:
 
 
 def bar_chart(*, labels: Sequence[str], values: Sequence[float], title: str, css_id: str, unit: str = "") -> Markup:
-    max_value = max([*values, 1])
+    max_value = _nice_max(values)
     step_x = (WIDTH - LEFT - RIGHT) / max(len(values), 1)
     plot_h = HEIGHT - TOP - BOTTOM
     parts = [
@@ -65,7 +73,7 @@ def stacked_chart(
 ) -> Markup:
     """Stacked bars per week, one colour per component, with a legend."""
     totals = [sum(s[i] for s in series.values()) for i in range(len(labels))]
-    max_value = max([*totals, 1])
+    max_value = _nice_max(totals)
     step_x = (WIDTH - LEFT - RIGHT) / max(len(labels), 1)
     plot_h = HEIGHT - TOP - BOTTOM
     parts = [
