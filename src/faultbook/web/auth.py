@@ -102,7 +102,34 @@ def principal(request: Request) -> Principal:
     return found
 
 
+#: Verified tokens are remembered briefly per process (hash -> (token, expiry)) so a busy CI
+#: ingest does not pay a database round trip per request.  A revocation made through this
+#: process clears the cache at once; other worker processes notice within CACHE_SECONDS.
+CACHE_SECONDS = 5.0
+_cache: dict[str, tuple[object, float]] = {}
+
+
+def forget_tokens() -> None:
+    _cache.clear()
+
+
 def _verify(ctx, secret: str):  # type: ignore[no-untyped-def]
+    import time
+
+    key = token_service.hash_token(secret)
+    hit = _cache.get(key)
+    now = time.monotonic()
+    if hit is not None and hit[1] > now:
+        return hit[0]
+    token = _verify_uncached(ctx, secret)
+    if token is not None:
+        if len(_cache) > 1000:
+            _cache.clear()
+        _cache[key] = (token, now + CACHE_SECONDS)
+    return token
+
+
+def _verify_uncached(ctx, secret: str):  # type: ignore[no-untyped-def]
     with ctx.database.session() as session:
         token = token_service.verify_token(session, secret=secret, touch=False)
     if token is not None and token_service.needs_touch(token):

@@ -31,8 +31,12 @@ def create_token(request: Request, body: TokenIn, _: Principal = Depends(require
 def revoke_token(
     request: Request, token_id: int = Path(ge=1, le=2**31 - 1), _: Principal = Depends(require("admin"))
 ) -> TokenOut:
+    from faultbook.web.auth import forget_tokens
+
     with request.app.state.ctx.database.session(write=True) as session:
-        return TokenOut.model_validate(token_service.revoke_token(session, token_id=token_id).to_json())
+        revoked = token_service.revoke_token(session, token_id=token_id)
+    forget_tokens()
+    return TokenOut.model_validate(revoked.to_json())
 
 
 @pages.get("/tokens", response_class=HTMLResponse)
