@@ -7,4 +7,4 @@ TESTS = Path(__file__).parent
 ROOT = TESTS.parent
 sys.path.insert(0, str(TESTS))
 
-pytest_plugins = ["dbfixtures", "cfapi.fixtures"]
+pytest_plugins = ["dbfixtures", "cfapi.fixtures", "webfixtures"]

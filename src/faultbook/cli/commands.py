@@ -17,5 +17,7 @@ def register(app: Any, state: Any) -> None:
 
 
 def _feature_modules() -> list[Any]:
-    modules: list[Any] = []
+    from faultbook.cli import web_cmd
+
+    modules: list[Any] = [web_cmd]
     return modules

@@ -205,3 +205,21 @@ class FingerprintAliasRow(Base):
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
     fingerprint: Mapped[str] = mapped_column(String(100))
     failure_id: Mapped[int] = mapped_column(ForeignKey("failures.id", ondelete="CASCADE"))
+
+
+class ApiTokenRow(Base):
+    """A team-server API token: only its SHA-256 is stored; the token is shown once at creation."""
+
+    __tablename__ = "api_tokens"
+    __table_args__ = (
+        UniqueConstraint("token_hash", name="uq_api_tokens_hash"),
+        CheckConstraint("role IN ('reader', 'writer', 'admin')", name="ck_api_tokens_role"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20))
+    token_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

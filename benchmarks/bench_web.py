@@ -1,0 +1,223 @@
+"""Team-server benchmarks (run on demand, not in the test suite).
+
+    python benchmarks/bench_web.py [--backend sqlite|postgresql|both] [--rows 100000] [--ingest 1500]
+
+1. List and search over N failures through the HTTP API (in-process TestClient):
+   p50/p95 per request, target p95 <= 100 ms, compared with a raw SQL SELECT of
+   the same page (the peer).
+2. Ingest: `faultbook serve --workers 2` as a real process on loopback; a second
+   process POSTs /api/v1/reports with 8 threads: failures/s (target >= 300) and
+   the row count afterwards (nothing lost), compared with GET /health (the peer).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT / "tests"))
+
+
+def p(values: list[float], q: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, int(q * len(values)))]
+
+
+def seed(database, project, rows: int) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import insert
+
+    from faultbook.store import repo
+    from faultbook.store.tables import FailureRow
+
+    words = ["worker", "pages", "dns", "kv", "r2", "d1", "route", "binding", "timeout", "quota", "token", "build"]
+    comps = ["Backend", "Frontend", "Assets", "DNS"]
+    base = datetime(2024, 1, 1, tzinfo=timezone.utc)
+    with database.session(write=True) as s:
+        pid = repo.get_or_create_project(s, key=project.key, name=project.name).id
+    for start in range(0, rows, 10_000):
+        batch = []
+        for i in range(start, min(rows, start + 10_000)):
+            t = base + timedelta(minutes=7 * i)
+            w = words[i % len(words)], words[(i * 7) % len(words)]
+            batch.append({
+                "project_id": pid, "number": i + 1, "position": i + 1, "title": f"{w[0]} {w[1]} failure {i}",
+                "occurred_at": t, "component": comps[i % 4], "component_detail": None, "step": "deploy",
+                "error_message": f"Error {1000 + i % 97}: {w[0]} {w[1]} failed on attempt {i % 13}",
+                "root_cause": "", "resolution": "", "status": ("open", "resolved", "workaround")[i % 3],
+                "lessons_learned": "", "created_at": t, "updated_at": t, "resolved_at": None, "fingerprint": None,
+                "error_code": None, "occurrence_count": 1, "first_seen": t, "last_seen": t, "suggested_fields": [],
+            })
+        with database.session(write=True) as s:
+            s.execute(insert(FailureRow), batch)
+
+
+def bench_reads(backend: str, rows: int) -> None:
+    import dbfixtures
+    from fastapi.testclient import TestClient
+    from sqlalchemy import text
+
+    from faultbook.config import Settings
+    from faultbook.services.ledger import ProjectRef
+    from faultbook.store.db import Database
+    from faultbook.web.app import create_app
+
+    tmp = Path(tempfile.mkdtemp())
+    url = f"sqlite:///{tmp / 'bench.db'}" if backend == "sqlite" else dbfixtures.create_pg_database()
+    try:
+        db = Database(url)
+        project = ProjectRef(key="bench", name="bench")
+        t0 = time.perf_counter()
+        seed(db, project, rows)
+        if backend == "postgresql":
+            with db.engine.connect() as c:
+                c.execute(text("ANALYZE"))
+                c.commit()
+        print(f"[{backend}] seeded {rows} failures in {time.perf_counter() - t0:.1f} s")
+        settings = Settings(project_root=tmp, project_key="bench", project_name="bench", database_url=url)
+        client = TestClient(create_app(database=db, settings=settings, project=project, host="127.0.0.1"))
+        cases = {
+            "list (newest first)": "/api/v1/failures?limit=50",
+            "list status+component": "/api/v1/failures?status=open&component=DNS&limit=50",
+            "list page 100": "/api/v1/failures?limit=50&offset=5000",
+            "search one word": "/api/v1/failures?q=binding&limit=50",
+            "search two words": "/api/v1/failures?q=quota+timeout&limit=50",
+            "search rare": "/api/v1/failures?q=attempt+Error+1042&limit=50",
+            "HTML list": "/failures?limit=50",
+            "HTML search": "/failures?q=binding",
+        }
+        for name, path in cases.items():
+            client.get(path)  # warm
+            times = []
+            for _ in range(40):
+                t = time.perf_counter()
+                r = client.get(path)
+                times.append((time.perf_counter() - t) * 1000)
+                assert r.status_code == 200, r.text
+            verdict = "OK" if p(times, 0.95) <= 100 else "SLOW"
+            print(f"[{backend}] {name:24s} p50 {p(times, .5):6.1f} ms  p95 {p(times, .95):6.1f} ms  {verdict}")
+        peer = []
+        with db.engine.connect() as c:
+            for _ in range(40):
+                t = time.perf_counter()
+                c.execute(text("SELECT * FROM failures WHERE project_id = (SELECT id FROM projects WHERE key = 'bench') "
+                               "ORDER BY occurred_at DESC LIMIT 50")).all()
+                peer.append((time.perf_counter() - t) * 1000)
+        api = []
+        for _ in range(40):
+            t = time.perf_counter()
+            client.get("/api/v1/failures?limit=50")
+            api.append((time.perf_counter() - t) * 1000)
+        print(f"[{backend}] peer raw SELECT page p95 {p(peer, .95):.2f} ms; API list / raw = {p(api, .95) / max(p(peer, .95), 1e-6):.1f}x")
+        db.dispose()
+    finally:
+        if backend == "postgresql":
+            dbfixtures.drop_pg_database(url)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def bench_ingest(backend: str, count: int) -> None:
+    import dbfixtures
+    import httpx
+    from sqlalchemy import func, select
+
+    from faultbook.services import tokens
+    from faultbook.store.db import Database
+    from faultbook.store.tables import DeploymentRow, FailureRow
+
+    tmp = Path(tempfile.mkdtemp())
+    url = f"sqlite:///{tmp / 'ingest.db'}" if backend == "sqlite" else dbfixtures.create_pg_database()
+    proc = None
+    try:
+        db = Database(url)
+        with db.session(write=True) as s:
+            secret = tokens.create_token(s, role="writer").secret
+        port = _free_port()
+        env = {**os.environ, "FAULTBOOK_DATABASE_URL": url, "FAULTBOOK_PROJECT": "ingest", "PYTHONPATH": str(ROOT / "src")}
+        proc = subprocess.Popen([sys.executable, "-m", "faultbook", "serve", "--port", str(port), "--workers", "2"],
+                                cwd=tmp, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(200):
+            try:
+                if httpx.get(base + "/health").status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        # The sender is a second process (this script is the first only for setup).
+        sender = subprocess.run([sys.executable, "-c", SENDER, base, secret, str(count)], capture_output=True, text=True, env=env)
+        print(sender.stdout.strip() or sender.stderr[-2000:])
+        with db.session() as s:
+            failures = s.scalar(select(func.count()).select_from(FailureRow))
+            deployments = s.scalar(select(func.count()).select_from(DeploymentRow))
+        lost = count - failures
+        print(f"[{backend}] stored {failures} failures, {deployments} deployments of {count} sent: "
+              f"{'nothing lost' if lost == 0 and deployments == count else f'LOST {lost}'}")
+        db.dispose()
+    finally:
+        if proc is not None:
+            proc.terminate()
+            proc.wait(timeout=20)
+        if backend == "postgresql":
+            dbfixtures.drop_pg_database(url)
+
+
+SENDER = r'''
+import sys, time, uuid, httpx
+from concurrent.futures import ThreadPoolExecutor
+base, secret, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
+h = {"Authorization": "Bearer " + secret}
+clients = [httpx.Client(headers=h, timeout=60) for _ in range(8)]
+def one(i):
+    key = str(uuid.uuid4())
+    body = {"deployment": {"key": key, "started_at": "2025-08-20T14:10:00Z", "command": "deploy", "outcome": "failed"},
+            "failure": {"title": f"failure {i}", "component": "Backend", "error_message": f"boom {i}", "fingerprint": key}}
+    for attempt in range(5):
+        r = clients[i % 8].post(base + "/api/v1/reports", json=body, headers={"Idempotency-Key": key})
+        if r.status_code in (200, 201):
+            return
+        time.sleep(0.05)
+    raise SystemExit(f"report {i} failed: {r.status_code} {r.text[:200]}")
+def health(i):
+    clients[i % 8].get(base + "/health")
+with ThreadPoolExecutor(8) as ex:
+    t = time.perf_counter(); list(ex.map(health, range(count))); th = time.perf_counter() - t
+    t = time.perf_counter(); list(ex.map(one, range(count))); ti = time.perf_counter() - t
+rate = count / ti
+print(f"ingest {count} reports in {ti:.2f} s = {rate:.0f} failures/s ({'OK' if rate >= 300 else 'SLOW'} vs 300); "
+      f"peer /health {count / th:.0f} req/s; ingest/health = {rate / (count / th):.2f}")
+'''
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--backend", default="both", choices=["sqlite", "postgresql", "both"])
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--ingest", type=int, default=1500)
+    parser.add_argument("--skip-reads", action="store_true")
+    parser.add_argument("--skip-ingest", action="store_true")
+    args = parser.parse_args()
+    for backend in (["sqlite", "postgresql"] if args.backend == "both" else [args.backend]):
+        if not args.skip_reads:
+            bench_reads(backend, args.rows)
+        if not args.skip_ingest:
+            bench_ingest(backend, args.ingest)
+
+
+if __name__ == "__main__":
+    main()

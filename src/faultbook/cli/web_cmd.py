@@ -1,0 +1,106 @@
+"""``faultbook serve`` and ``faultbook token ...``: the team server from the command line.
+
+Thin on purpose: each command imports its modules inside the body (FastAPI
+and uvicorn are never loaded by ``faultbook --help``) and calls one function.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Optional
+
+import typer
+
+from faultbook.cli import output
+
+
+def register(app: Any, state: Any) -> None:
+    token_app = typer.Typer(help="API tokens for the team server (stored hashed; shown once).", no_args_is_help=True)
+    app.add_typer(token_app, name="token")
+
+    @app.command()
+    def serve(
+        host: str = typer.Option("127.0.0.1", "--host", help="Address to bind (loopback allows anonymous read)."),
+        port: int = typer.Option(8000, "--port", min=0, max=65535, help="Port to listen on."),
+        workers: int = typer.Option(1, "--workers", min=1, max=64, help="uvicorn worker processes."),
+        anonymous: Optional[str] = typer.Option(
+            None, "--anonymous", help="What anonymous users may do: none, read or write (default: [server] anonymous, else read on loopback)."
+        ),
+    ) -> None:
+        """Run the dashboard and REST API (on the project's database; SQLite works at once)."""
+        import uvicorn
+
+        from faultbook.web.auth import anonymous_role
+
+        settings = state.settings()
+        server = settings.section("server")
+        anonymous_role(anonymous if anonymous is not None else server.get("anonymous", server.get("anonymous_read")), host=host)
+        db = state.database()  # migrate once here, before workers start
+        db.dispose()
+        # Hand the choice to each worker through its environment (the factory reads it via load_settings).
+        os.environ["FAULTBOOK_DATABASE_URL"] = settings.database_url
+        os.environ["FAULTBOOK_PROJECT"] = settings.project_key
+        os.environ["FAULTBOOK_SERVE_HOST"] = host
+        if anonymous is not None:
+            os.environ["FAULTBOOK_SERVE_ANONYMOUS"] = anonymous
+        os.chdir(settings.project_root)
+        output.info(f"faultbook: serving {settings.project_name} from {settings.display_database_url}")
+        output.info(f"faultbook: open http://{'[' + host + ']' if ':' in host else host}:{port}/")
+        try:
+            uvicorn.run(
+                "faultbook.web.asgi:app_from_environment",
+                factory=True,
+                host=host,
+                port=port,
+                workers=workers if workers > 1 else None,
+                log_level="warning",
+                proxy_headers=False,
+            )
+        except SystemExit as exc:  # uvicorn exits on a busy port or a failed start; its log says why
+            if exc.code:
+                from faultbook.errors import OperationFailed
+
+                raise OperationFailed(f"the server could not start on {host}:{port} (see the message above)") from None
+
+    @token_app.command("create")
+    def token_create(
+        role: str = typer.Option(..., "--role", help="reader, writer or admin."),
+        name: Optional[str] = typer.Option(None, "--name", help="A label, e.g. 'CI deploys'."),
+        as_json: bool = typer.Option(False, "--json", help="Print the token as JSON."),
+    ) -> None:
+        """Create a token; it is printed once (only its hash is stored)."""
+        from faultbook.services import tokens
+
+        with state.database().session(write=True) as session:
+            created = tokens.create_token(session, role=role, name=name)
+        if as_json:
+            output.emit_json({**created.token.to_json(), "token": created.secret})
+        else:
+            output.emit_text(created.secret)
+            output.info(f"Token #{created.token.id} ({created.token.role}) created. Store it now: it is not shown again.")
+
+    @token_app.command("list")
+    def token_list(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+        """List tokens (never their secrets)."""
+        from faultbook.services import tokens
+
+        with state.database().session() as session:
+            items = tokens.list_tokens(session)
+        if as_json:
+            output.emit_json([t.to_json() for t in items])
+            return
+        if not items:
+            output.info("No tokens.")
+        for t in items:
+            state_word = f"revoked {t.revoked_at:%Y-%m-%d}" if t.revoked_at else "active"
+            used = f"last used {t.last_used_at:%Y-%m-%d %H:%M}" if t.last_used_at else "never used"
+            output.emit_text(f"{t.id}\t{t.role}\t{state_word}\t{used}\t{t.name}")
+
+    @token_app.command("revoke")
+    def token_revoke(token_id: int = typer.Argument(..., help="The token's number (see 'token list').")) -> None:
+        """Revoke a token (it stops working at once)."""
+        from faultbook.services import tokens
+
+        with state.database().session(write=True) as session:
+            token = tokens.revoke_token(session, token_id=token_id)
+        output.info(f"Token #{token.id} ({token.name}) revoked.")

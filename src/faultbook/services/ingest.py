@@ -1,0 +1,239 @@
+"""Deployments and reports arriving at a team server (or recorded locally).
+
+A *report* is what ``faultbook run`` sends after a wrapped deploy: the
+deployment, and when it failed, a draft of the failure.  ``ingest_report``
+stores both in one transaction and is idempotent by the deployment's ``key``
+(a client-chosen uuid): sending the same report twice returns the stored
+deployment and changes nothing, which is what makes the client's outbox safe
+to resend after a timeout.
+
+A failure draft whose fingerprint matches a failure already in the ledger
+becomes an *occurrence* of it (count and last-seen bumped, timeline event)
+instead of a new failure.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from faultbook.domain import Deployment, DeploymentOutcome, Failure, ensure_aware, utcnow
+from faultbook.errors import InputError, NotFoundError
+from faultbook.services import ledger
+from faultbook.services.ledger import ProjectRef
+from faultbook.store import repo
+from faultbook.store.tables import DeploymentRow, FailureRow, OccurrenceRow, ProjectRow
+
+DEPLOYMENT_FIELDS = (
+    "started_at", "finished_at", "command", "outcome", "component", "step", "environment", "cwd",
+    "exit_code", "git_commit", "git_branch", "git_dirty", "config_hash", "version_id", "url",
+)
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    deployment: Deployment
+    #: False when the key was already stored (a resend): nothing was written.
+    created: bool
+    failure_number: int | None = None
+    #: True when the failure draft matched an existing failure (an occurrence was added).
+    recurrence: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "created": self.created,
+            "deployment": self.deployment.to_json(),
+            "failure_number": self.failure_number,
+            "recurrence": self.recurrence,
+        }
+
+
+def ingest_report(
+    session: Session,
+    *,
+    project: ProjectRef,
+    deployment: Deployment,
+    failure: Failure | None = None,
+    host: str | None = None,
+    output_tail: str | None = None,
+    actor: str | None = None,
+) -> IngestResult:
+    """Store a deployment (and the failure it hit) unless its key is already stored."""
+    if not deployment.key:
+        raise InputError("a report needs an idempotency key (the deployment's 'key')")
+    row_project = repo.get_or_create_project(session, key=project.key, name=project.name)
+    # Serialise reports per project (PostgreSQL; SQLite holds the write lock from BEGIN IMMEDIATE),
+    # so two resends of one key cannot both pass the existence check.
+    repo.lock_project(session, row_project)
+    existing = _deployment_by_key(session, row_project.id, deployment.key)
+    if existing is not None:
+        return IngestResult(
+            deployment=_to_deployment(session, existing), created=False, failure_number=_number(session, existing)
+        )
+
+    failure_row: FailureRow | None = None
+    recurrence = False
+    if failure is not None:
+        failure_row, recurrence = _failure_for(session, row_project, project, failure, actor)
+
+    values = {name: getattr(deployment, name) for name in DEPLOYMENT_FIELDS}
+    values["outcome"] = deployment.outcome.value
+    values["started_at"] = ensure_aware(deployment.started_at)
+    if deployment.finished_at:
+        values["finished_at"] = ensure_aware(deployment.finished_at)
+    row = DeploymentRow(
+        project_id=row_project.id,
+        key=deployment.key,
+        host=host,
+        output_tail=output_tail,
+        failure_id=failure_row.id if failure_row is not None else None,
+        **values,
+    )
+    session.add(row)
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError:
+        # Lost a race with an identical resend: the other copy is stored; return it.
+        session.expunge(row)
+        existing = _deployment_by_key(session, row_project.id, deployment.key)
+        if existing is None:
+            raise
+        return IngestResult(
+            deployment=_to_deployment(session, existing), created=False, failure_number=_number(session, existing)
+        )
+    if failure_row is not None:
+        session.add(
+            OccurrenceRow(
+                failure_id=failure_row.id,
+                deployment_id=row.id,
+                occurred_at=ensure_aware(failure.occurred_at or deployment.finished_at or deployment.started_at),  # type: ignore[union-attr]
+                error_message=failure.error_message if failure else "",
+                fingerprint=failure.fingerprint if failure else None,
+            )
+        )
+        session.flush()
+    return IngestResult(
+        deployment=repo.row_to_deployment(row, failure_number=failure_row.number if failure_row else None),
+        created=True,
+        failure_number=failure_row.number if failure_row is not None else None,
+        recurrence=recurrence,
+    )
+
+
+def _failure_for(
+    session: Session, row_project: ProjectRow, project: ProjectRef, draft: Failure, actor: str | None
+) -> tuple[FailureRow, bool]:
+    if draft.fingerprint:
+        row = session.scalar(
+            select(FailureRow)
+            .where(FailureRow.project_id == row_project.id, FailureRow.fingerprint == draft.fingerprint)
+            .order_by(FailureRow.number)
+            .limit(1)
+        )
+        if row is not None:
+            seen = ensure_aware(draft.occurred_at) if draft.occurred_at else utcnow()
+            row.occurrence_count = (row.occurrence_count or 0) + 1
+            row.last_seen = max(row.last_seen, seen) if row.last_seen else seen
+            row.updated_at = utcnow()
+            repo.add_event(
+                session,
+                row,
+                kind="occurrence",
+                actor=actor,
+                description=f"Seen again (occurrence {row.occurrence_count})",
+            )
+            session.flush()
+            return row, True
+    stored = ledger.record_failure(
+        session, project=project, failure=draft.with_changes(number=None), actor=actor, source="reported"
+    )
+    row = repo.get_failure_row(session, project_id=row_project.id, number=stored.number)  # type: ignore[arg-type]
+    return row, False
+
+
+def list_deployments(
+    session: Session,
+    *,
+    project: ProjectRef,
+    outcome: DeploymentOutcome | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> tuple[list[Deployment], int]:
+    """Newest first, with the total for paging."""
+    project_id = session.scalar(select(ProjectRow.id).where(ProjectRow.key == project.key))
+    if project_id is None:
+        return [], 0
+    conditions = [DeploymentRow.project_id == project_id]
+    if outcome is not None:
+        conditions.append(DeploymentRow.outcome == outcome.value)
+    if since:
+        conditions.append(DeploymentRow.started_at >= since)
+    if until:
+        conditions.append(DeploymentRow.started_at < until)
+    total = session.scalar(select(func.count()).select_from(DeploymentRow).where(*conditions)) or 0
+    rows = session.execute(
+        select(DeploymentRow, FailureRow.number)
+        .outerjoin(FailureRow, FailureRow.id == DeploymentRow.failure_id)
+        .where(*conditions)
+        .order_by(DeploymentRow.started_at.desc(), DeploymentRow.id.desc())
+        .limit(limit)
+        .offset(offset)
+    ).all()
+    return [repo.row_to_deployment(r, failure_number=n) for r, n in rows], total
+
+
+def get_deployment(session: Session, *, project: ProjectRef, key: str) -> Deployment:
+    project_id = session.scalar(select(ProjectRow.id).where(ProjectRow.key == project.key))
+    row = _deployment_by_key(session, project_id, key) if project_id is not None else None
+    if row is None:
+        raise NotFoundError(f"there is no deployment with key {key!r}")
+    return _to_deployment(session, row)
+
+
+def occurrences_of(session: Session, *, project: ProjectRef, number: int) -> list[dict[str, Any]]:
+    """A failure's occurrences, oldest first, with the deployment each came from."""
+    project_id = session.scalar(select(ProjectRow.id).where(ProjectRow.key == project.key))
+    if project_id is None:
+        raise NotFoundError(f"there is no failure #{number}")
+    failure = repo.get_failure_row(session, project_id=project_id, number=number)
+    rows = session.execute(
+        select(OccurrenceRow, DeploymentRow)
+        .outerjoin(DeploymentRow, DeploymentRow.id == OccurrenceRow.deployment_id)
+        .where(OccurrenceRow.failure_id == failure.id)
+        .order_by(OccurrenceRow.occurred_at, OccurrenceRow.id)
+    ).all()
+    return [
+        {
+            "occurred_at": o.occurred_at.isoformat(),
+            "error_message": o.error_message,
+            "fingerprint": o.fingerprint,
+            "deployment_key": d.key if d is not None else None,
+            "git_commit": d.git_commit if d is not None else None,
+            "version_id": d.version_id if d is not None else None,
+        }
+        for o, d in rows
+    ]
+
+
+def _deployment_by_key(session: Session, project_id: int, key: str) -> DeploymentRow | None:
+    return session.scalar(
+        select(DeploymentRow).where(DeploymentRow.project_id == project_id, DeploymentRow.key == key)
+    )
+
+
+def _number(session: Session, row: DeploymentRow) -> int | None:
+    if row.failure_id is None:
+        return None
+    return session.scalar(select(FailureRow.number).where(FailureRow.id == row.failure_id))
+
+
+def _to_deployment(session: Session, row: DeploymentRow) -> Deployment:
+    return repo.row_to_deployment(row, failure_number=_number(session, row))

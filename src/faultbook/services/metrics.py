@@ -1,0 +1,309 @@
+"""Delivery metrics as Google's Four Keys defines them, over the ledger.
+
+Pure arithmetic over plain values (``DeploymentFact``, ``IncidentFact``) so
+the numbers are unit-tested exactly, plus one thin loader, ``load_metrics``,
+that reads those values from the database.
+
+Definitions (Four Keys, ``METRICS.md`` / ``queries/*.sql``), with one change:
+Four Keys links incidents to deployments by scraping ``root cause: <sha>``
+text; faultbook links explicitly (``deployments.failure_id``, an occurrence's
+``deployment_id``, or the deployment's own ``failed`` outcome).
+
+* Deployment frequency: deployments per ISO week (weeks start Monday, UTC).
+* Change failure rate: distinct deployments linked to at least one failure
+  ÷ distinct deployments, over the period.
+* Time to restore: median over resolved failures of
+  ``resolved_at − min(failure occurred/created, causing deployment start)``.
+
+DORA buckets (Four Keys' dashboard thresholds):
+
+* time to restore: < 1 day elite, < 1 week high, < 1 month medium, else low;
+* change failure rate: ≤ 15 % elite, < 46 % medium ("16–45 %"), else low
+  ("46–60 %") — Four Keys has no separate "high" band for this key;
+* deployment frequency: daily (≥ 7 a week on average) elite, weekly (≥ 1)
+  high, monthly (≥ 1 per 4 weeks) medium, else low.
+"""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from typing import Any, Iterable, Sequence
+
+from faultbook.domain import utcnow
+
+DAY = timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class DeploymentFact:
+    id: int
+    started_at: datetime
+    outcome: str
+    #: Ids of failures this deployment is linked to (failure_id and occurrences).
+    failure_ids: frozenset[int] = frozenset()
+
+    @property
+    def failed(self) -> bool:
+        return self.outcome == "failed" or bool(self.failure_ids)
+
+
+@dataclass(frozen=True)
+class IncidentFact:
+    failure_id: int
+    component: str
+    started_at: datetime  # occurred_at, else created_at
+    resolved_at: datetime | None = None
+    #: Start times of the deployments that caused it (linked explicitly).
+    deployment_times: tuple[datetime, ...] = ()
+
+    @property
+    def restore_time(self) -> timedelta | None:
+        if self.resolved_at is None:
+            return None
+        start = min((self.started_at, *self.deployment_times))
+        return max(self.resolved_at - start, timedelta(0))
+
+
+@dataclass(frozen=True)
+class Rate:
+    failed: int
+    total: int
+
+    @property
+    def value(self) -> float | None:
+        return self.failed / self.total if self.total else None
+
+
+@dataclass(frozen=True)
+class Metrics:
+    since: datetime
+    until: datetime
+    weeks: tuple[date, ...]
+    deployments_per_week: tuple[int, ...]
+    change_failure_rate: Rate
+    median_time_to_restore: timedelta | None
+    restored: int
+    failures_per_component: dict[str, tuple[int, ...]] = field(default_factory=dict)
+
+    @property
+    def cfr_bucket(self) -> str | None:
+        return cfr_bucket(self.change_failure_rate.value)
+
+    @property
+    def restore_bucket(self) -> str | None:
+        return restore_bucket(self.median_time_to_restore)
+
+    @property
+    def frequency_bucket(self) -> str | None:
+        return frequency_bucket(self.deployments_per_week)
+
+    def to_json(self) -> dict[str, Any]:
+        mttr = self.median_time_to_restore
+        return {
+            "since": self.since.isoformat(),
+            "until": self.until.isoformat(),
+            "weeks": [w.isoformat() for w in self.weeks],
+            "deployments_per_week": list(self.deployments_per_week),
+            "deployment_frequency_bucket": self.frequency_bucket,
+            "change_failure_rate": {
+                "failed_deployments": self.change_failure_rate.failed,
+                "deployments": self.change_failure_rate.total,
+                "rate": self.change_failure_rate.value,
+                "bucket": self.cfr_bucket,
+            },
+            "median_time_to_restore": {
+                "seconds": mttr.total_seconds() if mttr is not None else None,
+                "restored_failures": self.restored,
+                "bucket": self.restore_bucket,
+            },
+            "failures_per_component": {k: list(v) for k, v in self.failures_per_component.items()},
+        }
+
+
+# ---------------------------------------------------------------- pure arithmetic
+
+
+def week_start(moment: datetime) -> date:
+    day = moment.astimezone(timezone.utc).date()
+    return day - timedelta(days=day.weekday())
+
+
+def week_range(since: datetime, until: datetime) -> list[date]:
+    """Every Monday from the week holding ``since`` to the week holding ``until`` (exclusive end moment)."""
+    first = week_start(since)
+    last = week_start(until - timedelta(microseconds=1)) if until > since else first
+    weeks = []
+    current = first
+    while current <= last:
+        weeks.append(current)
+        current += timedelta(days=7)
+    return weeks
+
+
+def per_week(times: Iterable[datetime], weeks: Sequence[date]) -> tuple[int, ...]:
+    index = {w: i for i, w in enumerate(weeks)}
+    counts = [0] * len(weeks)
+    for moment in times:
+        i = index.get(week_start(moment))
+        if i is not None:
+            counts[i] += 1
+    return tuple(counts)
+
+
+def change_failure_rate(deployments: Iterable[DeploymentFact]) -> Rate:
+    seen: dict[int, bool] = {}
+    for d in deployments:
+        seen[d.id] = seen.get(d.id, False) or d.failed
+    return Rate(failed=sum(seen.values()), total=len(seen))
+
+
+def median_time_to_restore(incidents: Iterable[IncidentFact]) -> tuple[timedelta | None, int]:
+    times = [i.restore_time for i in incidents if i.restore_time is not None]
+    if not times:
+        return None, 0
+    seconds = statistics.median(t.total_seconds() for t in times)
+    return timedelta(seconds=seconds), len(times)
+
+
+def restore_bucket(value: timedelta | None) -> str | None:
+    if value is None:
+        return None
+    if value < DAY:
+        return "elite"
+    if value < 7 * DAY:
+        return "high"
+    if value < 30 * DAY:
+        return "medium"
+    return "low"
+
+
+def cfr_bucket(rate: float | None) -> str | None:
+    if rate is None:
+        return None
+    if rate <= 0.15:
+        return "elite"
+    if rate < 0.46:
+        return "medium"
+    return "low"
+
+
+def frequency_bucket(per_week_counts: Sequence[int]) -> str | None:
+    if not per_week_counts:
+        return None
+    average = sum(per_week_counts) / len(per_week_counts)
+    if average >= 7:
+        return "elite"
+    if average >= 1:
+        return "high"
+    if average >= 0.25:
+        return "medium"
+    return "low"
+
+
+def compute_metrics(
+    *,
+    deployments: Sequence[DeploymentFact],
+    incidents: Sequence[IncidentFact],
+    since: datetime,
+    until: datetime,
+) -> Metrics:
+    """All four-keys numbers for [since, until): deployments by start, incidents by start / resolution."""
+    weeks = week_range(since, until)
+    in_period = [d for d in deployments if since <= d.started_at < until]
+    restored = [i for i in incidents if i.resolved_at is not None and since <= i.resolved_at < until]
+    mttr, count = median_time_to_restore(restored)
+    components = sorted({i.component for i in incidents if since <= i.started_at < until}, key=str.lower)
+    per_component = {
+        c: per_week((i.started_at for i in incidents if i.component == c and since <= i.started_at < until), weeks)
+        for c in components
+    }
+    return Metrics(
+        since=since,
+        until=until,
+        weeks=tuple(weeks),
+        deployments_per_week=per_week((d.started_at for d in in_period), weeks),
+        change_failure_rate=change_failure_rate(in_period),
+        median_time_to_restore=mttr,
+        restored=count,
+        failures_per_component=per_component,
+    )
+
+
+# ---------------------------------------------------------------- loader
+
+
+def load_metrics(
+    session: Any,
+    *,
+    project: Any,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    weeks: int = 12,
+) -> Metrics:
+    """Read the facts for a project and compute; default period: the last ``weeks`` ISO weeks to now."""
+    from sqlalchemy import select
+
+    from faultbook.store.tables import DeploymentRow, FailureRow, OccurrenceRow, ProjectRow
+
+    until = until or utcnow()
+    if since is None:
+        since = datetime.combine(week_start(until) - timedelta(weeks=weeks - 1), datetime.min.time(), timezone.utc)
+    project_id = session.scalar(select(ProjectRow.id).where(ProjectRow.key == project.key))
+    if project_id is None:
+        return compute_metrics(deployments=[], incidents=[], since=since, until=until)
+
+    links: dict[int, set[int]] = {}
+    dep_rows = session.execute(
+        select(DeploymentRow.id, DeploymentRow.started_at, DeploymentRow.outcome, DeploymentRow.failure_id).where(
+            DeploymentRow.project_id == project_id
+        )
+    ).all()
+    dep_time = {r.id: r.started_at for r in dep_rows}
+    for r in dep_rows:
+        if r.failure_id is not None:
+            links.setdefault(r.id, set()).add(r.failure_id)
+    occ = session.execute(
+        select(OccurrenceRow.deployment_id, OccurrenceRow.failure_id)
+        .join(FailureRow, FailureRow.id == OccurrenceRow.failure_id)
+        .where(FailureRow.project_id == project_id, OccurrenceRow.deployment_id.is_not(None))
+    ).all()
+    for dep_id, failure_id in occ:
+        links.setdefault(dep_id, set()).add(failure_id)
+    causes: dict[int, list[datetime]] = {}
+    for dep_id, failure_ids in links.items():
+        for failure_id in failure_ids:
+            if dep_id in dep_time:
+                causes.setdefault(failure_id, []).append(dep_time[dep_id])
+    deployments = [
+        DeploymentFact(id=r.id, started_at=r.started_at, outcome=r.outcome, failure_ids=frozenset(links.get(r.id, ())))
+        for r in dep_rows
+    ]
+    fail_rows = session.execute(
+        select(
+            FailureRow.id, FailureRow.component, FailureRow.occurred_at, FailureRow.created_at, FailureRow.resolved_at
+        ).where(FailureRow.project_id == project_id)
+    ).all()
+    incidents = [
+        IncidentFact(
+            failure_id=r.id,
+            component=r.component,
+            started_at=r.occurred_at or r.created_at,
+            resolved_at=r.resolved_at,
+            deployment_times=tuple(causes.get(r.id, ())),
+        )
+        for r in fail_rows
+    ]
+    return compute_metrics(deployments=deployments, incidents=incidents, since=since, until=until)
+
+
+def format_duration(value: timedelta | None) -> str:
+    if value is None:
+        return "—"
+    seconds = int(value.total_seconds())
+    if seconds < 3600:
+        return f"{seconds // 60} min"
+    if seconds < 86400:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86400:.1f} days"

@@ -1,0 +1,133 @@
+"""Failure search for the dashboard and the CLI: filters, full text, sorting, pages.
+
+``ledger.list_failures`` answers "show me the log"; this answers "find it":
+one call returns a page of results *and* the total, so a list view can draw
+its pager.  Full text uses what the backend has, set up by migration
+``0002_web``: SQLite's FTS5 external-content table ``failures_fts`` and a GIN
+index over PostgreSQL's ``to_tsvector('simple', ...)``.  The user's words are
+never passed through as query syntax: each becomes a quoted prefix term, all
+required ("worker deploy" finds "Worker deployment failed").
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Generic, Sequence, TypeVar
+
+from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session
+
+from faultbook.domain import Failure, Status
+from faultbook.errors import InputError
+from faultbook.services.ledger import ProjectRef
+from faultbook.store import repo
+from faultbook.store.tables import FailureRow, ProjectRow
+
+T = TypeVar("T")
+
+#: Must equal the expression indexed by migration 0002_web (a test compares them).
+PG_TSVECTOR = (
+    "to_tsvector('simple', coalesce(title, '') || ' ' || coalesce(error_message, '') || ' ' || "
+    "coalesce(root_cause, '') || ' ' || coalesce(resolution, '') || ' ' || coalesce(lessons_learned, '') "
+    "|| ' ' || coalesce(step, '') || ' ' || coalesce(component, ''))"
+)
+
+#: Public sort keys: a leading "-" means descending.
+SORTS = {
+    "number": (FailureRow.number,),
+    "occurred_at": (FailureRow.occurred_at, FailureRow.number),
+    "title": (FailureRow.title, FailureRow.number),
+    "status": (FailureRow.status, FailureRow.number),
+    "component": (FailureRow.component, FailureRow.number),
+    "occurrences": (FailureRow.occurrence_count, FailureRow.number),
+    "position": (FailureRow.position, FailureRow.number),
+}
+MAX_LIMIT = 500
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    items: tuple[T, ...]
+    total: int
+    limit: int
+    offset: int
+
+    @property
+    def has_next(self) -> bool:
+        return self.offset + len(self.items) < self.total
+
+    @property
+    def has_previous(self) -> bool:
+        return self.offset > 0
+
+
+def search_terms(query: str) -> list[str]:
+    """The words of a free-text query (punctuation and query operators dropped)."""
+    return _WORD.findall(query or "")[:16]
+
+
+def search_failures(
+    session: Session,
+    *,
+    project: ProjectRef,
+    query: str | None = None,
+    status: Sequence[Status] = (),
+    component: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    sort: str = "-occurred_at",
+    limit: int = 50,
+    offset: int = 0,
+) -> Page[Failure]:
+    """One page of the project's failures matching every given filter, plus the total."""
+    key = sort[1:] if sort.startswith("-") else sort
+    if key not in SORTS:
+        raise InputError(f"cannot sort by {sort!r}: use one of {', '.join(sorted(SORTS))} (prefix - to reverse)")
+    if limit < 1 or limit > MAX_LIMIT:
+        raise InputError(f"limit must be between 1 and {MAX_LIMIT}")
+    if offset < 0:
+        raise InputError("offset must not be negative")
+    project_id = session.scalar(select(ProjectRow.id).where(ProjectRow.key == project.key))
+    if project_id is None:
+        return Page(items=(), total=0, limit=limit, offset=offset)
+
+    conditions = [FailureRow.project_id == project_id]
+    if status:
+        conditions.append(FailureRow.status.in_([s.value for s in status]))
+    if component:
+        conditions.append(func.lower(FailureRow.component) == component.lower())
+    if since:
+        conditions.append(FailureRow.occurred_at >= since)
+    if until:
+        conditions.append(FailureRow.occurred_at < until)
+    terms = search_terms(query or "")
+    if terms:
+        conditions.append(_fulltext_condition(session, terms))
+
+    total = session.scalar(select(func.count()).select_from(FailureRow).where(*conditions)) or 0
+    columns = SORTS[key]
+    ordering = [c.desc() for c in columns] if sort.startswith("-") else list(columns)
+    rows = session.scalars(
+        select(FailureRow).where(*conditions).order_by(*ordering).limit(limit).offset(offset)
+    ).all()
+    return Page(items=tuple(repo.row_to_failure(r) for r in rows), total=total, limit=limit, offset=offset)
+
+
+def _fulltext_condition(session: Session, terms: list[str]):  # type: ignore[no-untyped-def]
+    dialect = session.get_bind().dialect.name
+    if dialect == "sqlite":
+        match = " ".join('"' + t.replace('"', "") + '"*' for t in terms)
+        return FailureRow.id.in_(
+            text("SELECT rowid FROM failures_fts WHERE failures_fts MATCH :fts_query").bindparams(fts_query=match)
+        )
+    if dialect == "postgresql":
+        tsquery = " & ".join(re.sub(r"[^\w]", "", t) + ":*" for t in terms)
+        return text(f"{PG_TSVECTOR} @@ to_tsquery('simple', :ts_query)").bindparams(ts_query=tsquery)
+    # Any other backend: substring match on the same columns.
+    from sqlalchemy import and_, or_
+
+    cols = (FailureRow.title, FailureRow.error_message, FailureRow.root_cause, FailureRow.resolution)
+    return and_(*(or_(*(func.lower(c).contains(t.lower()) for c in cols)) for t in terms))

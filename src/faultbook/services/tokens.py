@@ -1,0 +1,138 @@
+"""API tokens for the team server: create (shown once), list, revoke, verify.
+
+Only the SHA-256 of a token is stored, so a copy of the database does not
+leak working credentials.  Tokens are long random strings (256 bits), which is
+why a plain fast hash is enough: there is nothing to brute-force.
+
+Roles are ordered: ``reader`` < ``writer`` < ``admin``.  Readers see
+everything, writers also record and report, admins also manage tokens.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from faultbook.domain import utcnow
+from faultbook.errors import InputError, NotFoundError
+from faultbook.store.tables import ApiTokenRow
+
+ROLES = ("reader", "writer", "admin")
+TOKEN_PREFIX = "fbk_"
+#: last_used_at is refreshed at most this often, so reads do not turn into writes.
+TOUCH_INTERVAL = timedelta(minutes=1)
+
+
+@dataclass(frozen=True)
+class ApiToken:
+    id: int
+    name: str
+    role: str
+    created_at: datetime
+    last_used_at: datetime | None = None
+    revoked_at: datetime | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "role": self.role,
+            "created_at": self.created_at.isoformat(),
+            "last_used_at": self.last_used_at.isoformat() if self.last_used_at else None,
+            "revoked_at": self.revoked_at.isoformat() if self.revoked_at else None,
+        }
+
+
+@dataclass(frozen=True)
+class CreatedToken:
+    token: ApiToken
+    #: The secret itself: shown to the user once, never stored.
+    secret: str
+
+
+def role_allows(role: str | None, needed: str) -> bool:
+    if role is None:
+        return False
+    return ROLES.index(role) >= ROLES.index(needed)
+
+
+def hash_token(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def create_token(session: Session, *, role: str, name: str | None = None) -> CreatedToken:
+    if role not in ROLES:
+        raise InputError(f"unknown role {role!r}: expected one of {', '.join(ROLES)}")
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    row = ApiTokenRow(
+        name=(name or f"{role} token").strip()[:200],
+        role=role,
+        token_hash=hash_token(secret),
+        created_at=utcnow(),
+    )
+    session.add(row)
+    session.flush()
+    return CreatedToken(token=_to_token(row), secret=secret)
+
+
+def list_tokens(session: Session, *, include_revoked: bool = True) -> list[ApiToken]:
+    stmt = select(ApiTokenRow).order_by(ApiTokenRow.id)
+    if not include_revoked:
+        stmt = stmt.where(ApiTokenRow.revoked_at.is_(None))
+    return [_to_token(r) for r in session.scalars(stmt)]
+
+
+def revoke_token(session: Session, *, token_id: int) -> ApiToken:
+    row = session.get(ApiTokenRow, token_id)
+    if row is None:
+        raise NotFoundError(f"there is no token #{token_id}")
+    if row.revoked_at is None:
+        row.revoked_at = utcnow()
+        session.flush()
+    return _to_token(row)
+
+
+def verify_token(session: Session, *, secret: str, touch: bool = True) -> ApiToken | None:
+    """The active token with this secret, or None (unknown or revoked)."""
+    if not secret or len(secret) > 200:
+        return None
+    row = session.scalar(select(ApiTokenRow).where(ApiTokenRow.token_hash == hash_token(secret)))
+    if row is None or row.revoked_at is not None:
+        return None
+    now = utcnow()
+    if touch and (row.last_used_at is None or now - row.last_used_at > TOUCH_INTERVAL):
+        row.last_used_at = now
+        session.flush()
+    return _to_token(row)
+
+
+def _to_token(row: ApiTokenRow) -> ApiToken:
+    return ApiToken(
+        id=row.id,
+        name=row.name,
+        role=row.role,
+        created_at=row.created_at,
+        last_used_at=row.last_used_at,
+        revoked_at=row.revoked_at,
+    )
+
+
+def needs_touch(token: ApiToken) -> bool:
+    return token.last_used_at is None or utcnow() - token.last_used_at > TOUCH_INTERVAL
+
+
+def touch_token(session: Session, *, token_id: int) -> None:
+    """Record use (in its own write transaction: a read never upgrades to a write lock)."""
+    row = session.get(ApiTokenRow, token_id)
+    if row is not None:
+        row.last_used_at = utcnow()
+        session.flush()

@@ -1,0 +1,214 @@
+"""The application factory: one FastAPI app around one Database and Settings.
+
+``create_app`` is called once per process (``faultbook serve`` for one
+worker, ``asgi.app_from_environment`` for each uvicorn worker), so every
+process owns its engine and connection pool.  The app serves one project (the
+settings' ``project_key``); a team runs one server per project or points CI at
+the project it deploys.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Sequence
+
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+
+from faultbook.config import Settings
+from faultbook.errors import ConflictError, FaultbookError, InputError, NotFoundError
+from faultbook.services.ledger import ProjectRef
+from faultbook.store.db import Database
+from faultbook.web import auth
+
+HERE = Path(__file__).parent
+
+
+@dataclass(frozen=True)
+class AppContext:
+    database: Database
+    settings: Settings
+    project: ProjectRef
+    anonymous_role: str | None
+    templates: Jinja2Templates
+    secure_cookies: bool = False
+
+
+def create_app(
+    *,
+    database: Database,
+    settings: Settings,
+    project: ProjectRef | None = None,
+    host: str | None = "127.0.0.1",
+    anonymous: Any = None,
+    allowed_hosts: Sequence[str] | None = None,
+    secure_cookies: bool = False,
+) -> FastAPI:
+    """Build the dashboard + REST API.
+
+    ``anonymous`` overrides ``[server] anonymous`` ("none" | "read" | "write");
+    when both are unset the default depends on ``host`` (read on loopback).
+    ``allowed_hosts`` turns on Host-header checking (``faultbook serve`` sets it
+    on loopback so a DNS-rebinding page cannot talk to the local server).
+    """
+    from faultbook.web.routes import deployments, failures, metrics, misc, potential, tokens
+
+    server = settings.section("server")
+    setting = anonymous if anonymous is not None else server.get("anonymous", server.get("anonymous_read"))
+    import jinja2
+
+    # Autoescape everything (captured error messages are untrusted text); no template marks user data |safe.
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(HERE / "templates")), autoescape=True, undefined=jinja2.Undefined
+    )
+    templates = Jinja2Templates(env=env)
+    _template_helpers(templates)
+    ctx = AppContext(
+        database=database,
+        settings=settings,
+        project=project or ProjectRef(key=settings.project_key, name=settings.project_name),
+        anonymous_role=auth.anonymous_role(setting, host=host),
+        templates=templates,
+        secure_cookies=secure_cookies,
+    )
+    app = FastAPI(
+        title="faultbook",
+        version="1",
+        description="The deployment-failure ledger's team server: failures, deployments, reports, metrics.",
+        docs_url="/api/docs",
+        redoc_url=None,
+    )
+    app.state.ctx = ctx
+    app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+    for module in (misc, failures, potential, deployments, metrics, tokens):
+        app.include_router(module.api, prefix="/api/v1")
+        app.include_router(module.pages)
+    _error_handlers(app)
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next):  # type: ignore[no-untyped-def]
+        response = await call_next(request)
+        # Only our own scripts and styles run: a script smuggled into any text cannot execute.
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+            "object-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+        )
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        new = getattr(request.state, "new_csrf", None)
+        if new:
+            response.set_cookie(
+                auth.CSRF_COOKIE, new, samesite="strict", secure=ctx.secure_cookies, httponly=False, path="/"
+            )
+        return response
+
+    if allowed_hosts:
+        from starlette.middleware.trustedhost import TrustedHostMiddleware
+
+        app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(allowed_hosts))
+    return app
+
+
+def wants_html(request: Request) -> bool:
+    return not request.url.path.startswith("/api/") and not request.url.path.endswith(".json")
+
+
+def _error_handlers(app: FastAPI) -> None:
+    def respond(request: Request, status: int, message: str, headers: dict[str, str] | None = None) -> Response:
+        if wants_html(request):
+            ctx: AppContext = request.app.state.ctx
+            return ctx.templates.TemplateResponse(
+                request,
+                "error.html",
+                {"status": status, "message": message, **page_context(request)},
+                status_code=status,
+                headers=headers,
+            )
+        if status == 422:
+            # Same shape as FastAPI's own validation errors, as /openapi.json documents for 422.
+            detail: Any = [{"loc": ["request"], "msg": message, "type": "value_error"}]
+        else:
+            detail = message
+        return JSONResponse({"detail": detail}, status_code=status, headers=headers)
+
+    @app.exception_handler(FaultbookError)
+    async def faultbook_error(request: Request, exc: FaultbookError) -> Response:
+        status = 404 if isinstance(exc, NotFoundError) else 409 if isinstance(exc, ConflictError) else 422
+        if not isinstance(exc, (NotFoundError, ConflictError, InputError)):
+            status = 503 if exc.__class__.__name__ == "DatabaseError" else 422
+        return respond(request, status, str(exc))
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> Response:
+        if exc.status_code == 401 and wants_html(request) and request.method == "GET":
+            from fastapi.responses import RedirectResponse
+
+            return RedirectResponse("/login", status_code=303)
+        return respond(request, exc.status_code, str(exc.detail), getattr(exc, "headers", None))
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> Response:
+        if wants_html(request):
+            parts = [f"{'.'.join(str(p) for p in e['loc'][1:])}: {e['msg']}" for e in exc.errors()]
+            return respond(request, 422, "; ".join(parts) or "invalid request")
+        from fastapi.encoders import jsonable_encoder
+
+        return JSONResponse({"detail": jsonable_encoder(exc.errors())}, status_code=422)
+
+    from starlette.exceptions import HTTPException as StarletteHTTPException
+
+    @app.exception_handler(StarletteHTTPException)
+    async def starlette_error(request: Request, exc: StarletteHTTPException) -> Response:
+        return respond(request, exc.status_code, str(exc.detail))
+
+
+def page_context(request: Request) -> dict[str, Any]:
+    """What every template needs: the project, who is signed in, the CSRF token."""
+    ctx: AppContext = request.app.state.ctx
+    try:
+        who = auth.principal(request)
+    except HTTPException:
+        who = auth.Principal(role=None, source="anonymous")
+    return {
+        "project": ctx.project,
+        "who": who,
+        "csrf_token": auth.csrf_token(request),
+        "path": request.url.path,
+    }
+
+
+def render(request: Request, template: str, context: dict[str, Any], *, status: int = 200) -> HTMLResponse:
+    ctx: AppContext = request.app.state.ctx
+    return ctx.templates.TemplateResponse(request, template, {**page_context(request), **context}, status_code=status)
+
+
+def _template_helpers(templates: Jinja2Templates) -> None:
+    from faultbook.services.metrics import format_duration
+
+    def when(value: Any, fmt: str = "%Y-%m-%d %H:%M") -> str:
+        if value is None:
+            return "—"
+        if isinstance(value, str):
+            return value
+        return value.strftime(fmt)
+
+    def with_query(request: Request, **changes: Any) -> str:
+        params = dict(request.query_params.multi_items())
+        multi = [(k, v) for k, v in request.query_params.multi_items() if k not in changes]
+        for key, value in changes.items():
+            if value is not None and value != "":
+                multi.append((key, str(value)))
+        del params
+        from urllib.parse import urlencode
+
+        query = urlencode(multi)
+        return request.url.path + ("?" + query if query else "")
+
+    templates.env.filters["when"] = when
+    templates.env.filters["duration"] = format_duration
+    templates.env.globals["with_query"] = with_query

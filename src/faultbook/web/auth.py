@@ -1,0 +1,185 @@
+"""Who is asking, what they may do, and CSRF for cookie-authenticated writes.
+
+Three ways in, checked in this order:
+
+1. ``Authorization: Bearer <token>`` — scripts and CI.  No cookie is involved,
+   so no CSRF check is needed.
+2. The ``fb_token`` cookie set by the sign-in form (HttpOnly, SameSite=Strict).
+3. Anonymous, with the role the server grants anonymous users:
+   ``[server] anonymous = "none" | "read" | "write"`` in faultbook.toml.  When
+   unset, a server bound to a loopback address (the local ``faultbook serve``)
+   allows anonymous *read*; on any other address, nothing.
+
+Every unsafe request (POST/PATCH/DELETE) not carrying a Bearer token must
+also carry the CSRF token — the double-submit pattern: the ``fb_csrf`` cookie
+must equal the ``csrf_token`` form field or the ``X-CSRF-Token`` header.  A
+foreign site can make the browser send the cookie but cannot read it to copy
+it into the form.
+"""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+import secrets
+from dataclasses import dataclass
+
+from fastapi import HTTPException, Request
+
+from faultbook.services import tokens as token_service
+
+CSRF_COOKIE = "fb_csrf"
+SESSION_COOKIE = "fb_token"
+UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
+ANONYMOUS_MODES = {"none": None, "read": "reader", "write": "writer"}
+
+
+@dataclass(frozen=True)
+class Principal:
+    role: str | None
+    #: "bearer", "cookie" or "anonymous"
+    source: str
+    name: str | None = None
+
+    @property
+    def signed_in(self) -> bool:
+        return self.source != "anonymous"
+
+    def can(self, role: str) -> bool:
+        return token_service.role_allows(self.role, role)
+
+
+def is_loopback(host: str | None) -> bool:
+    if not host:
+        return False
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def anonymous_role(setting: object, *, host: str | None) -> str | None:
+    """The role of an anonymous user from ``[server] anonymous`` (or its default for ``host``)."""
+    if setting is None:
+        return "reader" if is_loopback(host) else None
+    if isinstance(setting, bool):  # anonymous_read = true/false is accepted too
+        return "reader" if setting else None
+    text = str(setting).strip().lower()
+    if text not in ANONYMOUS_MODES:
+        from faultbook.errors import InputError
+
+        raise InputError(f"[server] anonymous must be one of none, read, write (not {setting!r})")
+    return ANONYMOUS_MODES[text]
+
+
+def principal(request: Request) -> Principal:
+    """Resolve (and cache on the request) who is asking; an invalid token is a 401, never anonymous."""
+    cached = getattr(request.state, "principal", None)
+    if cached is not None:
+        return cached
+    ctx = request.app.state.ctx
+    header = request.headers.get("authorization")
+    found: Principal
+    if header:
+        scheme, _, secret = header.partition(" ")
+        if scheme.lower() != "bearer" or not secret.strip():
+            raise HTTPException(401, "use 'Authorization: Bearer <token>'", headers={"WWW-Authenticate": "Bearer"})
+        token = _verify(ctx, secret.strip())
+        if token is None:
+            raise HTTPException(401, "unknown or revoked token", headers={"WWW-Authenticate": "Bearer"})
+        found = Principal(role=token.role, source="bearer", name=token.name)
+    elif request.cookies.get(SESSION_COOKIE):
+        token = _verify(ctx, request.cookies[SESSION_COOKIE])
+        if token is None:
+            found = Principal(role=ctx.anonymous_role, source="anonymous")
+        else:
+            found = Principal(role=token.role, source="cookie", name=token.name)
+    else:
+        found = Principal(role=ctx.anonymous_role, source="anonymous")
+    request.state.principal = found
+    return found
+
+
+#: Verified tokens are remembered briefly per process (hash -> (token, expiry)) so a busy CI
+#: ingest does not pay a database round trip per request.  A revocation made through this
+#: process clears the cache at once; other worker processes notice within CACHE_SECONDS.
+CACHE_SECONDS = 5.0
+_cache: dict[str, tuple[object, float]] = {}
+
+
+def forget_tokens() -> None:
+    _cache.clear()
+
+
+def _verify(ctx, secret: str):  # type: ignore[no-untyped-def]
+    import time
+
+    key = token_service.hash_token(secret)
+    hit = _cache.get(key)
+    now = time.monotonic()
+    if hit is not None and hit[1] > now:
+        return hit[0]
+    token = _verify_uncached(ctx, secret)
+    if token is not None:
+        if len(_cache) > 1000:
+            _cache.clear()
+        _cache[key] = (token, now + CACHE_SECONDS)
+    return token
+
+
+def _verify_uncached(ctx, secret: str):  # type: ignore[no-untyped-def]
+    with ctx.database.session() as session:
+        token = token_service.verify_token(session, secret=secret, touch=False)
+    if token is not None and token_service.needs_touch(token):
+        with ctx.database.session(write=True) as session:
+            token_service.touch_token(session, token_id=token.id)
+    return token
+
+
+def csrf_token(request: Request) -> str:
+    """The CSRF token for forms on this page (the cookie's, or a new one the middleware will set)."""
+    existing = request.cookies.get(CSRF_COOKIE)
+    if existing and 20 <= len(existing) <= 100:
+        return existing
+    token = getattr(request.state, "new_csrf", None)
+    if token is None:
+        token = secrets.token_urlsafe(32)
+        request.state.new_csrf = token
+    return token
+
+
+async def check_csrf(request: Request, who: Principal) -> None:
+    if request.method not in UNSAFE or who.source == "bearer":
+        return
+    cookie = request.cookies.get(CSRF_COOKIE, "")
+    sent = request.headers.get("x-csrf-token")
+    if sent is None and request.headers.get("content-type", "").startswith(
+        ("application/x-www-form-urlencoded", "multipart/form-data")
+    ):
+        form = await request.form()
+        value = form.get("csrf_token")
+        sent = value if isinstance(value, str) else None
+    if not cookie or not sent or not hmac.compare_digest(cookie, sent):
+        raise HTTPException(403, "missing or wrong CSRF token: reload the page and try again")
+
+
+def require(role: str):  # type: ignore[no-untyped-def]
+    """A dependency: the caller must hold ``role`` (and pass CSRF when not using a Bearer token)."""
+
+    async def dependency(request: Request) -> Principal:
+        from starlette.concurrency import run_in_threadpool
+
+        who = await run_in_threadpool(principal, request)
+        await check_csrf(request, who)
+        if not who.can(role):
+            if who.role is None and not who.signed_in:
+                raise HTTPException(
+                    401, "sign in with an API token (Authorization: Bearer <token>)",
+                    headers={"WWW-Authenticate": "Bearer"},
+                )
+            raise HTTPException(403, f"this needs the {role} role")
+        return who
+
+    return dependency

@@ -1,0 +1,125 @@
+"""Deployments (list, record) and CI reports (a deployment plus the failure it hit), idempotent by key."""
+
+from __future__ import annotations
+
+from typing import Literal, Optional
+
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response
+from fastapi.responses import HTMLResponse
+
+from faultbook.domain import DeploymentOutcome
+from faultbook.services import ingest
+from faultbook.web.app import render
+from faultbook.web.auth import Principal, require
+from faultbook.web.routes.common import json_twin, parse_when
+from faultbook.web.schemas import DeploymentIn, DeploymentOut, DeploymentPageOut, ReportIn, ReportOut
+
+api = APIRouter(tags=["deployments"])
+pages = APIRouter(include_in_schema=False)
+
+
+def _list(request: Request, outcome: Optional[str], since: Optional[str], until: Optional[str], limit: int, offset: int):  # type: ignore[no-untyped-def]
+    ctx = request.app.state.ctx
+    with ctx.database.session() as session:
+        return ingest.list_deployments(
+            session,
+            project=ctx.project,
+            outcome=DeploymentOutcome(outcome) if outcome else None,
+            since=parse_when(since, name="since"),
+            until=parse_when(until, name="until", end=True),
+            limit=limit,
+            offset=offset,
+        )
+
+
+OutcomeQuery = Query(None, description="running, succeeded, failed or interrupted")
+
+
+@api.get("/deployments", response_model=DeploymentPageOut, summary="Deployments, newest first")
+def list_deployments(
+    request: Request,
+    outcome: Optional[Literal["running", "succeeded", "failed", "interrupted"]] = OutcomeQuery,
+    since: Optional[str] = Query(None),
+    until: Optional[str] = Query(None),
+    limit: int = Query(100, ge=1, le=500),
+    offset: int = Query(0, ge=0, le=10_000_000),
+    _: Principal = Depends(require("reader")),
+) -> DeploymentPageOut:
+    items, total = _list(request, outcome, since, until, limit, offset)
+    return DeploymentPageOut(
+        items=[DeploymentOut.model_validate(d.to_json()) for d in items], total=total, limit=limit, offset=offset
+    )
+
+
+def _ingest(request: Request, body: ReportIn, who: Principal, key_header: Optional[str]) -> ingest.IngestResult:
+    if key_header is not None and key_header != body.deployment.key:
+        raise HTTPException(422, "the Idempotency-Key header must equal deployment.key")
+    ctx = request.app.state.ctx
+    with ctx.database.session(write=True) as session:
+        return ingest.ingest_report(
+            session,
+            project=ctx.project,
+            deployment=body.deployment.to_domain(),
+            failure=body.failure.to_domain() if body.failure else None,
+            host=body.host,
+            output_tail=body.output_tail,
+            actor=who.name,
+        )
+
+
+@api.post(
+    "/deployments",
+    response_model=ReportOut,
+    status_code=201,
+    summary="Record a deployment (a repeated key returns the stored one with 200)",
+)
+def create_deployment(
+    request: Request, response: Response, body: DeploymentIn, who: Principal = Depends(require("writer"))
+) -> ReportOut:
+    result = _ingest(request, ReportIn(deployment=body), who, None)
+    if not result.created:
+        response.status_code = 200
+    return ReportOut.model_validate(result.to_json())
+
+
+@api.post(
+    "/reports",
+    response_model=ReportOut,
+    status_code=201,
+    summary="Report a run from CI: the deployment and, if it failed, the failure (idempotent by deployment.key)",
+)
+def create_report(
+    request: Request,
+    response: Response,
+    body: ReportIn,
+    idempotency_key: Optional[str] = Header(None, max_length=100),
+    who: Principal = Depends(require("writer")),
+) -> ReportOut:
+    result = _ingest(request, body, who, idempotency_key)
+    if not result.created:
+        response.status_code = 200
+    return ReportOut.model_validate(result.to_json())
+
+
+@pages.get("/deployments", response_class=HTMLResponse)
+def deployments_page(
+    request: Request,
+    outcome: Optional[str] = Query(None, max_length=20),
+    offset: int = Query(0, ge=0, le=10_000_000),
+    _: Principal = Depends(require("reader")),
+) -> HTMLResponse:
+    outcome = outcome if outcome in {o.value for o in DeploymentOutcome} else None
+    items, total = _list(request, outcome, None, None, 100, offset)
+    return render(
+        request,
+        "deployments.html",
+        {
+            "items": items,
+            "total": total,
+            "offset": offset,
+            "limit": 100,
+            "outcome": outcome or "",
+            "outcomes": [o.value for o in DeploymentOutcome],
+            "json_url": json_twin(request, "/deployments"),
+        },
+    )

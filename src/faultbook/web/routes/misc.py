@@ -1,0 +1,144 @@
+"""Health, the home redirect, sign-in/out, the Markdown export, and follow-ups when that table exists."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
+
+from faultbook.web import auth
+from faultbook.web.app import render
+from faultbook.web.auth import Principal, require
+from faultbook.web.schemas import HealthOut
+
+api = APIRouter(tags=["server"])
+pages = APIRouter(include_in_schema=False)
+
+
+@api.get("/health", response_model=HealthOut, summary="Liveness (no database access)")
+def health() -> HealthOut:
+    return HealthOut(status="ok")
+
+
+@pages.get("/health")
+def bare_health() -> PlainTextResponse:
+    return PlainTextResponse("ok")
+
+
+@pages.get("/")
+def home() -> RedirectResponse:
+    return RedirectResponse("/failures", status_code=302)
+
+
+# ---------------------------------------------------------------- export
+
+
+def _export(request: Request) -> str:
+    from faultbook.services import ledger
+
+    ctx = request.app.state.ctx
+    try:
+        with ctx.database.session() as session:
+            return ledger.export_document(session, project=ctx.project)
+    except ModuleNotFoundError as exc:
+        if "faultbook.markdown" not in str(exc):
+            raise
+        raise HTTPException(501, "the Markdown renderer is not part of this build") from None
+
+
+@api.get(
+    "/export",
+    response_class=PlainTextResponse,
+    summary="The ledger as the failure-tracking Markdown document",
+    responses={200: {"content": {"text/markdown": {}}}},
+)
+def export_markdown(request: Request, _: Principal = Depends(require("reader"))) -> Response:
+    return Response(_export(request), media_type="text/markdown; charset=utf-8")
+
+
+@pages.get("/export.md")
+def export_download(request: Request, _: Principal = Depends(require("reader"))) -> Response:
+    filename = f"{request.app.state.ctx.project.key}-FAILURES.md"
+    return Response(
+        _export(request),
+        media_type="text/markdown; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+# ---------------------------------------------------------------- follow-ups (if present)
+
+
+def _followups(request: Request) -> tuple[list[str], list[dict[str, Any]]] | None:
+    from sqlalchemy import MetaData, Table, inspect, select
+
+    ctx = request.app.state.ctx
+    engine = ctx.database.engine
+    if not inspect(engine).has_table("followups"):
+        return None
+    table = Table("followups", MetaData(), autoload_with=engine)
+    with ctx.database.session() as session:
+        stmt = select(table)
+        if "project_id" in table.c:
+            from faultbook.store.tables import ProjectRow
+
+            pid = session.scalar(select(ProjectRow.id).where(ProjectRow.key == ctx.project.key))
+            stmt = stmt.where(table.c.project_id == pid)
+        rows = session.execute(stmt.order_by(*table.primary_key.columns).limit(1000)).mappings().all()
+    columns = [c.name for c in table.columns if c.name not in ("project_id",)]
+    return columns, [{c: r[c] for c in columns} for r in rows]
+
+
+@api.get("/followups", summary="Follow-up actions (when the follow-ups feature is installed)")
+def followups_json(request: Request, _: Principal = Depends(require("reader"))) -> list[dict[str, Any]]:
+    found = _followups(request)
+    if found is None:
+        raise HTTPException(404, "this ledger has no follow-ups table")
+    from fastapi.encoders import jsonable_encoder
+
+    return jsonable_encoder(found[1])
+
+
+@pages.get("/followups", response_class=HTMLResponse)
+def followups_page(request: Request, _: Principal = Depends(require("reader"))) -> HTMLResponse:
+    found = _followups(request)
+    if found is None:
+        raise HTTPException(404, "this ledger has no follow-ups table yet")
+    columns, rows = found
+    return render(request, "followups.html", {"columns": columns, "rows": rows, "json_url": "/api/v1/followups"})
+
+
+# ---------------------------------------------------------------- sign in / out
+
+
+@pages.get("/login", response_class=HTMLResponse)
+def login_page(request: Request) -> HTMLResponse:
+    return render(request, "login.html", {"error": None})
+
+
+@pages.post("/login", response_class=HTMLResponse)
+async def login(request: Request) -> Response:
+    from starlette.concurrency import run_in_threadpool
+
+    form = await request.form()
+    await auth.check_csrf(request, Principal(role=None, source="anonymous"))
+    secret = str(form.get("token") or "").strip()
+    ctx = request.app.state.ctx
+    token = await run_in_threadpool(auth._verify, ctx, secret) if secret else None
+    if token is None:
+        return render(request, "login.html", {"error": "Unknown or revoked token."}, status=401)
+    response = RedirectResponse("/failures", status_code=303)
+    response.set_cookie(
+        auth.SESSION_COOKIE, secret, httponly=True, samesite="strict", secure=ctx.secure_cookies, path="/",
+        max_age=30 * 86400,
+    )
+    return response
+
+
+@pages.post("/logout")
+async def logout(request: Request) -> Response:
+    await auth.check_csrf(request, Principal(role=None, source="anonymous"))
+    response = RedirectResponse("/failures", status_code=303)
+    response.delete_cookie(auth.SESSION_COOKIE, path="/")
+    return response

@@ -1,0 +1,46 @@
+"""API tokens (admin only): list, create (the secret is in the reply, once), revoke."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Path, Request
+from fastapi.responses import HTMLResponse
+
+from faultbook.services import tokens as token_service
+from faultbook.web.app import render
+from faultbook.web.auth import Principal, require
+from faultbook.web.schemas import TokenCreatedOut, TokenIn, TokenOut
+
+api = APIRouter(tags=["tokens"])
+pages = APIRouter(include_in_schema=False)
+
+
+@api.get("/tokens", response_model=list[TokenOut], summary="API tokens (never their secrets)")
+def list_tokens(request: Request, _: Principal = Depends(require("admin"))) -> list[TokenOut]:
+    with request.app.state.ctx.database.session() as session:
+        return [TokenOut.model_validate(t.to_json()) for t in token_service.list_tokens(session)]
+
+
+@api.post("/tokens", response_model=TokenCreatedOut, status_code=201, summary="Create a token")
+def create_token(request: Request, body: TokenIn, _: Principal = Depends(require("admin"))) -> TokenCreatedOut:
+    with request.app.state.ctx.database.session(write=True) as session:
+        created = token_service.create_token(session, role=body.role, name=body.name)
+    return TokenCreatedOut.model_validate({**created.token.to_json(), "token": created.secret})
+
+
+@api.delete("/tokens/{token_id}", response_model=TokenOut, summary="Revoke a token")
+def revoke_token(
+    request: Request, token_id: int = Path(ge=1, le=2**31 - 1), _: Principal = Depends(require("admin"))
+) -> TokenOut:
+    from faultbook.web.auth import forget_tokens
+
+    with request.app.state.ctx.database.session(write=True) as session:
+        revoked = token_service.revoke_token(session, token_id=token_id)
+    forget_tokens()
+    return TokenOut.model_validate(revoked.to_json())
+
+
+@pages.get("/tokens", response_class=HTMLResponse)
+def tokens_page(request: Request, _: Principal = Depends(require("admin"))) -> HTMLResponse:
+    with request.app.state.ctx.database.session() as session:
+        items = token_service.list_tokens(session)
+    return render(request, "tokens.html", {"items": items, "json_url": "/api/v1/tokens"})

@@ -1,0 +1,256 @@
+"""The REST API's request and response models (what /openapi.json documents).
+
+Limits mirror the columns (a 200-character component, no NUL characters,
+which PostgreSQL refuses in text) so that bad input is a 422 naming the
+field, never a database error.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal, Optional
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from faultbook.domain import Deployment, DeploymentOutcome, Failure, Status, ensure_aware
+
+
+def _no_nul(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    return value
+
+
+def _aware(value: datetime) -> datetime:
+    return ensure_aware(value)
+
+
+Text = Annotated[str, AfterValidator(_no_nul), Field(max_length=100_000)]
+Short = Annotated[str, AfterValidator(_no_nul), Field(max_length=200)]
+Line = Annotated[str, AfterValidator(_no_nul), Field(min_length=1, max_length=2000, pattern=r"^[^\r\n]*\S[^\r\n]*$")]
+Name = Annotated[str, AfterValidator(_no_nul), Field(min_length=1, max_length=200, pattern=r"\S")]
+When = Annotated[datetime, AfterValidator(_aware)]
+StatusWord = Literal["open", "resolved", "workaround"]
+OutcomeWord = Literal["running", "succeeded", "failed", "interrupted"]
+Key = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.-]+$")]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class TimelineEventOut(BaseModel):
+    at: datetime
+    kind: str
+    description: str
+    actor: Optional[str] = None
+    details: dict[str, Any] = {}
+
+
+class FailureOut(BaseModel):
+    number: int
+    title: str
+    occurred_at: Optional[datetime] = None
+    component: str
+    component_detail: Optional[str] = None
+    step: str
+    error_message: str
+    root_cause: str
+    resolution: str
+    status: StatusWord
+    lessons_learned: str
+    created_at: Optional[datetime] = None
+    updated_at: Optional[datetime] = None
+    resolved_at: Optional[datetime] = None
+    occurrence_count: int
+    first_seen: Optional[datetime] = None
+    last_seen: Optional[datetime] = None
+    fingerprint: Optional[str] = None
+    error_code: Optional[int] = None
+    suggested_fields: list[str] = []
+    timeline: list[TimelineEventOut] = []
+
+    @classmethod
+    def of(cls, failure: Failure) -> "FailureOut":
+        return cls.model_validate(failure.to_json(extended=True))
+
+
+class OccurrenceOut(BaseModel):
+    occurred_at: datetime
+    error_message: str
+    fingerprint: Optional[str] = None
+    deployment_key: Optional[str] = None
+    git_commit: Optional[str] = None
+    version_id: Optional[str] = None
+
+
+class FailureDetailOut(FailureOut):
+    occurrences: list[OccurrenceOut] = []
+
+
+class FailurePageOut(BaseModel):
+    items: list[FailureOut]
+    total: int
+    limit: int
+    offset: int
+
+
+class FailureIn(Strict):
+    title: Line = Field(max_length=2000)
+    component: Name
+    occurred_at: Optional[When] = None
+    component_detail: Optional[Annotated[str, AfterValidator(_no_nul), Field(max_length=500)]] = None
+    step: Text = ""
+    error_message: Text = ""
+    root_cause: Text = ""
+    resolution: Text = ""
+    status: StatusWord = "open"
+    lessons_learned: Text = ""
+    fingerprint: Optional[Short] = Field(default=None, max_length=100)
+    error_code: Optional[int] = Field(default=None, ge=0, le=2**31 - 1)
+
+    def to_domain(self) -> Failure:
+        data = self.model_dump()
+        data["status"] = Status(data["status"])
+        return Failure(number=None, **data)
+
+
+class FailurePatch(Strict):
+    title: Optional[Line] = None
+    component: Optional[Name] = None
+    occurred_at: Optional[When] = None
+    component_detail: Optional[Annotated[str, AfterValidator(_no_nul), Field(max_length=500)]] = None
+    step: Optional[Text] = None
+    error_message: Optional[Text] = None
+    root_cause: Optional[Text] = None
+    resolution: Optional[Text] = None
+    status: Optional[StatusWord] = None
+    lessons_learned: Optional[Text] = None
+
+    def changes(self) -> dict[str, Any]:
+        # Only fields the client sent; explicit nulls mean "leave" except for the nullable two.
+        sent = self.model_dump(exclude_unset=True)
+        return {k: v for k, v in sent.items() if v is not None or k in ("component_detail", "occurred_at")}
+
+
+class PotentialFailureOut(BaseModel):
+    number: int
+    title: str
+    component: str
+    step: str
+    possible_error_messages: list[str]
+    likely_root_causes: list[str]
+    planned_resolution: list[str]
+    prevention: list[str]
+
+
+class DeploymentIn(Strict):
+    key: Key
+    started_at: When
+    command: Annotated[str, AfterValidator(_no_nul), Field(max_length=10_000)]
+    outcome: OutcomeWord = "succeeded"
+    finished_at: Optional[When] = None
+    component: Optional[Short] = None
+    step: Optional[Text] = None
+    environment: Optional[Short] = None
+    cwd: Optional[Text] = None
+    exit_code: Optional[int] = Field(default=None, ge=-(2**31), le=2**31 - 1)
+    git_commit: Optional[Annotated[str, AfterValidator(_no_nul), Field(max_length=64)]] = None
+    git_branch: Optional[Annotated[str, AfterValidator(_no_nul), Field(max_length=300)]] = None
+    git_dirty: Optional[bool] = None
+    config_hash: Optional[Annotated[str, AfterValidator(_no_nul), Field(max_length=100)]] = None
+    version_id: Optional[Annotated[str, AfterValidator(_no_nul), Field(max_length=100)]] = None
+    url: Optional[Text] = None
+
+    def to_domain(self) -> Deployment:
+        data = self.model_dump()
+        data["outcome"] = DeploymentOutcome(data["outcome"])
+        return Deployment(id=None, **data)
+
+
+class DeploymentOut(BaseModel):
+    id: Optional[int] = None
+    key: Optional[str] = None
+    started_at: datetime
+    finished_at: Optional[datetime] = None
+    command: str
+    outcome: OutcomeWord
+    component: Optional[str] = None
+    step: Optional[str] = None
+    environment: Optional[str] = None
+    cwd: Optional[str] = None
+    exit_code: Optional[int] = None
+    git_commit: Optional[str] = None
+    git_branch: Optional[str] = None
+    git_dirty: Optional[bool] = None
+    config_hash: Optional[str] = None
+    version_id: Optional[str] = None
+    url: Optional[str] = None
+    failure_number: Optional[int] = None
+
+
+class DeploymentPageOut(BaseModel):
+    items: list[DeploymentOut]
+    total: int
+    limit: int
+    offset: int
+
+
+class ReportIn(Strict):
+    deployment: DeploymentIn
+    failure: Optional[FailureIn] = None
+    output_tail: Optional[Annotated[str, AfterValidator(_no_nul), Field(max_length=200_000)]] = None
+    host: Optional[Short] = None
+
+
+class ReportOut(BaseModel):
+    created: bool
+    deployment: DeploymentOut
+    failure_number: Optional[int] = None
+    recurrence: bool = False
+
+
+class RateOut(BaseModel):
+    failed_deployments: int
+    deployments: int
+    rate: Optional[float] = None
+    bucket: Optional[str] = None
+
+
+class RestoreOut(BaseModel):
+    seconds: Optional[float] = None
+    restored_failures: int
+    bucket: Optional[str] = None
+
+
+class MetricsOut(BaseModel):
+    since: datetime
+    until: datetime
+    weeks: list[str]
+    deployments_per_week: list[int]
+    deployment_frequency_bucket: Optional[str] = None
+    change_failure_rate: RateOut
+    median_time_to_restore: RestoreOut
+    failures_per_component: dict[str, list[int]]
+
+
+class TokenIn(Strict):
+    role: Literal["reader", "writer", "admin"]
+    name: Optional[Name] = None
+
+
+class TokenOut(BaseModel):
+    id: int
+    name: str
+    role: str
+    created_at: datetime
+    last_used_at: Optional[datetime] = None
+    revoked_at: Optional[datetime] = None
+
+
+class TokenCreatedOut(TokenOut):
+    token: str = Field(description="The secret: shown once, store it now.")
+
+
+class HealthOut(BaseModel):
+    status: Literal["ok"]
