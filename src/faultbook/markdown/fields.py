@@ -298,7 +298,8 @@ def format_text(text: str) -> tuple[str, list[str]]:
         return "", []
     lines = text.split("\n")
     first = lines[0]
-    if first[:1] in (" ", "\t") or fence_opening(first) is not None:
+    # The first line goes after "**Field**:" unless reading it back there would change it.
+    if first != first.lstrip() or fence_opening(first) is not None:
         return "", lines
     return first, lines[1:]
 
