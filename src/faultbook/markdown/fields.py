@@ -30,6 +30,7 @@ Decisions that make the round trip exact (documented in docs of the format):
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
+from functools import lru_cache
 
 from faultbook.markdown.syntax import dedent, fence_opening, is_fence_closing, longest_run
 
@@ -80,6 +81,7 @@ def _to_utc(moment: datetime) -> datetime:
     return moment.astimezone(timezone.utc)
 
 
+@lru_cache(maxsize=4096)  # a ledger repeats its dates and times; both functions are pure
 def parse_date(text: str) -> date | None:
     """``August 20, 2025`` / ``2025-08-20`` / ``20 August 2025`` → date; ``—`` → None.
 
@@ -117,6 +119,7 @@ def parse_date(text: str) -> date | None:
         raise ValueError(f"impossible date {raw!r}") from None
 
 
+@lru_cache(maxsize=4096)
 def parse_time(text: str) -> tuple[int, int, int, int] | None:
     """``14:15 UTC`` / ``14:15:30`` / ``2:15 PM UTC`` / ``09:00 +02:00`` → (h, m, s, offset minutes).
 

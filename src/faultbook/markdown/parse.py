@@ -31,7 +31,7 @@ Every error is an ``InputError`` carrying the path and the 1-based line.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from faultbook.domain.models import (
     DocumentPart,
@@ -81,6 +81,7 @@ POTENTIAL_FIELDS = (
 REQUIRED_POTENTIAL_FIELDS = ("Component", "Deployment Step")
 _FAILURE_NAMES = {name.casefold(): name for name in FAILURE_FIELDS}
 _POTENTIAL_NAMES = {name.casefold(): name for name in POTENTIAL_FIELDS}
+_STATUS_LABELS = {status.label: status for status in Status}
 _FAILURE_PREFIX = "failure #"
 _POTENTIAL_PREFIX = "potential failure #"
 
@@ -133,12 +134,12 @@ class _Block:
     terminated: bool
 
 
-@dataclass
+@dataclass(slots=True)
 class _Field:
     name: str
     line: int
     first: str
-    continuation: list[str] = field(default_factory=list)
+    continuation: list[str]
 
 
 class _Parser:
@@ -182,41 +183,79 @@ class _Parser:
         return self._assemble()
 
     def _block(self, start: int, kind: str, after_hash: str) -> int:
-        """Consume the block whose heading is at ``start``; return the index after it."""
+        """Consume the block whose heading is at ``start``; return the index after it.
+
+        One pass: a field line opens a field, indented lines (and blank lines
+        followed by indented ones, and anything inside a fence) continue it.
+        """
         lines = self.lines
         count = len(lines)
-        body: list[tuple[int, str]] = []
+        path = self.path
+        noun = "failure" if kind == CURRENT else "potential failure"
+        number, title = self._heading_number(start + 1, after_hash, noun)
+        label = f"{noun} #{number}"
+        names = _FAILURE_NAMES if kind == CURRENT else _POTENTIAL_NAMES
+        found: dict[str, _Field] = {}
+        continuation: list[str] | None = None
         fence = FenceTracker()
         terminated = False
         index = start + 1
         while index < count:
             line = lines[index]
-            if fence.open:
-                if not line or line[0] in " \t" or not line.strip():
-                    fence.feed(dedent(line))
-                    body.append((index, line))
+            first = line[:1]
+            if fence.length:
+                if first == " " or first == "\t" or not line.strip():
+                    text = dedent(line)
+                    fence.feed(text)
+                    continuation.append(text)  # type: ignore[union-attr]
                     index += 1
                     continue
                 fence.reset()  # an unindented line ends a fence left open
-            if not line.strip():
+            if first == " " or first == "\t":
+                if not line.strip():
+                    first = ""
+                else:
+                    text = dedent(line)
+                    if continuation is None:
+                        raise _error(f"{label}: text before the first field", path, index + 1)
+                    fence.feed(text)
+                    continuation.append(text)
+                    index += 1
+                    continue
+            if not first:  # a blank line: more of the field if an indented line follows, else the end
                 ahead = index + 1
                 while ahead < count and not lines[ahead].strip():
                     ahead += 1
-                if ahead < count and lines[ahead][0] in " \t":
-                    body.extend((blank, "") for blank in range(index, ahead))
+                if ahead < count and lines[ahead][0] in " \t" and continuation is not None:
+                    continuation.extend("" for _ in range(index, ahead))
                     index = ahead
                     continue
                 terminated = True
                 index += 1
                 break
-            if line[0] in " \t":
-                fence.feed(dedent(line))
-            elif heading(line) is not None:
+            if first == "#" and heading(line) is not None:
                 break
-            body.append((index, line))
+            parsed = field_line(line)
+            if parsed is None:
+                raise _error(
+                    f"{label}: expected a field line '- **Name**: value', got {line.strip()[:60]!r}", path, index + 1
+                )
+            written, value = parsed
+            name = names.get(written.casefold())
+            if name is None:
+                expected = ", ".join(names.values())
+                raise _error(f"{label}: unknown field {written!r} (expected one of: {expected})", path, index + 1)
+            if name in found:
+                raise _error(
+                    f"{label}: field {name!r} appears twice (first on line {found[name].line})", path, index + 1
+                )
+            item = found[name] = _Field(name, index + 1, value, [])
+            continuation = item.continuation
             index += 1
-        builder = self._failure if kind == CURRENT else self._potential
-        value = builder(start + 1, after_hash, body)
+        if kind == CURRENT:
+            value: Failure | PotentialFailure = self._failure(start + 1, number, title, label, found)
+        else:
+            value = self._potential(start + 1, number, title, label, found)
         self.items.append(_Block(kind=kind, line=start + 1, value=value, terminated=terminated))
         return index
 
@@ -241,56 +280,18 @@ class _Parser:
             raise _error(f"{noun} #{number} has no title after the number", self.path, line_no)
         return number, title
 
-    def _fields(
-        self, line_no: int, label: str, body: list[tuple[int, str]], names: dict[str, str]
-    ) -> dict[str, _Field]:
-        found: dict[str, _Field] = {}
-        current: _Field | None = None
-        for index, line in body:
-            if not line or line[0] in " \t":
-                if current is None:
-                    if not line.strip():
-                        continue
-                    raise _error(f"{label}: text before the first field", self.path, index + 1)
-                current.continuation.append(dedent(line))
-                continue
-            parsed = field_line(line)
-            if parsed is None:
-                raise _error(
-                    f"{label}: expected a field line '- **Name**: value', got {line.strip()[:60]!r}",
-                    self.path,
-                    index + 1,
-                )
-            name = names.get(parsed.name.casefold())
-            if name is None:
-                expected = ", ".join(names.values())
-                raise _error(
-                    f"{label}: unknown field {parsed.name!r} (expected one of: {expected})",
-                    self.path,
-                    index + 1,
-                )
-            if name in found:
-                raise _error(
-                    f"{label}: field {name!r} appears twice (first on line {found[name].line})",
-                    self.path,
-                    index + 1,
-                )
-            current = found[name] = _Field(name=name, line=index + 1, first=parsed.value)
-        return found
-
     def _missing(self, line_no: int, label: str, found: dict[str, _Field], required: tuple[str, ...]) -> None:
         missing = [name for name in required if name not in found]
         if missing:
             raise _error(f"{label} is missing required field(s): {', '.join(missing)}", self.path, line_no)
 
     def _one_line(self, item: _Field) -> str:
+        if not item.continuation:
+            return item.first
         parts = [item.first] + [line.strip() for line in item.continuation if line.strip()]
         return " ".join(part for part in parts if part)
 
-    def _failure(self, line_no: int, after_hash: str, body: list[tuple[int, str]]) -> Failure:
-        number, title = self._heading_number(line_no, after_hash, "failure")
-        label = f"failure #{number}"
-        found = self._fields(line_no, label, body, _FAILURE_NAMES)
+    def _failure(self, line_no: int, number: int, title: str, label: str, found: dict[str, _Field]) -> Failure:
         self._missing(line_no, label, found, REQUIRED_FAILURE_FIELDS)
 
         date_field = found["Date"]
@@ -308,7 +309,8 @@ class _Parser:
 
         status_field = found["Status"]
         try:
-            status = Status.parse(self._one_line(status_field))
+            text = self._one_line(status_field)
+            status = _STATUS_LABELS.get(text) or Status.parse(text)
         except ValueError as exc:
             raise _error(f"{label}: {exc}", self.path, status_field.line) from None
 
@@ -342,10 +344,9 @@ class _Parser:
             return ""
         return codec.parse_text(item.first, item.continuation)
 
-    def _potential(self, line_no: int, after_hash: str, body: list[tuple[int, str]]) -> PotentialFailure:
-        number, title = self._heading_number(line_no, after_hash, "potential failure")
-        label = f"potential failure #{number}"
-        found = self._fields(line_no, label, body, _POTENTIAL_NAMES)
+    def _potential(
+        self, line_no: int, number: int, title: str, label: str, found: dict[str, _Field]
+    ) -> PotentialFailure:
         self._missing(line_no, label, found, REQUIRED_POTENTIAL_FIELDS)
         component = self._one_line(found["Component"])
         if not component:

@@ -10,8 +10,6 @@ or a field line looks like.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 
 def heading(line: str) -> tuple[int, str] | None:
     """``(level, title)`` when ``line`` is an ATX heading (``## Title``), else None.
@@ -70,6 +68,8 @@ def indent_of(line: str) -> int:
 
 def dedent(line: str, width: int = 2) -> str:
     """Remove up to ``width`` leading spaces (a tab counts as the whole indent)."""
+    if width == 2 and line.startswith("  "):
+        return line[2:]
     if line.startswith("\t"):
         return line[1:]
     removed = 0
@@ -78,25 +78,18 @@ def dedent(line: str, width: int = 2) -> str:
     return line[removed:]
 
 
-@dataclass(frozen=True)
-class FieldLine:
-    """``- **Name**: value`` split into its parts (``name`` as written)."""
-
-    name: str
-    value: str
-
-
-def field_line(line: str) -> FieldLine | None:
-    """Split a block's field line; None when ``line`` is not one.
+def field_line(line: str) -> tuple[str, str] | None:
+    """``(name as written, value)`` of a block's field line; None when ``line`` is not one.
 
     Accepts ``- **Name**: v``, ``* **Name**: v`` and ``- **Name:** v``; the value
     is returned stripped (the seed writes ``**Possible Error Messages**: `` with
     a trailing space).
     """
-    if len(line) < 6 or line[0] not in "-*" or line[1] != " ":
-        return None
-    body = line[2:].lstrip(" ")
-    if not body.startswith("**"):
+    if line.startswith("- **") or line.startswith("* **"):
+        body = line[2:]
+    elif len(line) > 4 and line[1] == " " and line[0] in "-*" and line[2:].lstrip(" ").startswith("**"):
+        body = line[2:].lstrip(" ")
+    else:
         return None
     end = body.find("**", 2)
     if end < 0:
@@ -112,7 +105,7 @@ def field_line(line: str) -> FieldLine | None:
     name = name.strip()
     if not name:
         return None
-    return FieldLine(name=name, value=rest.strip())
+    return name, rest.strip()
 
 
 class FenceTracker:
