@@ -101,3 +101,40 @@ def test_windows_line_endings_are_read_as_lf():
     text = read(FIXTURES / "statuses_and_code.md")
     document = parse_document(text.replace("\n", "\r\n"))
     assert document.failures == parse_document(text).failures
+
+
+BLOCK = (
+    "### Failure #{n}: T{n}\n"
+    "- **Date**: August 20, 2025\n"
+    "- **Time**: 14:15 UTC\n"
+    "- **Component**: Backend\n"
+    "- **Deployment Step**: Step\n"
+    "- **Error Message**: `e`\n"
+    "- **Root Cause**: c\n"
+    "- **Resolution**: r\n"
+    "- **Status**: 🔴 Open\n"
+    "- **Lessons Learned**: l\n"
+)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "## Current Failures\n\n" + BLOCK.format(n=1),
+        "## Current Failures\n\n" + BLOCK.format(n=1) + "\n",
+        "## Current Failures\n\n" + BLOCK.format(n=1) + "\n\n\n",
+        "## Current Failures\n\n" + BLOCK.format(n=1) + "\n" + BLOCK.format(n=2) + "\nTrailing prose.",
+        "Intro without headings.\n\n## Current Failures\n" + BLOCK.format(n=1) + "\n## Potential Future Failures\n",
+        "",
+        "\n",
+        "## Current Failures",
+    ],
+    ids=["block-at-eof", "one-blank-at-eof", "three-blanks-at-eof", "prose-after", "no-gap", "empty", "nl", "bare"],
+)
+def test_edge_documents_roundtrip_exactly(text):
+    assert roundtrip(text) == text
+
+
+def test_extra_blank_lines_between_blocks_are_normalised_to_one():
+    text = "## Current Failures\n\n" + BLOCK.format(n=1) + "\n\n\n" + BLOCK.format(n=2) + "\n## Next\n"
+    assert roundtrip(text) == text.replace("\n\n\n\n", "\n\n")
