@@ -210,7 +210,8 @@ class DuplicateBindingName(Rule):
                     message = f"{name} assigned to {_english(kinds)} bindings."
                 else:
                     message = f"{name} assigned to multiple {kinds[0]} bindings."
-                for _, path in uses[1:]:
+                in_file_order = sorted(uses, key=lambda use: (ctx.config.locate(use[1]).line, ctx.config.locate(use[1]).column))
+                for _, path in in_file_order[1:]:
                     yield self.finding(
                         ctx, path, message,
                         detail="Bindings must have unique names, so that they can all be referenced in the worker. "
