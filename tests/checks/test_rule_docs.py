@@ -29,3 +29,22 @@ def test_rules_command_lists_and_explains() -> None:
     text, _, code = rules_command("FB101")
     assert code == 0 and "*Why*" in text and 'type = "Images"' in text
     assert rules_command("FB999")[2] == 2
+
+
+def test_offline_check_imports_no_heavy_library(tmp_path) -> None:
+    """Start-up stays light: an offline check never loads the SDK, SQLAlchemy or httpx."""
+    import subprocess
+    import sys
+
+    root = __import__("pathlib").Path(__file__).resolve().parents[2]
+    code = (
+        "import sys\n"
+        "from faultbook.cli.check_cmd import check_command\n"
+        "check_command('examples/quoteviral', offline=True, output_format='sarif')\n"
+        "print(sorted(m for m in ('cloudflare', 'sqlalchemy', 'httpx', 'jsonschema', 'rich') if m in sys.modules))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=root, capture_output=True, text=True,
+        env={"PYTHONPATH": str(root / "src"), "PATH": ""}, check=True,
+    ).stdout
+    assert out.strip() == "[]"

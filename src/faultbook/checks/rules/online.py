@@ -288,8 +288,9 @@ class NoRollbackVersion(Rule):
             key = ("versions", name)
             if key not in ctx.cache:
                 try:
-                    page = call(client.workers.scripts.versions.list, name, account_id=account, deployable=True)
-                    ctx.cache[key] = len(list(page))
+                    page = call(client.workers.scripts.versions.list, name, account_id=account, deployable=True, per_page=10)
+                    # First page only: two versions are all we need, and auto-pagination could walk the whole history.
+                    ctx.cache[key] = len(page._get_page_items())
                 except ApiError as error:
                     ctx.cache[key] = 0 if error.not_found or error.code in (10007, 10090) else error
             count = ctx.cache[key]
