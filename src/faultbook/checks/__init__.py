@@ -1,0 +1,1 @@
+"""Preflight checks for wrangler configs: rules, runner, suppressions, fixes (see base.py)."""

@@ -1,0 +1,66 @@
+"""The explicit list of rules.  Adding a rule = writing its class + one line here.
+
+IDs are public API: a retired rule's ID stays reserved (listed in RETIRED) so it
+is never given to another rule.
+"""
+
+from __future__ import annotations
+
+from faultbook.checks.base import Rule
+from faultbook.checks.rules import binding_fields, environments, meta, online, resources, schema, unsafe, worker
+
+RULES: tuple[type[Rule], ...] = (
+    meta.ConfigParseError,
+    meta.SuppressionWithoutReason,
+    unsafe.UnsafeBindingUnknownType,
+    unsafe.UnsafeBindingHasFirstClassKey,
+    binding_fields.BindingMissingField,
+    binding_fields.BindingPlaceholderId,
+    binding_fields.BindingIdShape,
+    binding_fields.DuplicateBindingName,
+    resources.R2BucketNameInvalid,
+    environments.NotInheritedByEnvironment,
+    resources.ResourceWillBeProvisioned,
+    resources.R2BucketUnverified,
+    unsafe.UnsafeBindingUnrecognisedType,
+    worker.WorkerNameInvalid,
+    worker.CompatibilityDateInvalid,
+    worker.CompatibilityDateInFuture,
+    worker.EntryPointMissing,
+    worker.AssetsDirectoryMissing,
+    worker.AssetFileTooLarge,
+    worker.TooManyAssetFiles,
+    schema.SchemaViolation,
+    online.ApiTokenInvalid,
+    online.R2BucketMissing,
+    online.KvNamespaceMissing,
+    online.D1DatabaseMissing,
+    online.QueueMissing,
+    online.NoRollbackVersion,
+)
+
+#: IDs that once existed and must never be reused.
+RETIRED: frozenset[str] = frozenset()
+
+
+def all_rules() -> tuple[type[Rule], ...]:
+    return RULES
+
+
+def get_rule(key: str) -> type[Rule] | None:
+    """By ID (``FB101``, case-insensitive), alias, or name (``unsafe-binding-unknown-type``)."""
+    key = key.strip()
+    for rule in RULES:
+        if key.upper() == rule.id or key.upper() in rule.aliases or key.lower() == rule.name:
+            return rule
+    return None
+
+
+def _check_unique() -> None:
+    ids = [rule.id for rule in RULES]
+    names = [rule.name for rule in RULES]
+    if len(set(ids)) != len(ids) or len(set(names)) != len(names) or RETIRED & set(ids):
+        raise RuntimeError("rule ids and names must be unique and never reuse a retired id")
+
+
+_check_unique()

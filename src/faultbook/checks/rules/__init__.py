@@ -1,0 +1,1 @@
+"""One module per rule family; each rule is a small class over ``faultbook.checks.base.Rule``."""

@@ -1,0 +1,112 @@
+"""``faultbook check`` and ``faultbook rules``: argument translation only.
+
+Each function takes already-parsed arguments and returns (stdout, stderr,
+exit_code); the lead wires them into Typer.  Reports go to stdout, chatter to
+stderr.  A config that does not parse is rendered as one finding (FB000) in the
+requested format, with exit code 2 and no traceback.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Iterable
+
+FORMATS = ("text", "json", "sarif", "github")
+
+
+def _formatter(name: str) -> Callable[[Any], str]:
+    if name == "json":
+        from faultbook.reports import json as module
+    elif name == "sarif":
+        from faultbook.reports import sarif as module
+    elif name == "github":
+        from faultbook.reports import github as module
+    else:
+        from faultbook.reports import text as module
+    return module.format
+
+
+def _parse_error_report(error: Any) -> Any:
+    from faultbook.checks.base import Finding, Report, Severity
+
+    line, column = error.line or 1, error.column or 1
+    finding = Finding(
+        rule_id="FB000", severity=Severity.ERROR, summary=error.reason, detail="The config must parse before it can be checked.",
+        path=error.path, line=line, column=column, end_line=line, end_column=column + 1, rule_name="config-parse-error",
+    )
+    return Report(findings=(finding,), files=(error.path,), rules_run=("FB000",))
+
+
+def _parse_error_text(error: Any) -> str:
+    from pathlib import Path
+
+    out = f"{error.path}:{error.line}:{error.column or 1}: error FB000 config-parse-error: {error.reason}\n"
+    try:
+        source = Path(error.path).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        source = []
+    if error.line and 1 <= error.line <= len(source):
+        out += f"{error.line:>6} | {source[error.line - 1]}\n" + " " * 7 + "| " + " " * ((error.column or 1) - 1) + "^\n"
+    return out
+
+
+def check_command(
+    path: str = ".",
+    *,
+    env: str | None = None,
+    offline: bool = False,
+    output_format: str = "text",
+    fix: bool = False,
+    create_missing: bool = False,
+    select: Iterable[str] = (),
+    ignore: Iterable[str] = (),
+    fail_on: str = "error",
+    checklist: bool = False,
+    network: bool = False,
+    confirm: Callable[[str], bool] | None = None,
+    settings: Any = None,
+    today: Any = None,
+    http_client: Any = None,
+) -> tuple[str, str, int]:
+    from faultbook.errors import ExitCode, InputError
+    from faultbook.services.check import run_check
+
+    if output_format not in FORMATS:
+        return "", f"error: --format must be one of {', '.join(FORMATS)}\n", int(ExitCode.USAGE)
+    if create_missing and not fix:
+        return "", "error: --create-missing only works together with --fix\n", int(ExitCode.USAGE)
+    try:
+        result = run_check(
+            path=path, env=env, offline=offline, select=select, ignore=ignore, fail_on=fail_on, fix=fix,
+            create_missing=create_missing, confirm=confirm, network=network, settings=settings, today=today,
+            http_client=http_client,
+        )
+    except InputError as error:
+        if error.path and error.line is not None:
+            if output_format != "text":
+                return _formatter(output_format)(_parse_error_report(error)), f"{error}\n", int(ExitCode.USAGE)
+            return "", _parse_error_text(error), int(ExitCode.USAGE)
+        return "", f"error: {error}\n", int(ExitCode.USAGE)
+    stderr = "".join(f"{m}\n" for m in result.messages)
+    stdout = _formatter(output_format)(result.report)
+    if checklist:
+        from faultbook.checks.checklist import checklist as build, format_checklist
+
+        text = format_checklist(build(result.report))
+        if output_format == "text":
+            stdout += "\n" + text
+        else:
+            stderr += text
+    return stdout, stderr, result.exit_code
+
+
+def rules_command(rule_id: str | None = None) -> tuple[str, str, int]:
+    from faultbook.checks.registry import all_rules, get_rule
+
+    if rule_id is None:
+        lines = [f"{r.id}  {r.name:<36} {r.severity.value:<8} {'(online) ' if r.online else ''}{r.summary()}" for r in all_rules()]
+        return "\n".join(lines) + "\n", "", 0
+    rule = get_rule(rule_id)
+    if rule is None:
+        return "", f"error: unknown rule {rule_id!r} (see `faultbook rules`)\n", 2
+    header = f"{rule.id} {rule.name} ({rule.severity.value}{', online' if rule.online else ''})"
+    return f"{header}\n\n{rule.explanation()}\n", "", 0

@@ -1,0 +1,1 @@
+"""Report formatters for ``faultbook check``: each ``format(report) -> str``, none prints."""

@@ -1,0 +1,66 @@
+"""Human-readable report: findings grouped by file, each with the offending line, a caret, and the fix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from faultbook.checks.base import Finding, Report, Severity
+
+_LABEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
+
+
+def _source_lines(path: str) -> list[str]:
+    try:
+        return Path(path).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return []
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def format_finding(finding: Finding, lines: list[str]) -> list[str]:
+    env = f" [env {finding.env}]" if finding.env else ""
+    out = [f"  {finding.line}:{finding.column}  {_LABEL[finding.severity]:<7}  {finding.rule_id}  {finding.summary}{env}"]
+    if 1 <= finding.line <= len(lines):
+        source = lines[finding.line - 1]
+        gutter = f"{finding.line:>6} | "
+        out.append(f"{gutter}{source}")
+        end = finding.end_column if finding.end_line == finding.line else len(source) + 1
+        width = max(1, end - finding.column)
+        out.append(" " * (len(gutter) - 2) + "| " + " " * (finding.column - 1) + "^" * width)
+    if finding.fix:
+        how = "" if finding.fix.edits or finding.fix.action else ""
+        hint = " (faultbook check --fix)" if finding.fix.edits else (
+            " (faultbook check --fix --create-missing)" if finding.fix.action else "")
+        out.append(f"         fix: {finding.fix.description}{how}{hint}")
+    return out
+
+
+def format(report: Report) -> str:  # noqa: A001 - the formatter interface
+    out: list[str] = []
+    by_file: dict[str, list[Finding]] = {}
+    for finding in report.findings:
+        by_file.setdefault(finding.path, []).append(finding)
+    for path, findings in by_file.items():
+        out.append(path)
+        lines = _source_lines(path)
+        for finding in findings:
+            out.extend(format_finding(finding, lines))
+        out.append("")
+    counts = ", ".join([
+        _plural(report.error_count, "error"),
+        _plural(report.warning_count, "warning"),
+        _plural(report.info_count, "note"),
+    ])
+    summary = f"{counts} in {_plural(len(report.files), 'file')}"
+    if report.suppressed:
+        summary += f" ({len(report.suppressed)} suppressed)"
+    if not report.findings:
+        summary = f"No problems found in {_plural(len(report.files), 'file')}." + (
+            f" ({len(report.suppressed)} suppressed)" if report.suppressed else "")
+    out.append(summary)
+    if not report.online:
+        out.append("Offline: resource existence (buckets, namespaces, databases, queues) was not checked.")
+    return "\n".join(out) + "\n"
