@@ -8,7 +8,10 @@ requested format, with exit code 2 and no traceback.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable
+import sys
+from typing import Any, Callable, Iterable, List, Optional
+
+import typer
 
 FORMATS = ("text", "json", "sarif", "github")
 
@@ -110,3 +113,60 @@ def rules_command(rule_id: str | None = None) -> tuple[str, str, int]:
         return "", f"error: unknown rule {rule_id!r} (see `faultbook rules`)\n", 2
     header = f"{rule.id} {rule.name} ({rule.severity.value}{', online' if rule.online else ''})"
     return f"{header}\n\n{rule.explanation()}\n", "", 0
+
+
+def register(app: Any, state: Any) -> None:
+    """Typer wiring for ``check`` and ``rules`` (kept apart from the logic above, which tests call directly)."""
+    @app.command()
+    def check(
+        path: str = typer.Argument(".", help="Project folder or wrangler config file."),
+        env: Optional[str] = typer.Option(None, "--env", help="Check only this environment (default: all)."),
+        offline: bool = typer.Option(False, "--offline", help="Skip the rules that call the Cloudflare API."),
+        output_format: str = typer.Option("text", "--format", help="text, json, sarif or github."),
+        fix: bool = typer.Option(False, "--fix", help="Apply the safe autofixes (layout and comments kept)."),
+        create_missing: bool = typer.Option(
+            False, "--create-missing", help="With --fix: create missing buckets after confirmation."
+        ),
+        select: Optional[List[str]] = typer.Option(None, "--select", help="Only these rule IDs or prefixes."),
+        ignore: Optional[List[str]] = typer.Option(None, "--ignore", help="Skip these rule IDs or prefixes."),
+        fail_on: str = typer.Option("error", "--fail-on", help="error or warning: the exit-1 threshold."),
+        checklist: bool = typer.Option(False, "--checklist", help="Show the ten prevention practices and their state."),
+        network: bool = typer.Option(False, "--network", help="Also run DNS/TLS/HTTP rules (not yet available)."),
+    ) -> None:
+        """Find before deploying what would make the deploy fail (exit 0 clean, 1 findings, 2 usage/parse error)."""
+
+        def confirm(question: str) -> bool:
+            if not sys.stdin.isatty():
+                return False
+            return typer.confirm(question, default=False)
+
+        out, err, code = check_command(
+            path,
+            env=env,
+            offline=offline,
+            output_format=output_format,
+            fix=fix,
+            create_missing=create_missing,
+            select=_split_ids(select),
+            ignore=_split_ids(ignore),
+            fail_on=fail_on,
+            checklist=checklist,
+            network=network,
+            confirm=confirm,
+        )
+        sys.stdout.write(out)
+        sys.stderr.write(err)
+        raise typer.Exit(code)
+
+    @app.command()
+    def rules(rule_id: Optional[str] = typer.Argument(None, help="A rule ID (FB101) or name.")) -> None:
+        """List the preflight rules, or explain one with its fix."""
+        out, err, code = rules_command(rule_id)
+        sys.stdout.write(out)
+        sys.stderr.write(err)
+        raise typer.Exit(code)
+
+
+def _split_ids(values: Iterable[str] | None) -> tuple[str, ...]:
+    """`--select FB1,FB2 --select FB3` → ("FB1", "FB2", "FB3")."""
+    return tuple(part.strip() for value in values or () for part in value.split(",") if part.strip())

@@ -17,7 +17,7 @@ def register(app: Any, state: Any) -> None:
 
 
 def _feature_modules() -> list[Any]:
-    from faultbook.cli import web_cmd
+    from faultbook.cli import check_cmd, web_cmd
 
-    modules: list[Any] = [web_cmd]
+    modules: list[Any] = [check_cmd, web_cmd]
     return modules

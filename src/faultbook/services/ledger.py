@@ -342,13 +342,18 @@ def _import_failures(
         )
         position += 1
     if new_rows:
-        # Bulk path: one executemany for 10,000 rows instead of 10,000 ORM flushes.
+        # Bulk path: one executemany for 10,000 rows instead of 10,000 ORM flushes.  No RETURNING:
+        # SQLAlchemy's ordered insertmanyvalues is quadratic on SQLite; the new rows are the ones at
+        # or after the first new position, so one SELECT finds their ids.
+        connection = session.connection()  # Core executemany: the ORM bulk path splits into many statements
+        connection.execute(insert(FailureRow.__table__), new_rows)
         ids = session.execute(
-            insert(FailureRow).returning(FailureRow.id, FailureRow.number, sort_by_parameter_order=True),
-            new_rows,
+            select(FailureRow.id, FailureRow.number)
+            .where(FailureRow.project_id == project.id, FailureRow.position >= new_rows[0]["position"])
+            .order_by(FailureRow.position)
         ).all()
-        session.execute(
-            insert(TimelineRow),
+        connection.execute(
+            insert(TimelineRow.__table__),
             [
                 {
                     "failure_id": fid,
