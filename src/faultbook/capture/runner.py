@@ -201,6 +201,14 @@ def _open_pty_like(our_fd: int) -> tuple[int, int]:
         fcntl.ioctl(slave, termios.TIOCSWINSZ, size)
     except OSError:
         pass
+    try:
+        # Our own terminal translates "\n" to "\r\n" already; doing it in the inner pty too would
+        # double the carriage returns.  The child's bytes pass through unchanged.
+        attrs = termios.tcgetattr(slave)
+        attrs[1] &= ~termios.ONLCR
+        termios.tcsetattr(slave, termios.TCSANOW, attrs)
+    except (OSError, termios.error):
+        pass
     return master, slave
 
 
