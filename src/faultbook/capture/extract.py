@@ -37,6 +37,7 @@ from typing import Iterable, Sequence
 
 ANSI_RE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]")
 CODE_RE = re.compile(r"\[code: (\d+)\]|\(Code: (\d+)\)|\bCode (\d+):")
+CODE_END_RE = re.compile(r"(?:\[code: \d+\]|\(Code: \d+\))\s*$")
 #: esbuild's header: "✘ [ERROR] text" (tests print "X [ERROR]"), warnings "▲ [WARNING]".
 HEADER_RE = re.compile(r"^\s*(?:[✘X▲]\s*)?\[(ERROR|WARNING|INFO)\]\s?(.*)$")
 API_FAILED_RE = re.compile(r"A request to the Cloudflare API \((/[^)\s]*)\) failed\.?")
@@ -48,6 +49,7 @@ BOILERPLATE = (
     "To learn more about this error, visit:",
 )
 MAX_TITLE = 80
+SHORT_TITLE = 60
 MAX_GENERIC_LINES = 5
 
 
@@ -142,7 +144,10 @@ def _paragraphs(lines: Sequence[str]) -> Iterable[str]:
                 yield " ".join(current)
                 current = []
             continue
-        if line.startswith("- ") and current:
+        # A new item starts at "- ", after a line that ended with its code, and at wrangler's boilerplate.
+        if current and (
+            line.startswith("- ") or CODE_END_RE.search(current[-1]) or line.startswith(BOILERPLATE)
+        ):
             yield " ".join(current)
             current = []
         current.append(line)
@@ -269,6 +274,11 @@ def make_title(message: str) -> str:
     first = message.strip().split("\n", 1)[0]
     first = CODE_RE.sub("", first).strip()
     first = re.sub(r"^(?:✘\s*)?(?:\[ERROR\]\s*)?(?:Error:\s*)?", "", first).strip().rstrip(".:").strip()
+    if len(first) > SHORT_TITLE:
+        # A long message reads best as its first sentence ("R2 bucket 'x' not found").
+        sentence = re.match(r"(.{12,}?[a-z0-9'\")])\.\s", first)
+        if sentence:
+            first = sentence.group(1)
     if len(first) > MAX_TITLE:
         cut = first[:MAX_TITLE].rsplit(" ", 1)[0]
         first = cut.rstrip(",;:") + "…"
