@@ -120,7 +120,7 @@ def _tool(argv: list[str]) -> str | None:
     stripped = _strip_launcher(argv)
     if not stripped:
         return None
-    return Path(stripped[0]).name
+    return _program(stripped[0])
 
 
 def _strip_launcher(argv: list[str]) -> list[str]:
@@ -199,7 +199,7 @@ def _package_scripts(cwd: Path | None) -> Mapping[str, Any]:
 
 
 def _wrangler_rule(args: list[str]) -> Inference | None:
-    if not args or Path(args[0]).name not in ("wrangler", "wrangler.js", "wrangler2"):
+    if not args or _program(args[0]) not in ("wrangler", "wrangler.js", "wrangler2"):
         return None
     words = [a for a in args[1:] if not a.startswith("-")]
     for prefix, component, detail, step in _WRANGLER_RULES:
@@ -214,7 +214,13 @@ def _wrangler_rule(args: list[str]) -> Inference | None:
 
 def is_wrangler(argv: Sequence[str], *, cwd: Path | None = None) -> bool:
     """Whether ``argv`` runs wrangler (directly, through a launcher or a package script)."""
-    return any(c and Path(c[0]).name.startswith("wrangler") for c in _expand(list(argv), cwd=cwd, depth=0))
+    return any(c and _program(c[0]).startswith("wrangler") for c in _expand(list(argv), cwd=cwd, depth=0))
+
+
+def _program(word: str) -> str:
+    """``/path/to/wrangler`` and ``wrangler@4.86.0`` are both ``wrangler``."""
+    name = Path(word).name
+    return name.split("@", 1)[0] if "@" in name[1:] else name
 
 
 # ---------------------------------------------------------------- context
