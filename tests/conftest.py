@@ -1,4 +1,9 @@
-"""Shared fixtures: dbfixtures.py (SQLite + PostgreSQL) and cfapi/ (the Cloudflare API emulator + real wrangler)."""
+"""Shared fixtures.  tests/ is put on sys.path so plugin modules import by name.
+
+- dbfixtures: ``backend``, ``db_url``, ``fresh_db_url``, ``database``, ``project`` (SQLite + PostgreSQL).
+- cfapi.fixtures: ``cf_api`` (emulated Cloudflare API) and ``wrangler_bin``.
+- webfixtures: the dashboard app and its clients.
+"""
 
 import sys
 from pathlib import Path
