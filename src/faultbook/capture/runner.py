@@ -262,6 +262,11 @@ def run_command(
         pty_wanted = _isatty(our_fd) if use_pty is None else use_pty
         fds.append(_open_pty_like(our_fd) if pty_wanted else _open_pipe())
     (out_read, out_write), (err_read, err_write) = fds
+    # Handlers go in before the child exists, so no signal can slip between spawn and forwarding;
+    # one that arrives before the child runs is delivered to it right after spawn.
+    holder: list[subprocess.Popen] = []
+    received: list[int] = []
+    restore = _install_forwarding(holder, received, fds) if forward_signals else {}
     try:
         proc = subprocess.Popen(
             list(argv),
@@ -273,9 +278,13 @@ def run_command(
             close_fds=True,
         )
     except OSError as exc:
+        _restore_handlers(restore)
         for fd in (out_read, out_write, err_read, err_write):
             os.close(fd)
         return _not_started(argv, exc, stderr_fd=stderr_fd, started=started)
+    holder.append(proc)
+    for signum in received:  # arrived while spawning
+        _send(proc, signum)
     os.close(out_write)
     os.close(err_write)
     if on_start is not None:
@@ -292,13 +301,10 @@ def run_command(
     for thread in threads:
         thread.start()
 
-    received: list[int] = []
-    restore = _install_forwarding(proc, received, fds) if forward_signals else {}
     try:
         returncode = proc.wait()
     finally:
-        for signum, handler in restore.items():
-            signal.signal(signum, handler)
+        _restore_handlers(restore)
     _drain(threads, captures)
 
     duration = time.monotonic() - started
@@ -329,8 +335,20 @@ def _drain(threads: list[threading.Thread], captures: Sequence[_Capture]) -> Non
             break
 
 
+def _restore_handlers(restore: dict[int, object]) -> None:
+    for signum, handler in restore.items():
+        signal.signal(signum, handler)  # type: ignore[arg-type]
+
+
+def _send(proc: subprocess.Popen, signum: int) -> None:
+    try:
+        proc.send_signal(signum)
+    except ProcessLookupError:  # pragma: no cover - already gone
+        pass
+
+
 def _install_forwarding(
-    proc: subprocess.Popen, received: list[int], fds: list[tuple[int, int]]
+    holder: list[subprocess.Popen], received: list[int], fds: list[tuple[int, int]]
 ) -> dict[int, object]:
     if threading.current_thread() is not threading.main_thread():
         return {}
@@ -340,10 +358,8 @@ def _install_forwarding(
         received.append(signum)
         if signum == signal.SIGINT and terminal_sigint:
             return  # the terminal sent it to the child already; do not double it
-        try:
-            proc.send_signal(signum)
-        except ProcessLookupError:  # pragma: no cover - already gone
-            pass
+        if holder:
+            _send(holder[0], signum)
 
     def resize(_signum: int, _frame: object) -> None:
         _copy_window_sizes(fds)
