@@ -178,8 +178,9 @@ def test_fulltext_expression_matches_the_migration():
 
     from faultbook.services.search import PG_TSVECTOR
 
-    migration = importlib.import_module("faultbook.store.migrations.versions.0002_web")
-    assert migration.PG_TSVECTOR == PG_TSVECTOR
+    for name in ("0002_web", "0003_pg_search_vector"):
+        migration = importlib.import_module(f"faultbook.store.migrations.versions.{name}")
+        assert migration.PG_TSVECTOR == PG_TSVECTOR, name
 
 
 def test_search_sees_edits_and_imports(database, project):

@@ -125,7 +125,8 @@ def _fulltext_condition(session: Session, terms: list[str]):  # type: ignore[no-
         )
     if dialect == "postgresql":
         tsquery = " & ".join(re.sub(r"[^\w]", "", t) + ":*" for t in terms)
-        return text(f"{PG_TSVECTOR} @@ to_tsquery('simple', :ts_query)").bindparams(ts_query=tsquery)
+        # search_vector is the stored PG_TSVECTOR (migration 0003_search), indexed with GIN.
+        return text("failures.search_vector @@ to_tsquery('simple', :ts_query)").bindparams(ts_query=tsquery)
     # Any other backend: substring match on the same columns.
     from sqlalchemy import and_, or_
 
