@@ -27,7 +27,8 @@ seed's Failure #1 is recognised when its error comes back.
 Merging (``merge_failures``) is permanent: B's fingerprint becomes an alias
 of A, so later occurrences of B land on A.  B stays in the ledger (numbers
 are never reused and the Markdown log keeps it) with status Resolved and a
-"merged into #A" event; its resolution, if empty, says so.
+"merged into #A" event; its resolution, if empty or only suggested, becomes
+"Merged into Failure #A.".
 """
 
 from __future__ import annotations
@@ -250,8 +251,11 @@ def merge_failures(
     if previous_status is not Status.RESOLVED:
         source.status = Status.RESOLVED.value
         source.resolved_at = now
-    if not (source.resolution or "").strip():
+    suggested = list(source.suggested_fields or [])
+    if not (source.resolution or "").strip() or "resolution" in suggested:
+        # An unconfirmed suggestion is no resolution: the merge is.
         source.resolution = f"Merged into Failure #{into}."
+        source.suggested_fields = [name for name in suggested if name != "resolution"]
     source.updated_at = now
     repo.add_event(
         session,
