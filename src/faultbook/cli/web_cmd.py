@@ -30,7 +30,7 @@ def register(app: Any, state: Any) -> None:
         """Run the dashboard and REST API (on the project's database; SQLite works at once)."""
         import uvicorn
 
-        from faultbook.web.auth import anonymous_role
+        from faultbook.services.tokens import anonymous_role
 
         settings = state.settings()
         server = settings.section("server")

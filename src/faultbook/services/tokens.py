@@ -10,6 +10,8 @@ everything, writers also record and report, admins also manage tokens.
 
 from __future__ import annotations
 
+import ipaddress
+
 import hashlib
 import secrets
 from dataclasses import dataclass
@@ -136,3 +138,34 @@ def touch_token(session: Session, *, token_id: int) -> None:
     if row is not None:
         row.last_used_at = utcnow()
         session.flush()
+
+
+# ---------------------------------------------------------------- anonymous access policy
+
+#: ``[server] anonymous`` values and the role each grants.
+ANONYMOUS_MODES = {"none": None, "read": "reader", "write": "writer"}
+
+
+def is_loopback(host: str | None) -> bool:
+    if not host:
+        return False
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def anonymous_role(setting: object, *, host: str | None) -> str | None:
+    """The role of an anonymous user from ``[server] anonymous`` (or its default for ``host``)."""
+    if setting is None:
+        return "reader" if is_loopback(host) else None
+    if isinstance(setting, bool):  # anonymous_read = true/false is accepted too
+        return "reader" if setting else None
+    text = str(setting).strip().lower()
+    if text not in ANONYMOUS_MODES:
+        from faultbook.errors import InputError
+
+        raise InputError(f"[server] anonymous must be one of none, read, write (not {setting!r})")
+    return ANONYMOUS_MODES[text]

@@ -20,18 +20,17 @@ it into the form.
 from __future__ import annotations
 
 import hmac
-import ipaddress
 import secrets
 from dataclasses import dataclass
 
 from fastapi import HTTPException, Request
 
 from faultbook.services import tokens as token_service
+from faultbook.services.tokens import ANONYMOUS_MODES, anonymous_role, is_loopback  # noqa: F401 (re-exported)
 
 CSRF_COOKIE = "fb_csrf"
 SESSION_COOKIE = "fb_token"
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
-ANONYMOUS_MODES = {"none": None, "read": "reader", "write": "writer"}
 
 
 @dataclass(frozen=True)
@@ -47,31 +46,6 @@ class Principal:
 
     def can(self, role: str) -> bool:
         return token_service.role_allows(self.role, role)
-
-
-def is_loopback(host: str | None) -> bool:
-    if not host:
-        return False
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
-def anonymous_role(setting: object, *, host: str | None) -> str | None:
-    """The role of an anonymous user from ``[server] anonymous`` (or its default for ``host``)."""
-    if setting is None:
-        return "reader" if is_loopback(host) else None
-    if isinstance(setting, bool):  # anonymous_read = true/false is accepted too
-        return "reader" if setting else None
-    text = str(setting).strip().lower()
-    if text not in ANONYMOUS_MODES:
-        from faultbook.errors import InputError
-
-        raise InputError(f"[server] anonymous must be one of none, read, write (not {setting!r})")
-    return ANONYMOUS_MODES[text]
 
 
 def principal(request: Request) -> Principal:
