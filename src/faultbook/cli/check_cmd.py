@@ -140,8 +140,16 @@ def register(app: Any, state: Any) -> None:
                 return False
             return typer.confirm(question, default=False)
 
+        from pathlib import Path
+
+        from faultbook.config import load_settings
+
+        # The checked project's own faultbook.toml ([check] select/ignore) and the environment (API token).
+        target = Path(path)
+        settings = load_settings(cwd=target if target.is_dir() else target.parent, project=state.project)
         out, err, code = check_command(
             path,
+            settings=settings,
             env=env,
             offline=offline,
             output_format=output_format,
