@@ -148,10 +148,10 @@ def record(
     error_message_file: Optional[Path] = typer.Option(
         None, "--error-message-file", help="Read the exact error message from a file ('-' for stdin)."
     ),
-    root_cause: Optional[str] = typer.Option(None, "--root-cause"),
+    root_cause: Optional[str] = typer.Option(None, "--root-cause", help="What caused it (Markdown)."),
     resolution: Optional[str] = typer.Option(None, "--resolution", help="Markdown; may hold fenced code."),
     status: Optional[str] = typer.Option(None, "--status", help="open, resolved or workaround (default: open)."),
-    lessons_learned: Optional[str] = typer.Option(None, "--lessons-learned"),
+    lessons_learned: Optional[str] = typer.Option(None, "--lessons-learned", help="What to do differently next time."),
     as_json: bool = typer.Option(False, "--json", help="Print the stored failure as JSON."),
 ) -> None:
     """Record a failure by hand (prompts for missing fields on a terminal)."""
@@ -207,18 +207,18 @@ def record(
 @app.command()
 def update(
     number: int = typer.Argument(..., help="The failure number."),
-    title: Optional[str] = typer.Option(None, "--title"),
+    title: Optional[str] = typer.Option(None, "--title", help="Brief description."),
     occurred_at: Optional[str] = typer.Option(None, "--occurred-at", help="ISO 8601."),
-    component: Optional[str] = typer.Option(None, "--component"),
-    component_detail: Optional[str] = typer.Option(None, "--component-detail"),
-    step: Optional[str] = typer.Option(None, "--step"),
+    component: Optional[str] = typer.Option(None, "--component", help="Backend, Frontend, Assets, DNS or your own."),
+    component_detail: Optional[str] = typer.Option(None, "--component-detail", help='e.g. "Cloudflare Worker".'),
+    step: Optional[str] = typer.Option(None, "--step", help="Deployment step."),
     error_message: Optional[str] = typer.Option(None, "--error-message", help="'-' reads stdin."),
-    error_message_file: Optional[Path] = typer.Option(None, "--error-message-file"),
-    root_cause: Optional[str] = typer.Option(None, "--root-cause"),
-    resolution: Optional[str] = typer.Option(None, "--resolution"),
+    error_message_file: Optional[Path] = typer.Option(None, "--error-message-file", help="Read it from a file ('-' for stdin)."),
+    root_cause: Optional[str] = typer.Option(None, "--root-cause", help="What caused it (Markdown)."),
+    resolution: Optional[str] = typer.Option(None, "--resolution", help="Markdown; may hold fenced code."),
     status: Optional[str] = typer.Option(None, "--status", help="open, resolved or workaround."),
-    lessons_learned: Optional[str] = typer.Option(None, "--lessons-learned"),
-    as_json: bool = typer.Option(False, "--json"),
+    lessons_learned: Optional[str] = typer.Option(None, "--lessons-learned", help="What to do differently next time."),
+    as_json: bool = typer.Option(False, "--json", help="Print the updated failure as JSON."),
 ) -> None:
     """Change any field of a failure; status changes go on its timeline."""
     from faultbook.services import ledger
