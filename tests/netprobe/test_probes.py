@@ -177,3 +177,16 @@ def test_cors_preflight(web_server, headers, status, method, request_headers, pr
     assert result.problem == problem
     sent = server.requests[-1][2]
     assert sent["Origin"] == "https://quoteviral.test" and sent["Access-Control-Request-Method"] == method
+
+
+def test_importing_the_probes_loads_neither_dnspython_nor_httpx() -> None:
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    src = Path(__file__).resolve().parents[2] / "src"
+    code = ("import sys, faultbook.netprobe, faultbook.checks.registry\n"
+            "print(sorted(m for m in ('dns', 'dns.resolver', 'httpx') if m in sys.modules))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env={"PYTHONPATH": str(src), "PATH": ""}, check=True).stdout
+    assert out.strip() == "[]"

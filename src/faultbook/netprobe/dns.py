@@ -65,6 +65,8 @@ class DnsResult:
             return f"DNS resolution failed: {self.host} has no {self.rdtype} record"
         if self.status == "timeout":
             return f"DNS resolution failed: no answer from {self.resolver} ({self.error})"
+        if self.status == "servfail" and "SERVFAIL" in (self.error or ""):
+            return f"DNS resolution failed: {self.host} — the resolver answered SERVFAIL"
         return f"DNS resolution failed for {self.host}: {self.error}"
 
 
