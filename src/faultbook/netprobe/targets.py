@@ -293,3 +293,28 @@ def _smoke(reader: _Reader, entry: Mapping, prefix: KeyPath) -> SmokeCheck:
         headers=tuple((str(k), v) for k, v in headers.items()),
         where=reader.where(prefix),
     )
+
+
+def run_smoke(entry: SmokeCheck, settings: NetworkSettings | None = None) -> Any:
+    """Call one ``[[smoke]]`` endpoint as FB506 does (resolver, connect_to, cafile, timeout) → ``HttpResult``.
+
+    For rollback verification: ``[run_smoke(s, ns) for s in ns.smoke]`` and look at each ``.problem``."""
+    import re
+
+    from faultbook.netprobe.dns import resolve
+    from faultbook.netprobe.http import HttpResult, probe
+
+    settings = settings or NetworkSettings()
+    parts = urlsplit(entry.url)
+    host, port = (parts.hostname or "").lower(), parts.port or (443 if parts.scheme == "https" else 80)
+    address = settings.address_for(host, port)
+    if address is None and settings.resolver is not None:
+        result = resolve(host, nameserver=settings.resolver[0], port=settings.resolver[1], timeout=settings.timeout)
+        if not result.ok:
+            return HttpResult(url=entry.url, method=entry.method, error=result.problem)
+        address = (result.records[0], port)
+    body = re.compile(entry.expect_body_regex) if entry.expect_body_regex else entry.expect_body
+    return probe(
+        entry.url, method=entry.method, expect_status=entry.expect_status or None, expect_body=body,
+        headers=dict(entry.headers), timeout=settings.timeout, verify=settings.cafile or True, connect_to=address,
+    )

@@ -312,3 +312,12 @@ def test_host_of_route_pattern(pattern: str, host: str | None) -> None:
 
     assert host_of_pattern(pattern) == host
 
+
+
+def test_run_smoke_is_what_rollback_verification_calls(project: Path) -> None:
+    from faultbook.netprobe.targets import run_smoke
+
+    settings = load_network_settings(project / "faultbook.toml")
+    problems = [run_smoke(entry, settings).problem for entry in settings.smoke]
+    assert problems[0] is None and problems[1] == "status 500, expected 200"
+    assert problems[4] == "no response: DNS resolution failed: nowhere.quoteviral.test does not exist (NXDOMAIN)"
