@@ -3,6 +3,7 @@
 - dbfixtures: ``backend``, ``db_url``, ``fresh_db_url``, ``database``, ``project`` (SQLite + PostgreSQL).
 - cfapi.fixtures: ``cf_api`` (emulated Cloudflare API) and ``wrangler_bin``.
 - webfixtures: the dashboard app and its clients.
+- netfixtures: a local DNS responder, HTTP(S) servers and a trustme CA on 127.0.0.1 (network rules).
 """
 
 import sys
@@ -12,4 +13,4 @@ TESTS = Path(__file__).parent
 ROOT = TESTS.parent
 sys.path.insert(0, str(TESTS))
 
-pytest_plugins = ["dbfixtures", "cfapi.fixtures", "webfixtures"]
+pytest_plugins = ["dbfixtures", "cfapi.fixtures", "webfixtures", "netfixtures"]

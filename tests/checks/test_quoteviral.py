@@ -113,4 +113,6 @@ def test_checklist_marks_manual_practices(in_root) -> None:
     checklist = stdout.split("Prevention checklist", 1)[1]
     assert " 1. [MANUAL]" in checklist and "10. [FAIL]" in checklist and " 9. [PASS (OFFLINE PART ONLY)]" in checklist
     assert " 2. [NOT CHECKED]" in checklist
-    assert "Manual (faultbook cannot check these): 1, 3, 4, 6, 8." in checklist
+    # Practice 8 is automated by FB506 (network smoke checks), not checked without --network and [[smoke]].
+    assert " 8. [NOT CHECKED]" in checklist and "add [[smoke]] endpoints to faultbook.toml" in checklist
+    assert "Manual (faultbook cannot check these): 1, 3, 4, 6." in checklist

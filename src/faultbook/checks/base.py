@@ -158,6 +158,8 @@ class Context:
     online: Any = None
     network: bool = False
     settings: dict[str, Any] = field(default_factory=dict)
+    #: ``faultbook.netprobe.targets.NetworkSettings`` from faultbook.toml (network rules only).
+    network_settings: Any = None
     #: Per-run memo for online lookups (one API call per resource, however many envs use it).
     cache: dict[Any, Any] = field(default_factory=dict)
 
@@ -228,6 +230,11 @@ class Rule:
 
     def check(self, ctx: Context) -> Iterable[Finding]:  # pragma: no cover - interface
         raise NotImplementedError
+
+    def applies(self, ctx: Context) -> bool:
+        """False when there is nothing for this rule to look at: it then does not count as run
+        (so the checklist says "not checked" instead of a silent pass)."""
+        return True
 
     # Helpers for subclasses ------------------------------------------------------------
     def finding(

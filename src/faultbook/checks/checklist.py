@@ -19,7 +19,8 @@ PRACTICES: tuple[tuple[str, tuple[str, ...], str], ...] = (
     ("Have a rollback plan ready before deployment begins", ("FB406",), "`faultbook rollback` needs an earlier version"),
     ("Document all changes for future reference and troubleshooting", (), "faultbook's ledger records failures, not changes"),
     ("Verify all environment variables before deployment", ("FB108", "FB106"), "vars and bindings repeated per [env.X]"),
-    ("Test all API endpoints after deployment", (), "smoke tests after deploy (network rules not yet implemented)"),
+    ("Test all API endpoints after deployment", ("FB506",),
+     "`faultbook check --network` calls the [[smoke]] endpoints in faultbook.toml"),
     ("Check resource availability (buckets, databases, namespaces) before deployment",
      ("FB402", "FB403", "FB404", "FB405", "FB109", "FB110"), "online rules query the Cloudflare API"),
     ("Validate configuration files (wrangler.toml) before deployment",
@@ -54,6 +55,8 @@ def checklist(report: Report) -> list[ChecklistItem]:
             status = "attention"
         else:
             status = "pass"
+        if status == "not checked" and "FB506" in rule_ids:
+            note = "add [[smoke]] endpoints to faultbook.toml and run `faultbook check --network`"
         online_ids = [r for r in rule_ids if r.startswith("FB4")]
         if status in ("pass", "attention") and online_ids and not any(r in report.rules_run for r in online_ids):
             status += " (offline part only)"

@@ -7,7 +7,9 @@ is never given to another rule.
 from __future__ import annotations
 
 from faultbook.checks.base import Rule
-from faultbook.checks.rules import binding_fields, environments, meta, online, resources, schema, unsafe, worker
+from faultbook.checks.rules import (
+    binding_fields, environments, meta, network, online, resources, schema, unsafe, worker,
+)
 
 RULES: tuple[type[Rule], ...] = (
     meta.ConfigParseError,
@@ -37,6 +39,12 @@ RULES: tuple[type[Rule], ...] = (
     online.D1DatabaseMissing,
     online.QueueMissing,
     online.NoRollbackVersion,
+    network.DnsDoesNotResolve,
+    network.DnsPointsElsewhere,
+    network.TlsCertificateInvalid,
+    network.TlsCertificateExpiring,
+    network.CorsPreflightRefused,
+    network.SmokeEndpointFailed,
 )
 
 #: IDs that once existed and must never be reused.

@@ -52,15 +52,17 @@ def run(
     network: bool = False,
     today: date | None = None,
     settings: dict[str, Any] | None = None,
+    network_settings: Any = None,
 ) -> Report:
-    """Check ``config``.  ``online_client`` is an ``OnlineContext`` (None = offline)."""
+    """Check ``config``.  ``online_client`` is an ``OnlineContext`` (None = offline); ``network_settings`` is a
+    ``faultbook.netprobe.targets.NetworkSettings`` for the network rules (run only when ``network``)."""
     if env is not None:
         envs = config.data.get("env")
         if not isinstance(envs, dict) or env not in envs:
             raise InputError(f'no environment named "{env}" in the config', path=str(config.path))
     ctx = Context(
         config=config, env=env, today=today or date.today(), online=online_client, network=network,
-        settings=dict(settings or {}),
+        settings=dict(settings or {}), network_settings=network_settings,
     )
     rules = select_rules(selected=selected, ignored=ignored)
     ran: list[str] = []
@@ -71,8 +73,11 @@ def run(
             continue
         if rule_cls.network and not network:
             continue
+        rule = rule_cls()
+        if not rule.applies(ctx):
+            continue
         ran.append(rule_cls.id)
-        for finding in rule_cls().check(ctx):
+        for finding in rule.check(ctx):
             key = (finding.rule_id, finding.path, finding.line, finding.column, finding.summary)
             if key not in seen:
                 seen.add(key)
@@ -83,7 +88,8 @@ def run(
     kept.sort(key=lambda f: f.sort_key)
     return Report(
         findings=tuple(kept),
-        files=(str(config.path),),
+        # Network findings may point at faultbook.toml.
+        files=(str(config.path),) + tuple(sorted({f.path for f in kept} - {str(config.path)})),
         suppressed=tuple(sorted(suppressed, key=lambda f: f.sort_key)),
         rules_run=tuple(ran),
         env=env,

@@ -49,7 +49,8 @@ def apply_suppressions(
     suppressions = find_suppressions(config)
     kept, suppressed = [], []
     for finding in findings:
-        if any(s.covers(finding) for s in suppressions):
+        # Comments in the wrangler config cover its own lines only (network findings may be in faultbook.toml).
+        if finding.path == str(config.path) and any(s.covers(finding) for s in suppressions):
             suppressed.append(finding)
         else:
             kept.append(finding)

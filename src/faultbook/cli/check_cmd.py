@@ -131,7 +131,7 @@ def register(app: Any, state: Any) -> None:
         ignore: Optional[List[str]] = typer.Option(None, "--ignore", help="Skip these rule IDs or prefixes."),
         fail_on: str = typer.Option("error", "--fail-on", help="error or warning: the exit-1 threshold."),
         checklist: bool = typer.Option(False, "--checklist", help="Show the ten prevention practices and their state."),
-        network: bool = typer.Option(False, "--network", help="Also run DNS/TLS/HTTP rules (not yet available)."),
+        network: bool = typer.Option(False, "--network", help="Also run the DNS/TLS/CORS/smoke rules (FB5xx)."),
     ) -> None:
         """Find before deploying what would make the deploy fail (exit 0 clean, 1 findings, 2 usage/parse error)."""
 

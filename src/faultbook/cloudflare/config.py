@@ -122,6 +122,18 @@ def load_config(path: Path) -> WranglerConfig:
     )
 
 
+def load_located_toml(path: Path) -> WranglerConfig:
+    """Any TOML file (e.g. faultbook.toml) parsed with the same positions as a wrangler.toml."""
+    file = Path(path)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"not UTF-8 text ({exc.reason})", path=str(file)) from None
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror}", path=str(file)) from None
+    return _load_toml(file, text)
+
+
 # --------------------------------------------------------------------------- positions
 
 

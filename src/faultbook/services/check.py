@@ -9,6 +9,10 @@ Online rules run only when not ``offline`` and both an API token and an account
 id are known (``CLOUDFLARE_API_TOKEN``, ``CLOUDFLARE_ACCOUNT_ID`` or the
 config's ``account_id``); the API base URL is wrangler's
 ``CLOUDFLARE_API_BASE_URL`` when set, passed explicitly to the SDK.
+
+Network rules (FB5xx) run only with ``network=True``; their targets are the
+config's routes plus faultbook.toml's ``[network]`` / ``[[smoke]]`` tables, read
+with positions so findings point at faultbook.toml's lines.
 """
 
 from __future__ import annotations
@@ -100,13 +104,21 @@ def run_check(
     if not offline:
         online = _online_context(config, check_settings.environ, http_client, messages)
 
+    network_settings = None
+    if network:
+        network_settings = _network_settings(settings, config_file.parent)
+
     def check_once(cfg):
         return runner.run(
             cfg, env=env, selected=selected, ignored=ignored, online_client=online, network=network,
-            today=today, settings=dict(check_settings.section),
+            today=today, settings=dict(check_settings.section), network_settings=network_settings,
         )
 
     report = check_once(config)
+    if network and not _has_network_targets(config, env, network_settings):
+        messages.append(
+            "network checks: nothing to probe (no routes in the config, no [network] or [[smoke]] in faultbook.toml)"
+        )
     fixed: tuple[Finding, ...] = ()
     created: list[str] = []
     if fix:
@@ -129,6 +141,25 @@ def run_check(
         messages=tuple(messages),
         config_path=str(config.path),
     )
+
+
+def _network_settings(settings: Any, config_dir: Path) -> Any:
+    from faultbook.netprobe.targets import load_network_settings, network_settings_from_settings
+
+    if settings is not None:
+        return network_settings_from_settings(settings)
+    for folder in (config_dir.resolve(), *config_dir.resolve().parents):
+        if (folder / "faultbook.toml").is_file():
+            return load_network_settings(folder / "faultbook.toml")
+    return load_network_settings(None)
+
+
+def _has_network_targets(config: Any, env: str | None, network_settings: Any) -> bool:
+    from faultbook.checks.base import Context
+    from faultbook.checks.rules.network import route_hosts
+
+    ns = network_settings
+    return bool(ns.dns or ns.cors or ns.smoke or route_hosts(Context(config=config, env=env)))
 
 
 def _online_context(config: Any, environ: Mapping[str, str], http_client: Any, messages: list[str]) -> Any:

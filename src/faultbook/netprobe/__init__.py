@@ -1,0 +1,22 @@
+"""Small network probes — DNS, TLS, HTTP, CORS — that return values and never raise for a network failure.
+
+Why this exists: ``faultbook check --network`` (rules FB501–FB506) and rollback
+verification both need to ask "does this name resolve, is this certificate
+good, does this endpoint answer" and get back a plain result to judge or show.
+Each probe returns a frozen dataclass whose ``.problem`` is None when all is
+well and otherwise one sentence a person can act on.  No rule logic lives here.
+
+Every probe takes the address to connect to separately from the name it
+verifies (``server_name`` / ``connect_to``), so callers can feed it a DNS answer
+from a chosen resolver, or tests can point real hostnames at 127.0.0.1.
+dnspython and httpx are imported inside the functions that use them.
+"""
+
+from faultbook.netprobe.dns import DnsResult, is_cloudflare_address, resolve
+from faultbook.netprobe.http import CorsResult, HttpResult, cors_preflight, probe
+from faultbook.netprobe.tls import TlsResult, inspect_certificate
+
+__all__ = [
+    "CorsResult", "DnsResult", "HttpResult", "TlsResult",
+    "cors_preflight", "inspect_certificate", "is_cloudflare_address", "probe", "resolve",
+]
