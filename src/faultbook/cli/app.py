@@ -61,7 +61,7 @@ class State:
         return self._db
 
     def project_ref(self) -> "ProjectRef":
-        from faultbook.services.ledger import ProjectRef
+        from faultbook.services.project import ProjectRef
 
         settings = self.settings()
         return ProjectRef(key=settings.project_key, name=settings.project_name)
@@ -434,6 +434,17 @@ from faultbook.cli import commands as _commands  # noqa: E402
 _commands.register(app, state)
 
 
+def _command() -> Any:
+    """The Click command Typer builds from ``app``, with Pydantic-free coercion of plain values."""
+    from typer.main import get_command
+
+    from faultbook.cli import coercion
+
+    command = get_command(app)
+    coercion.install(command)
+    return command
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: runs the app and maps errors to exit codes (never a traceback)."""
     try:
@@ -443,7 +454,7 @@ def main(argv: list[str] | None = None) -> int:
     import os
 
     try:
-        result = app(args=argv, prog_name="faultbook", standalone_mode=False)
+        result = _command()(args=argv, prog_name="faultbook", standalone_mode=False)
     except FaultbookError as exc:
         output.error(str(exc), hint=exc.hint)
         code = int(exc.exit_code)
