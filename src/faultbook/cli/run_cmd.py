@@ -51,7 +51,8 @@ def register(app: Any, state: Any) -> None:
         settings = state.settings()
         outcome = run_deploy(
             settings=settings,
-            database=state.database(),
+            database=state.database,
+            database_url=settings.database_url,
             project=state.project_ref(),
             argv=argv,
             component=component,
