@@ -45,7 +45,7 @@ from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
 from faultbook.capture import extract as extract_mod
 from faultbook.capture.extract import ExtractedError, WranglerOutput
-from faultbook.capture.infer import Inference, config_hash, git_info, infer
+from faultbook.capture.infer import Inference, config_hash, infer, start_git_info
 from faultbook.capture.runner import CommandResult, run_command
 from faultbook.capture.scrub import Scrubber
 from faultbook.domain import Deployment, DeploymentOutcome, Failure, Status, utcnow
@@ -69,18 +69,19 @@ NOTIFY_TIMEOUT_SECONDS = 5.0
 TRANSIENT_CODES = {971}
 #: Text that marks a failure as transient: network errors, 5xx, rate limits (wrangler retries these itself
 #: a few times — retryOnAPIFailure: 5xx, 429 and fetch TypeErrors — so seeing one means it persisted).
-TRANSIENT_TEXT = re.compile(
+#: (Patterns, compiled on first use by ``re``'s cache: only a failed command needs them.)
+TRANSIENT_TEXT = (
     r"(?i)\b(?:fetch failed|ECONNRESET|ETIMEDOUT|EAI_AGAIN|ENETUNREACH|ECONNREFUSED|socket hang up|"
     r"network (?:error|timeout)|timed? ?out|rate[- ]limit(?:ed)?|too many requests|"
     r"internal server error|bad gateway|service unavailable|gateway time-?out|"
     r"status(?: code)?:? 5\d\d|\b50[0234]\b|\b429\b|Retry-After)"
 )
-TRANSIENT_API_TEXT = re.compile(
+TRANSIENT_API_TEXT = (
     r"(?i)\b(?:rate[- ]limit(?:ed)?|too many requests|internal server error|bad gateway|service unavailable|"
     r"gateway time-?out|please wait and consider throttling)"
 )
 #: The bucket named by a 10085 message.
-R2_NOT_FOUND = re.compile(r"R2 bucket '([^']+)' not found")
+R2_NOT_FOUND = r"R2 bucket '([^']+)' not found"
 
 
 @dataclass(frozen=True)
@@ -159,11 +160,12 @@ def run_deploy(
     component = component or inference.component
     step = step or inference.step
     detail = inference.component_detail if component == inference.component else None
-    git = git_info(cwd)
+    git_answer = start_git_info(cwd)  # git runs while the rest is prepared
     cfg_hash = config_hash(argv, cwd)
     command_line = scrubber.scrub(shlex.join(argv))
 
     ledger = _Ledger(database, url=database_url, project=project)
+    git = git_answer()
     attempts: list[Attempt] = []
     total = 1 + max(retry, 0)
     try:
@@ -571,14 +573,14 @@ def _transient_reason(session: Any, *, project: "ProjectRef", error: ExtractedEr
     if error.code in TRANSIENT_CODES:
         return f"rate limited [code: {error.code}]"
     if error.code == 10085:
-        bucket = R2_NOT_FOUND.search(error.message)
+        bucket = re.search(R2_NOT_FOUND, error.message)
         if bucket and _bucket_just_created(session, project=project, bucket=bucket.group(1)):
             return f"R2 bucket '{bucket.group(1)}' was created moments ago and is still propagating"
         return None
     # An API error with a code is transient only when its text says "slow down" or "server error";
     # "Worker Startup Timed out [code: 11337]" is not a network time-out.
     pattern = TRANSIENT_TEXT if error.code is None else TRANSIENT_API_TEXT
-    match = pattern.search(error.message)
+    match = re.search(pattern, error.message)
     return match.group(0) if match else None
 
 
