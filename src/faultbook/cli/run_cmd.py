@@ -64,6 +64,7 @@ def register(app: Any, state: Any) -> None:
             report=output.info,
             actor=output.actor(),
         )
+        state.exit_at_once = True  # all written and closed: skip interpreter teardown (see cli.app)
         raise typer.Exit(outcome.exit_code)
 
     @app.command("deployments")
