@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from faultbook.capture.infer import config_hash, git_info, infer, is_wrangler
+from faultbook.capture.infer import GitInfo, config_hash, git_info, infer, is_wrangler
 
 TABLE = [
     ("wrangler deploy", "Backend", "Worker deployment", "Cloudflare Worker"),
@@ -90,3 +90,21 @@ def test_git_info(tmp_path):
     assert len(info.commit) == 40 and info.branch == "main" and info.dirty is False
     (tmp_path / "f").write_text("2")
     assert git_info(tmp_path).dirty is True
+
+
+def test_git_info_edge_cases(tmp_path):
+    run = lambda *a: subprocess.run(["git", *a], cwd=tmp_path, check=True, capture_output=True)  # noqa: E731
+    run("init", "-q", "-b", "main")
+    assert git_info(tmp_path) == GitInfo()  # no commit yet: nothing known
+    (tmp_path / "f").write_text("1")
+    run("add", "f")
+    run("-c", "user.name=t", "-c", "user.email=t@e", "commit", "-qm", "x")
+    (tmp_path / "untracked").write_text("u")
+    info = git_info(tmp_path)
+    assert info.dirty is False  # untracked files do not count
+    run("checkout", "-q", "--detach")
+    detached = git_info(tmp_path)
+    assert detached.commit == info.commit and detached.branch is None
+    (tmp_path / "f").write_text("2")
+    run("add", "f")
+    assert git_info(tmp_path).dirty is True  # staged changes count

@@ -43,6 +43,12 @@ class Run:
         self.tmp_path = tmp_path
         self.messages: list[str] = []
         self.sleeps: list[float] = []
+        #: How often run_deploy opened the full database (the SQLite fast path avoids it on success).
+        self.full_opens = 0
+
+    def open_database(self):
+        self.full_opens += 1
+        return self.database
 
     def __call__(self, argv, *, mode="ok", extra_env=None, **kwargs):
         environ = {
@@ -59,7 +65,8 @@ class Run:
         try:
             return run_deploy(
                 settings=settings,
-                database=self.database,
+                database=self.open_database,
+                database_url=self.database.url,
                 project=self.project,
                 argv=argv,
                 report=self.messages.append,
@@ -237,3 +244,16 @@ def test_10085_right_after_faultbook_saw_the_bucket_created_is_transient(run, da
             session, project=project, deployment_id=created.id, outcome=DeploymentOutcome.SUCCEEDED, exit_code=0
         )
         assert "propagating" in _transient_reason(session, project=project, error=error, wrangler=WranglerOutput())
+
+
+def test_the_full_database_is_opened_only_to_record_a_failure_or_off_sqlite(run, backend):
+    run(["wrangler", "deploy"])  # the first run creates the project row (always the full path)
+    run.full_opens = 0
+    assert run(["wrangler", "deploy"]).exit_code == 0
+    assert run.full_opens == (0 if backend == "sqlite" else 1)  # PostgreSQL: always the full path
+    outcome = run(["wrangler", "deploy"], mode="images")
+    assert outcome.final.failure.number == 1
+    assert run.full_opens == (1 if backend == "sqlite" else 2)
+    (failure,) = run.rows(FailureRow)
+    assert [d.outcome for d in run.rows(DeploymentRow)] == ["succeeded", "succeeded", "failed"]
+    assert run.rows(DeploymentRow)[-1].failure_id == failure.id

@@ -51,7 +51,8 @@ def register(app: Any, state: Any) -> None:
         settings = state.settings()
         outcome = run_deploy(
             settings=settings,
-            database=state.database(),
+            database=state.database,
+            database_url=settings.database_url,
             project=state.project_ref(),
             argv=argv,
             component=component,
@@ -63,6 +64,7 @@ def register(app: Any, state: Any) -> None:
             report=output.info,
             actor=output.actor(),
         )
+        state.exit_at_once = True  # all written and closed: skip interpreter teardown (see cli.app)
         raise typer.Exit(outcome.exit_code)
 
     @app.command("deployments")

@@ -15,7 +15,6 @@ Functions take a session owned by the caller and never print.
 from __future__ import annotations
 
 import os
-import socket
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -27,13 +26,13 @@ from sqlalchemy.orm import Session
 from faultbook.domain import Deployment, DeploymentOutcome, utcnow
 from faultbook.errors import NotFoundError
 from faultbook.services.ledger import ProjectRef
-from faultbook.store import repo
+from faultbook.store import fastpath, repo
 from faultbook.store.tables import DeploymentRow, FailureRow, ProjectRow
 
 #: A deployment still "running" on another host after this long is taken as interrupted.
 STALE_AFTER = timedelta(hours=12)
 #: Output tails are stored up to this many characters (the end is kept).
-MAX_STORED_TAIL = 64 * 1024
+MAX_STORED_TAIL = fastpath.MAX_STORED_TAIL
 
 
 @dataclass(frozen=True)
@@ -44,7 +43,7 @@ class GitContext:
 
 
 def this_host() -> str:
-    return socket.gethostname()
+    return fastpath.this_host()
 
 
 def start_deployment(

@@ -23,6 +23,7 @@ from faultbook.domain import (
     utcnow,
 )
 from faultbook.errors import ConflictError, InputError
+from faultbook.services.project import ProjectRef  # re-exported: callers import it from here
 from faultbook.store import repo
 from faultbook.store.tables import FailureRow, PotentialFailureRow, ProjectRow, TimelineRow
 
@@ -30,12 +31,6 @@ from faultbook.store.tables import FailureRow, PotentialFailureRow, ProjectRow, 
 MAX_DOCUMENT_BYTES = 32 * 1024 * 1024
 
 REQUIRED_FIELDS = ("title", "component")
-
-
-@dataclass(frozen=True)
-class ProjectRef:
-    key: str
-    name: str
 
 
 def record_failure(

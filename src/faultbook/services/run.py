@@ -19,6 +19,12 @@ Dispatch layout): for each attempt it
 5. posts a Slack-compatible summary (``--notify URL``); a notification that
    fails never changes the exit code.
 
+The database is opened lazily: ``database`` is a factory.  On a SQLite
+ledger that is already set up, the deployment row is written through
+``store.fastpath`` (raw ``sqlite3``, no SQLAlchemy import) and the full
+``Database`` is opened only when a failure has to be recorded and
+recognised; see that module for when it applies and what it guarantees.
+
 Nothing here prints: messages for the user go to the ``report`` callback the
 CLI passes in, already scrubbed.  The exit code is the command's own (128+n
 for a signal), or 1 under ``--strict`` when a command that exited 0 printed
@@ -39,7 +45,7 @@ from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
 from faultbook.capture import extract as extract_mod
 from faultbook.capture.extract import ExtractedError, WranglerOutput
-from faultbook.capture.infer import Inference, config_hash, git_info, infer
+from faultbook.capture.infer import Inference, config_hash, infer, start_git_info
 from faultbook.capture.runner import CommandResult, run_command
 from faultbook.capture.scrub import Scrubber
 from faultbook.domain import Deployment, DeploymentOutcome, Failure, Status, utcnow
@@ -63,18 +69,19 @@ NOTIFY_TIMEOUT_SECONDS = 5.0
 TRANSIENT_CODES = {971}
 #: Text that marks a failure as transient: network errors, 5xx, rate limits (wrangler retries these itself
 #: a few times — retryOnAPIFailure: 5xx, 429 and fetch TypeErrors — so seeing one means it persisted).
-TRANSIENT_TEXT = re.compile(
+#: (Patterns, compiled on first use by ``re``'s cache: only a failed command needs them.)
+TRANSIENT_TEXT = (
     r"(?i)\b(?:fetch failed|ECONNRESET|ETIMEDOUT|EAI_AGAIN|ENETUNREACH|ECONNREFUSED|socket hang up|"
     r"network (?:error|timeout)|timed? ?out|rate[- ]limit(?:ed)?|too many requests|"
     r"internal server error|bad gateway|service unavailable|gateway time-?out|"
     r"status(?: code)?:? 5\d\d|\b50[0234]\b|\b429\b|Retry-After)"
 )
-TRANSIENT_API_TEXT = re.compile(
+TRANSIENT_API_TEXT = (
     r"(?i)\b(?:rate[- ]limit(?:ed)?|too many requests|internal server error|bad gateway|service unavailable|"
     r"gateway time-?out|please wait and consider throttling)"
 )
 #: The bucket named by a 10085 message.
-R2_NOT_FOUND = re.compile(r"R2 bucket '([^']+)' not found")
+R2_NOT_FOUND = r"R2 bucket '([^']+)' not found"
 
 
 @dataclass(frozen=True)
@@ -118,7 +125,7 @@ class _Fallback:
 def run_deploy(
     *,
     settings: "Settings",
-    database: "Database",
+    database: Callable[[], "Database"],
     project: "ProjectRef",
     argv: Sequence[str],
     component: str | None = None,
@@ -135,8 +142,13 @@ def run_deploy(
     stdout_fd: int = 1,
     stderr_fd: int = 2,
     use_pty: bool | None = None,
+    database_url: str | None = None,
 ) -> RunOutcome:
-    """Run ``argv`` as a recorded deployment (see the module docstring)."""
+    """Run ``argv`` as a recorded deployment (see the module docstring).
+
+    ``database`` opens the full ledger when first called; ``database_url``
+    (the same database's URL) lets a SQLite ledger take the fast path.
+    """
     cwd = (cwd or Path.cwd()).resolve()
     environ = dict(settings.environ if environ is None else environ)
     scrubber = Scrubber.from_environ(environ, extra=[notify] if notify else ())
@@ -148,49 +160,53 @@ def run_deploy(
     component = component or inference.component
     step = step or inference.step
     detail = inference.component_detail if component == inference.component else None
-    git = git_info(cwd)
+    git_answer = start_git_info(cwd)  # git runs while the rest is prepared
     cfg_hash = config_hash(argv, cwd)
     command_line = scrubber.scrub(shlex.join(argv))
 
+    ledger = _Ledger(database, url=database_url, project=project)
+    git = git_answer()
     attempts: list[Attempt] = []
     total = 1 + max(retry, 0)
-    for number in range(1, total + 1):
-        attempt = _attempt(
-            settings=settings,
-            database=database,
-            project=project,
-            argv=argv,
-            command_line=command_line,
-            cwd=cwd,
-            environ=environ,
-            component=component,
-            detail=detail,
-            step=step,
-            env=env,
-            git=git,
-            cfg_hash=cfg_hash,
-            scrubber=scrubber,
-            actor=actor,
-            say=say,
-            stdout_fd=stdout_fd,
-            stderr_fd=stderr_fd,
-            use_pty=use_pty,
-        )
-        attempts.append(attempt)
-        if attempt.outcome is not DeploymentOutcome.FAILED or attempt.error_despite_success:
-            break
-        if number == total:
-            break
-        if not attempt.transient:
-            if retry:
-                say("faultbook: not retrying: this failure is not transient")
-            break
-        delay = _backoff(number, attempt.wrangler.retry_after_ms)
-        say(
-            f"faultbook: transient failure ({attempt.transient}); retrying in {delay:g} s "
-            f"(attempt {number + 1} of {total})"
-        )
-        sleep(delay)
+    try:
+        for number in range(1, total + 1):
+            attempt = _attempt(
+                ledger=ledger,
+                project=project,
+                argv=argv,
+                command_line=command_line,
+                cwd=cwd,
+                environ=environ,
+                component=component,
+                detail=detail,
+                step=step,
+                env=env,
+                git=git,
+                cfg_hash=cfg_hash,
+                scrubber=scrubber,
+                actor=actor,
+                say=say,
+                stdout_fd=stdout_fd,
+                stderr_fd=stderr_fd,
+                use_pty=use_pty,
+            )
+            attempts.append(attempt)
+            if attempt.outcome is not DeploymentOutcome.FAILED or attempt.error_despite_success:
+                break
+            if number == total:
+                break
+            if not attempt.transient:
+                if retry:
+                    say("faultbook: not retrying: this failure is not transient")
+                break
+            delay = _backoff(number, attempt.wrangler.retry_after_ms)
+            say(
+                f"faultbook: transient failure ({attempt.transient}); retrying in {delay:g} s "
+                f"(attempt {number + 1} of {total})"
+            )
+            sleep(delay)
+    finally:
+        ledger.close()
 
     final = attempts[-1]
     exit_code = final.result.exit_code
@@ -202,10 +218,116 @@ def run_deploy(
     return RunOutcome(exit_code=exit_code, attempts=tuple(attempts), inference=inference, notified=notified)
 
 
+class _Ledger:
+    """Where attempts are recorded: the fast path while it applies, the full ``Database`` otherwise."""
+
+    def __init__(self, factory: Callable[[], "Database"], *, url: str | None, project: "ProjectRef") -> None:
+        from faultbook.store.fastpath import FastLedger
+
+        self._factory = factory
+        self._database: "Database | None" = None
+        self.project = project
+        self.fast = FastLedger.open(url, project_key=project.key) if url else None
+
+    def full(self) -> "Database":
+        """The full ledger (opened, schema upgraded and interrupted runs reaped on first use)."""
+        if self._database is None:
+            self._database = self._factory()
+        return self._database
+
+    def start(
+        self,
+        *,
+        command: str,
+        cwd: str,
+        component: str,
+        step: str,
+        env: str | None,
+        git: Any,
+        config_hash: str | None,
+    ) -> Deployment:
+        from faultbook.store.fastpath import FastPathUnavailable
+
+        if self.fast is not None:
+            try:
+                return self.fast.start_deployment(
+                    command=command,
+                    cwd=cwd,
+                    component=component,
+                    step=step,
+                    env=env,
+                    git_commit=git.commit,
+                    git_branch=git.branch,
+                    git_dirty=git.dirty,
+                    config_hash=config_hash,
+                )
+            except FastPathUnavailable:
+                self.close()
+        from faultbook.services import deployments
+
+        with self.full().session(write=True) as session:
+            return deployments.start_deployment(
+                session,
+                project=self.project,
+                command=command,
+                cwd=cwd,
+                component=component,
+                step=step,
+                env=env,
+                git=deployments.GitContext(commit=git.commit, branch=git.branch, dirty=git.dirty),
+                config_hash=config_hash,
+            )
+
+    def finish(
+        self,
+        *,
+        deployment: Deployment,
+        outcome: DeploymentOutcome,
+        exit_code: int,
+        version_id: str | None,
+        url: str | None,
+        output_tail: str,
+    ) -> Deployment:
+        """Record how a deployment that recorded no failure ended."""
+        from faultbook.store.fastpath import FastPathUnavailable
+
+        if self.fast is not None:
+            try:
+                return self.fast.finish_deployment(
+                    deployment=deployment,
+                    outcome=outcome,
+                    exit_code=exit_code,
+                    version_id=version_id,
+                    url=url,
+                    output_tail=output_tail,
+                )
+            except FastPathUnavailable:
+                self.close()
+        from faultbook.services import deployments
+
+        assert deployment.id is not None
+        with self.full().session(write=True) as session:
+            return deployments.finish_deployment(
+                session,
+                project=self.project,
+                deployment_id=deployment.id,
+                outcome=outcome,
+                exit_code=exit_code,
+                version_id=version_id,
+                url=url,
+                output_tail=output_tail,
+            )
+
+    def close(self) -> None:
+        """Stop using the fast path (the full ledger, if opened, belongs to the caller's factory)."""
+        if self.fast is not None:
+            self.fast.close()
+            self.fast = None
+
+
 def _attempt(
     *,
-    settings: "Settings",
-    database: "Database",
+    ledger: _Ledger,
     project: "ProjectRef",
     argv: Sequence[str],
     command_line: str,
@@ -224,20 +346,9 @@ def _attempt(
     stderr_fd: int,
     use_pty: bool | None,
 ) -> Attempt:
-    from faultbook.services import deployments
-
-    with database.session(write=True) as session:
-        deployment = deployments.start_deployment(
-            session,
-            project=project,
-            command=command_line,
-            cwd=str(cwd),
-            component=component,
-            step=step,
-            env=env,
-            git=deployments.GitContext(commit=git.commit, branch=git.branch, dirty=git.dirty),
-            config_hash=cfg_hash,
-        )
+    deployment = ledger.start(
+        command=command_line, cwd=str(cwd), component=component, step=step, env=env, git=git, config_hash=cfg_hash
+    )
     assert deployment.id is not None
 
     child_env, output_paths, offsets, cleanup, dir_before = _output_file_env(environ)
@@ -272,8 +383,11 @@ def _attempt(
     recognition = None
     failure = None
     transient = None
-    with database.session(write=True) as session:
-        if outcome is DeploymentOutcome.FAILED and error is not None:
+    if outcome is DeploymentOutcome.FAILED and error is not None:
+        # Recognition needs the whole ledger: this is where the full database is opened.
+        from faultbook.services import deployments
+
+        with ledger.full().session(write=True) as session:
             draft = Failure(
                 number=None,
                 title=error.title,
@@ -290,16 +404,25 @@ def _attempt(
             )
             failure = recognition.failure
             transient = _transient_reason(session, project=project, error=error, wrangler=wrangler)
-        deployment = deployments.finish_deployment(
-            session,
-            project=project,
-            deployment_id=deployment.id,
+            deployment = deployments.finish_deployment(
+                session,
+                project=project,
+                deployment_id=deployment.id,
+                outcome=outcome,
+                exit_code=result.exit_code,
+                version_id=wrangler.version_id,
+                url=scrubber.scrub_optional(wrangler.url),
+                output_tail=tail,
+                failure_number=failure.number if failure else None,
+            )
+    else:
+        deployment = ledger.finish(
+            deployment=deployment,
             outcome=outcome,
             exit_code=result.exit_code,
             version_id=wrangler.version_id,
             url=scrubber.scrub_optional(wrangler.url),
             output_tail=tail,
-            failure_number=failure.number if failure else None,
         )
 
     attempt = Attempt(
@@ -450,14 +573,14 @@ def _transient_reason(session: Any, *, project: "ProjectRef", error: ExtractedEr
     if error.code in TRANSIENT_CODES:
         return f"rate limited [code: {error.code}]"
     if error.code == 10085:
-        bucket = R2_NOT_FOUND.search(error.message)
+        bucket = re.search(R2_NOT_FOUND, error.message)
         if bucket and _bucket_just_created(session, project=project, bucket=bucket.group(1)):
             return f"R2 bucket '{bucket.group(1)}' was created moments ago and is still propagating"
         return None
     # An API error with a code is transient only when its text says "slow down" or "server error";
     # "Worker Startup Timed out [code: 11337]" is not a network time-out.
     pattern = TRANSIENT_TEXT if error.code is None else TRANSIENT_API_TEXT
-    match = pattern.search(error.message)
+    match = re.search(pattern, error.message)
     return match.group(0) if match else None
 
 
