@@ -38,6 +38,12 @@ def register(app: Any, state: Any) -> None:
         strict: bool = typer.Option(
             False, "--strict", help="Exit 1 when the command exits 0 but printed an error."
         ),
+        server: Optional[str] = typer.Option(
+            None, "--server", help="Team server to report to (or FAULTBOOK_SERVER_URL); queued locally while down."
+        ),
+        token: Optional[str] = typer.Option(
+            None, "--token", help="The server's writer token (better: FAULTBOOK_SERVER_TOKEN, kept out of ps)."
+        ),
     ) -> None:
         """Run a deploy command transparently, record the deployment and recognise a failure at once."""
         from faultbook.errors import InputError
@@ -64,6 +70,7 @@ def register(app: Any, state: Any) -> None:
             report=output.info,
             actor=output.actor(),
         )
+        _report_to_server(settings, outcome.reports, url=server, token=token)
         state.exit_at_once = True  # all written and closed: skip interpreter teardown (see cli.app)
         raise typer.Exit(outcome.exit_code)
 
@@ -81,6 +88,29 @@ def register(app: Any, state: Any) -> None:
             output.emit_json([d.to_json() for d in items])
             return
         _table(items)
+
+
+def _report_to_server(settings: Any, reports: Any, *, url: str | None, token: str | None) -> None:
+    """Send the run's reports to the team server, if one is configured; never changes the exit code."""
+    if not (url or settings.environ.get("FAULTBOOK_SERVER_URL") or settings.section("server").get("url")):
+        return
+    from faultbook.errors import FaultbookError
+    from faultbook.services.remote import report_run
+
+    result = None
+    try:
+        for payload in reports:
+            result = report_run(settings, payload, url=url, token=token)
+    except FaultbookError as exc:
+        output.warn(f"not reported to the team server: {exc}")
+        return
+    except OSError as exc:
+        output.warn(f"not reported to the team server: {exc.strerror or exc}")
+        return
+    if result is not None and result.problem:
+        output.warn(f"team server: {result.problem}; {result.queued} report(s) queued in .faultbook/outbox")
+    elif result is not None:
+        output.info(f"faultbook: reported to the team server ({result.sent} sent)")
 
 
 def _table(items: list[Any]) -> None:

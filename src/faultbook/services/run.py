@@ -106,6 +106,8 @@ class RunOutcome:
     attempts: tuple[Attempt, ...]
     inference: Inference
     notified: bool | None = None
+    #: One team-server report per attempt (``server_report``), sent by the caller when a server is configured.
+    reports: tuple[dict[str, Any], ...] = ()
 
     @property
     def final(self) -> Attempt:
@@ -215,7 +217,26 @@ def run_deploy(
     notified = None
     if notify:
         notified = _notify(notify, project=project, outcome=final, command=command_line, scrubber=scrubber, say=say)
-    return RunOutcome(exit_code=exit_code, attempts=tuple(attempts), inference=inference, notified=notified)
+    reports = tuple(server_report(attempt, scrubber=scrubber) for attempt in attempts)
+    return RunOutcome(
+        exit_code=exit_code, attempts=tuple(attempts), inference=inference, notified=notified, reports=reports
+    )
+
+
+def server_report(attempt: "Attempt", *, scrubber: Scrubber) -> dict[str, Any]:
+    """The body of the team server's ``POST /api/v1/reports`` for one attempt (already scrubbed).
+
+    The deployment's key is its local uuid, so a report resent from the outbox is the same report.
+    """
+    deployment = attempt.deployment.to_json()
+    for local_only in ("id", "failure_number"):
+        deployment.pop(local_only, None)
+    failure = None
+    if attempt.failure is not None:
+        failure = {k: v for k, v in attempt.failure.to_json().items() if k != "number"}
+        failure["error_code"] = attempt.failure.error_code
+        failure["fingerprint"] = attempt.failure.fingerprint
+    return {"deployment": deployment, "failure": failure, "output_tail": _stored_tail(attempt.result, scrubber)}
 
 
 class _Ledger:
