@@ -117,3 +117,30 @@ def test_loader_links_deployments_through_failure_id_and_outcome(database, proje
     assert m.failures_per_component == {"Backend": (0, 1, 0)}  # weeks of 28 Jul, 4 Aug, 11 Aug
     # Resolved now, far outside the period: not in this period's time to restore.
     assert m.restored == 0
+
+
+def test_a_regression_restarts_the_restore_clock(database, project):
+    """A failure resolved long ago that comes back and is fixed in 2 hours took 2 hours to restore, not months."""
+    from datetime import datetime, timezone
+
+    from faultbook.domain import Failure, Status
+    from faultbook.services import ledger, recognise
+    from faultbook.services.metrics import load_metrics
+
+    message = "binding IMAGES has an unknown type Images [code: 10021]"
+    long_ago = datetime(2025, 8, 20, 14, 15, tzinfo=timezone.utc)
+    with database.session(write=True) as s:
+        ledger.record_failure(s, project=project, failure=Failure(
+            number=None, title="Images", occurred_at=long_ago, component="Backend", error_message=message,
+            status=Status.RESOLVED))
+    with database.session(write=True) as s:
+        result = recognise.record_occurrence(s, project=project, draft=Failure(
+            number=None, title="Images", occurred_at=None, component="Backend", error_message=message),
+            deployment_id=None)
+    assert result.is_regression
+    with database.session(write=True) as s:
+        ledger.update_failure(s, project=project, number=1, changes={"status": Status.RESOLVED})
+    with database.session() as s:
+        m = load_metrics(s, project=project)
+    assert m.restored == 1
+    assert m.median_time_to_restore.total_seconds() < 60  # resolved moments after it came back

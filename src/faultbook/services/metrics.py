@@ -234,6 +234,10 @@ def compute_metrics(
 # ---------------------------------------------------------------- loader
 
 
+#: How long before a regression was recorded its causing deployment may have started.
+REGRESSION_CAUSE_WINDOW = timedelta(hours=1)
+
+
 def load_metrics(
     session: Any,
     *,
@@ -245,7 +249,9 @@ def load_metrics(
     """Read the facts for a project and compute; default period: the last ``weeks`` ISO weeks to now."""
     from sqlalchemy import select
 
-    from faultbook.store.tables import DeploymentRow, FailureRow, OccurrenceRow, ProjectRow
+    from sqlalchemy import func
+
+    from faultbook.store.tables import DeploymentRow, FailureRow, OccurrenceRow, ProjectRow, TimelineRow
 
     until = until or utcnow()
     if since is None:
@@ -285,16 +291,34 @@ def load_metrics(
             FailureRow.id, FailureRow.component, FailureRow.occurred_at, FailureRow.created_at, FailureRow.resolved_at
         ).where(FailureRow.project_id == project_id)
     ).all()
-    incidents = [
-        IncidentFact(
-            failure_id=r.id,
-            component=r.component,
-            started_at=r.occurred_at or r.created_at,
-            resolved_at=r.resolved_at,
-            deployment_times=tuple(causes.get(r.id, ())),
+    # A regression restarts the clock: the incident being restored is the latest one, which began when the
+    # failure came back (its causing deployment started moments before), not when it first happened.
+    reopened = dict(
+        session.execute(
+            select(TimelineRow.failure_id, func.max(TimelineRow.at))
+            .join(FailureRow, FailureRow.id == TimelineRow.failure_id)
+            .where(FailureRow.project_id == project_id, TimelineRow.kind == "regression")
+            .group_by(TimelineRow.failure_id)
+        ).all()
+    )
+    incidents = []
+    for r in fail_rows:
+        started = r.occurred_at or r.created_at
+        times = tuple(causes.get(r.id, ()))
+        again = reopened.get(r.id)
+        if again is not None:
+            again = again if again.tzinfo else again.replace(tzinfo=timezone.utc)
+            started = again
+            times = tuple(t for t in times if t >= again - REGRESSION_CAUSE_WINDOW)
+        incidents.append(
+            IncidentFact(
+                failure_id=r.id,
+                component=r.component,
+                started_at=started,
+                resolved_at=r.resolved_at,
+                deployment_times=times,
+            )
         )
-        for r in fail_rows
-    ]
     return compute_metrics(deployments=deployments, incidents=incidents, since=since, until=until)
 
 
