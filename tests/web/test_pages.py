@@ -166,3 +166,20 @@ def test_export_download(make_app, database, project):
     r = TestClient(make_app(host="127.0.0.1")).get("/export.md")
     assert r.status_code == 200 and "attachment" in r.headers["content-disposition"]
     assert "exported one" in r.text
+
+
+def test_resolution_markdown_is_rendered_and_still_escaped(make_app, database, project):
+    """Fenced code in a resolution becomes a code block; raw HTML in it stays text."""
+    from fastapi.testclient import TestClient
+
+    from faultbook.domain import Failure
+    from faultbook.services import ledger
+
+    with database.session(write=True) as s:
+        ledger.record_failure(s, project=project, failure=Failure(
+            number=None, title="t", occurred_at=None, component="Backend",
+            resolution='Changed it:\n```toml\ntype = "images"\n```\n<script>window.__pwned=1</script>'))
+    page = TestClient(make_app(host="127.0.0.1")).get("/failures/1").text
+    assert '<pre><code class="language-toml">type = &quot;images&quot;\n</code></pre>' in page
+    assert "<script>window.__pwned" not in page
+    assert "&lt;script&gt;window.__pwned=1&lt;/script&gt;" in page

@@ -209,6 +209,25 @@ def _template_helpers(templates: Jinja2Templates) -> None:
         query = urlencode(multi)
         return request.url.path + ("?" + query if query else "")
 
+    templates.env.filters["markdown"] = render_markdown
     templates.env.filters["when"] = when
     templates.env.filters["duration"] = format_duration
     templates.env.globals["with_query"] = with_query
+
+
+def render_markdown(text: str | None) -> Any:
+    """Root cause, resolution and lessons are Markdown (fenced code in the seed): render them safely.
+
+    CommonMark with raw HTML disabled, so a ``<script>`` in captured text comes out escaped; markdown-it
+    also refuses ``javascript:`` links.
+    """
+    from markupsafe import Markup
+    from markdown_it import MarkdownIt
+
+    global _MARKDOWN
+    if _MARKDOWN is None:
+        _MARKDOWN = MarkdownIt("commonmark", {"html": False, "linkify": False})
+    return Markup(_MARKDOWN.render(text or ""))
+
+
+_MARKDOWN: Any = None
