@@ -12,11 +12,20 @@ from a chosen resolver, or tests can point real hostnames at 127.0.0.1.
 dnspython and httpx are imported inside the functions that use them.
 """
 
-from faultbook.netprobe.dns import DnsResult, is_cloudflare_address, resolve
-from faultbook.netprobe.http import CorsResult, HttpResult, cors_preflight, probe
-from faultbook.netprobe.tls import TlsResult, inspect_certificate
+from importlib import import_module
+from typing import Any
 
-__all__ = [
-    "CorsResult", "DnsResult", "HttpResult", "TlsResult",
-    "cors_preflight", "inspect_certificate", "is_cloudflare_address", "probe", "resolve",
-]
+#: name -> submodule; loaded on first use so ``checks`` (which only needs ``targets``) stays light.
+_EXPORTS = {
+    "DnsResult": "dns", "is_cloudflare_address": "dns", "resolve": "dns",
+    "CorsResult": "http", "HttpResult": "http", "cors_preflight": "http", "probe": "http",
+    "TlsResult": "tls", "inspect_certificate": "tls",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'faultbook.netprobe' has no attribute {name!r}")
+    return getattr(import_module(f"faultbook.netprobe.{_EXPORTS[name]}"), name)
