@@ -57,6 +57,7 @@ class State:
             from faultbook.store.db import Database
 
             self._db = Database(self.settings().database_url)
+            _report_interrupted(self._db, self.project_ref())
         return self._db
 
     def project_ref(self) -> "ProjectRef":
@@ -67,6 +68,26 @@ class State:
 
 
 state = State()
+
+
+def _report_interrupted(db: "Database", project: "ProjectRef") -> None:
+    """Say so when an earlier ``faultbook run`` was killed before it could record how its deployment ended.
+
+    Runs whenever a command opens the database (never for ``--help``): a
+    read-only check first, the write only when a deployment is still "running".
+    """
+    from faultbook.services import deployments
+
+    with db.session() as session:
+        if not deployments.has_running(session, project=project):
+            return
+    with db.session(write=True) as session:
+        reaped = deployments.reap_interrupted(session, project=project)
+    for item in reaped:
+        output.warn(
+            f"deployment {item.id} ({item.command}, started {item.started_at:%Y-%m-%d %H:%M:%S} UTC) was "
+            "interrupted: faultbook stopped before the command finished, so its outcome is unknown"
+        )
 
 
 @app.callback()

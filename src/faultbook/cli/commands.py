@@ -17,5 +17,7 @@ def register(app: Any, state: Any) -> None:
 
 
 def _feature_modules() -> list[Any]:
-    modules: list[Any] = []
+    from faultbook.cli import knowledge_cmd, run_cmd
+
+    modules: list[Any] = [run_cmd, knowledge_cmd]
     return modules

@@ -1,0 +1,7 @@
+"""Capture: wrap a deploy command, keep what matters of its output, pull out the exact error.
+
+``runner`` runs the command transparently with bounded memory, ``extract``
+finds the error text wrangler (or anything else) printed, ``scrub`` removes
+secrets from whatever is kept, ``infer`` names the component and step, and
+``fingerprint`` (the knowledge side) turns an error into a recurrence key.
+"""
