@@ -1,0 +1,1 @@
+"""Cloudflare-facing pieces: wrangler config loading (with positions) and the API client wrapper."""
