@@ -244,14 +244,14 @@ class _Handler(BaseHTTPRequestHandler):
             )
 
         fault = state.take_fault(method, path)
-        if fault is not None and fault.close_connection:
+        if fault is not None and fault.close_connection and not fault.after_apply:
             record(0, (), False)
-            self.close_connection = True
-            try:
-                self.connection.shutdown(2)
-            except OSError:
-                pass
+            self._drop_connection()
             return
+        if fault is not None and fault.after_apply:
+            # Handle the request below, then lose the answer (see _send).
+            self._drop_answer = True
+            fault = None
         if fault is not None:
             code = fault.code or (971 if fault.status == 429 else 10013)
             message = fault.message or (
@@ -301,7 +301,21 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(reply.status, envelope(success=True, result=reply.result, messages=reply.messages,
                                           result_info=reply.result_info))
 
+    _drop_answer = False
+
+    def _drop_connection(self) -> None:
+        self.close_connection = True
+        try:
+            self.connection.shutdown(2)
+        except OSError:
+            pass
+
     def _send(self, status: int, payload: Any, extra_headers: dict[str, str] | None = None) -> None:
+        if self._drop_answer:
+            # Fault "after_apply": the handler ran (its change is in the state), the client hears nothing.
+            self._drop_answer = False
+            self._drop_connection()
+            return
         data = json.dumps(payload).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")

@@ -194,6 +194,8 @@ class Fault:
     message: str | None = None
     close_connection: bool = False
     retry_after: int | None = None
+    #: With ``close_connection``: handle the request first (the change lands), then drop the connection.
+    after_apply: bool = False
 
 
 @dataclass
@@ -436,13 +438,17 @@ class CloudflareState:
         message: str | None = None,
         close_connection: bool = False,
         retry_after: int | None = None,
+        after_apply: bool = False,
     ) -> Fault:
         """Make the next ``times`` requests whose path contains ``path_contains`` fail.
 
         By default they answer HTTP ``status`` with the envelope of ``code``
         (10013 "An unknown error has occurred" for 5xx, 971 "Please wait and
         consider throttling your request speed" for 429 unless given);
-        ``close_connection=True`` drops the connection without any answer.
+        ``close_connection=True`` drops the connection without any answer;
+        with ``after_apply=True`` as well, the request is handled first (a
+        POST's change lands) and only the answer is lost — the client cannot
+        tell which of the two happened.
         """
         with self.lock:
             fault = Fault(
@@ -452,8 +458,9 @@ class CloudflareState:
                 status=status,
                 code=code,
                 message=message,
-                close_connection=close_connection,
+                close_connection=close_connection or after_apply,
                 retry_after=retry_after,
+                after_apply=after_apply,
             )
             self.faults.append(fault)
             return fault

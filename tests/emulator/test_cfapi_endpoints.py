@@ -260,6 +260,18 @@ def test_fault_injection_closed_connection(client, cf_api):
     assert client.get("/user/tokens/verify").json()["success"] is True
 
 
+def test_fault_after_apply_lands_the_change_and_loses_the_answer(client, cf_api):
+    version = cf_api.state.add_version("late-answer")
+    cf_api.state.add_version("late-answer")
+    cf_api.state.inject_fault("/deployments", method="POST", after_apply=True)
+    body = {"strategy": "percentage", "versions": [{"version_id": version.id, "percentage": 100}]}
+    with pytest.raises(httpx.TransportError):
+        client.post(acct(cf_api, "/workers/scripts/late-answer/deployments"), json=body)
+    live = cf_api.state.scripts["late-answer"].active_deployment
+    assert live.versions == [{"version_id": version.id, "percentage": 100}]
+    assert client.get(acct(cf_api, "/workers/scripts/late-answer/deployments")).json()["success"] is True
+
+
 def test_request_log_keeps_no_credentials(client, cf_api):
     client.post(acct(cf_api, "/r2/buckets"), json={"name": "logged-bucket"})
     [entry] = cf_api.calls("POST", "/r2/buckets")

@@ -151,7 +151,16 @@ def test_potential_and_deployments_pages(make_app, database, project):
     html = client.get("/potential").text
     assert "R2 bucket &lt;missing&gt;" in html and "bucket not found" in html
     assert "No deployments recorded yet" in client.get("/deployments").text
-    assert client.get("/followups").status_code == 404  # no follow-ups table in this build
+    assert "No follow-ups." in client.get("/followups").text
+    from faultbook.services.followups import open_followup
+
+    with database.session(write=True) as s:
+        open_followup(s, project=project, title="Schedule redeployment after <issue> resolution", source="rollback")
+    html = client.get("/followups").text
+    assert "Schedule redeployment after &lt;issue&gt; resolution" in html
+    assert [f["title"] for f in client.get("/api/v1/followups").json()] == [
+        "Schedule redeployment after <issue> resolution"
+    ]
 
 
 def test_export_download(make_app, database, project):

@@ -223,3 +223,73 @@ class ApiTokenRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class RecoverySnapshotRow(Base):
+    """One rollback: the state preserved before it (seed step 3) and what then happened.
+
+    Written and committed *before* anything is changed, so the record exists
+    even when faultbook dies mid-rollback; ``outcome`` starts as ``planned``
+    and is set afterwards to ``rolled_back``, ``not_rolled_back`` or
+    ``unknown`` (the API could not be asked whether the change landed).
+    """
+
+    __tablename__ = "recovery_snapshots"
+    __table_args__ = (
+        CheckConstraint(
+            "outcome IN ('planned', 'rolled_back', 'not_rolled_back', 'unknown')", name="ck_recovery_outcome"
+        ),
+        Index("ix_recovery_project_created", "project_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    failure_id: Mapped[int | None] = mapped_column(ForeignKey("failures.id", ondelete="SET NULL"), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    actor: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    #: "worker" or "pages".
+    kind: Mapped[str] = mapped_column(String(20))
+    #: The Worker's or the Pages project's name.
+    target_name: Mapped[str] = mapped_column(String(300))
+    environment: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    account_id: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    live_deployment_id: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    #: The live traffic split before the rollback: [{"version_id", "percentage"}].
+    live_versions: Mapped[list] = mapped_column(JSON, default=list)
+    target_id: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    config_path: Mapped[str | None] = mapped_column(Text, nullable=True)
+    #: The wrangler config's text, scrubbed.
+    config_text: Mapped[str | None] = mapped_column(Text, nullable=True)
+    #: The faultbook deployment whose output was preserved, and that output (scrubbed).
+    deployment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("deployments.id", ondelete="SET NULL"), nullable=True
+    )
+    output_tail: Mapped[str | None] = mapped_column(Text, nullable=True)
+    outcome: Mapped[str] = mapped_column(String(20), default="planned")
+    new_deployment_id: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    #: None = no checks ran (none configured, or nothing was rolled back).
+    verified: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    #: The plain-words account of what did and did not happen.
+    summary: Mapped[str] = mapped_column(Text, default="")
+    details: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class FollowupRow(Base):
+    """Something to do later, e.g. the seed's step 6 "Schedule redeployment after issue resolution"."""
+
+    __tablename__ = "followups"
+    __table_args__ = (
+        CheckConstraint("status IN ('open', 'done')", name="ck_followups_status"),
+        Index("ix_followups_project_status", "project_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    failure_id: Mapped[int | None] = mapped_column(ForeignKey("failures.id", ondelete="SET NULL"), nullable=True)
+    title: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20), default="open")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    #: What opened it: "rollback", "rollback-on-failure", "manual".
+    source: Mapped[str] = mapped_column(String(50), default="manual")

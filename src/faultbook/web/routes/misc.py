@@ -67,46 +67,30 @@ def export_download(request: Request, _: Principal = Depends(require("reader")))
     )
 
 
-# ---------------------------------------------------------------- follow-ups (if present)
+# ---------------------------------------------------------------- follow-ups
 
 
-def _followups(request: Request) -> tuple[list[str], list[dict[str, Any]]] | None:
-    from sqlalchemy import MetaData, Table, inspect, select
+def _followups(request: Request, include_done: bool) -> list[Any]:
+    from faultbook.services.followups import list_followups
 
     ctx = request.app.state.ctx
-    engine = ctx.database.engine
-    if not inspect(engine).has_table("followups"):
-        return None
-    table = Table("followups", MetaData(), autoload_with=engine)
     with ctx.database.session() as session:
-        stmt = select(table)
-        if "project_id" in table.c:
-            from faultbook.store.tables import ProjectRow
-
-            pid = session.scalar(select(ProjectRow.id).where(ProjectRow.key == ctx.project.key))
-            stmt = stmt.where(table.c.project_id == pid)
-        rows = session.execute(stmt.order_by(*table.primary_key.columns).limit(1000)).mappings().all()
-    columns = [c.name for c in table.columns if c.name not in ("project_id",)]
-    return columns, [{c: r[c] for c in columns} for r in rows]
+        return list_followups(session, project=ctx.project, include_done=include_done)
 
 
-@api.get("/followups", summary="Follow-up actions (when the follow-ups feature is installed)")
-def followups_json(request: Request, _: Principal = Depends(require("reader"))) -> list[dict[str, Any]]:
-    found = _followups(request)
-    if found is None:
-        raise HTTPException(404, "this ledger has no follow-ups table")
-    from fastapi.encoders import jsonable_encoder
-
-    return jsonable_encoder(found[1])
+@api.get("/followups", summary="Follow-up actions (open ones; ?all=true for done ones too)")
+def followups_json(
+    request: Request, all: bool = False, _: Principal = Depends(require("reader"))
+) -> list[dict[str, Any]]:
+    return [f.to_json() for f in _followups(request, all)]
 
 
 @pages.get("/followups", response_class=HTMLResponse)
-def followups_page(request: Request, _: Principal = Depends(require("reader"))) -> HTMLResponse:
-    found = _followups(request)
-    if found is None:
-        raise HTTPException(404, "this ledger has no follow-ups table yet")
-    columns, rows = found
-    return render(request, "followups.html", {"columns": columns, "rows": rows, "json_url": "/api/v1/followups"})
+def followups_page(request: Request, all: bool = False, _: Principal = Depends(require("reader"))) -> HTMLResponse:
+    items = _followups(request, all)
+    return render(
+        request, "followups.html", {"items": items, "show_all": all, "json_url": "/api/v1/followups"}
+    )
 
 
 # ---------------------------------------------------------------- sign in / out
