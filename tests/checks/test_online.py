@@ -136,3 +136,19 @@ def test_fix_create_missing_creates_after_confirmation(cf_api, quoteviral: Path)
     remaining = [(d["rule"], d["summary"].split("'")[1]) for d in diagnostics(stdout) if d["rule"] in ("FB402", "FB101")]
     assert remaining == [("FB402", "quoteviral-generated")]  # FB101 fixed in the file, 2 buckets created
     assert "created R2 bucket 'quoteviral-uploads'" in stderr and code == 1
+
+
+def test_empty_ids_are_left_to_the_offline_rules_not_looked_up(cf_api, tmp_path: Path) -> None:
+    (tmp_path / "wrangler.toml").write_text(
+        'name = "svc"\nmain = "i.js"\ncompatibility_date = "2025-01-01"\n'
+        '[[r2_buckets]]\nbinding = "B"\nbucket_name = ""\n'
+        '[[kv_namespaces]]\nbinding = "CACHE"\nid = ""\n'
+        '[[d1_databases]]\nbinding = "DB"\ndatabase_id = ""\n'
+    )
+    (tmp_path / "i.js").write_text("")
+    stdout, _, _ = check_command(
+        str(tmp_path), output_format="json", settings=settings_for(cf_api), today=TODAY,
+        select=["FB402", "FB403", "FB404"],
+    )
+    assert diagnostics(stdout) == []
+    assert cf_api.calls("GET", "/r2/buckets/") == []

@@ -96,6 +96,46 @@ def test_list_filters_and_json(cli):
     assert "Incorrect Images Binding Type" in out and "Pages project missing" in out
 
 
+def test_list_and_deployments_print_tab_separated_lines_when_piped_and_a_table_on_a_terminal(
+    cli, database, project, monkeypatch
+):
+    from datetime import datetime, timezone
+
+    from faultbook.cli import output
+    from faultbook.domain import DeploymentOutcome
+    from faultbook.services import deployments
+
+    record_seed(cli)
+    with database.session(write=True) as s:
+        for minute, command, outcome, code in (
+            (10, "npx wrangler deploy\t--env production\nsecond line", DeploymentOutcome.FAILED, 1),
+            (20, "npx wrangler deploy", DeploymentOutcome.SUCCEEDED, 0),
+        ):
+            started = datetime(2025, 8, 20, 14, minute, tzinfo=timezone.utc)
+            d = deployments.start_deployment(s, project=project, command=command, cwd=None, component="Backend",
+                                             step="Worker deployment", started_at=started)
+            deployments.finish_deployment(s, project=project, deployment_id=d.id, outcome=outcome, exit_code=code,
+                                          version_id="v-1" if code == 0 else None)
+    # Piped (capsys is no terminal): one line per item, tab-separated, newest deployment first, no header.
+    code, out, _ = cli("list")
+    assert (code, out) == (0, "1\tresolved\t2025-08-20T14:15Z\tBackend\tIncorrect Images Binding Type\n")
+    code, out, _ = cli("deployments")
+    assert code == 0
+    assert [line.split("\t")[1:] for line in out.splitlines()] == [
+        ["2025-08-20T14:20:00Z", "succeeded", "0", "Backend", "Worker deployment", "npx wrangler deploy", "v-1", ""],
+        ["2025-08-20T14:10:00Z", "failed", "1", "Backend", "Worker deployment",
+         "npx wrangler deploy --env production second line", "", ""],
+    ]
+    # On a terminal: a table with a header, the command shortened to its first line.
+    monkeypatch.setattr(output, "stdout_is_tty", lambda: True)
+    monkeypatch.setenv("COLUMNS", "200")
+    code, out, _ = cli("deployments")
+    assert code == 0 and "\t" not in out
+    assert "Started (UTC)" in out and "2025-08-20 14:20:00" in out and "second line" not in out
+    code, out, _ = cli("list")
+    assert "Occurred (UTC)" in out and "Incorrect Images Binding Type" in out and "\t" not in out
+
+
 def test_long_error_message_from_stdin_keeps_every_line(cli):
     message = "✘ [ERROR] A request to the Cloudflare API failed.\n\n  line two\n  line three"
     code, _, err = cli("record", "--title", "multi", "--component", "Backend", "--error-message", "-", stdin=message)

@@ -113,6 +113,39 @@ def test_report_is_idempotent_by_key(client, token, database, project):
     assert client.get("/api/v1/failures", headers=w).json()["total"] == 1
 
 
+def test_report_of_a_resolved_failures_error_reopens_it_as_a_regression(client, token):
+    w = bearer(token("writer"))
+    # The first report carries a client fingerprint, the second none and a different volatile
+    # namespace id: the server recognises the error from its message, code and component.
+    first = client.post("/api/v1/reports", json=_report(str(uuid.uuid4()), failure=FAILURE, fingerprint="fp1"), headers=w)
+    number = first.json()["failure_number"]
+    assert client.patch(f"/api/v1/failures/{number}", json={"status": "resolved"}, headers=w).status_code == 200
+    again = {**FAILURE, "error_message": "KV namespace 'def' is not valid. [code: 10041]"}
+    second = client.post("/api/v1/reports", json=_report(str(uuid.uuid4()), failure=again), headers=w)
+    assert second.status_code == 201, second.text
+    assert (second.json()["failure_number"], second.json()["recurrence"], second.json()["regression"]) == (
+        number, True, True)
+    detail = client.get(f"/api/v1/failures/{number}", headers=w).json()
+    assert (detail["status"], detail["resolved_at"], detail["occurrence_count"]) == ("open", None, 2)
+    assert [e["kind"] for e in detail["timeline"]][-1] == "regression"
+    assert detail["timeline"][-1]["details"]["previous_status"] == "resolved"
+    assert client.get("/api/v1/failures", headers=w).json()["total"] == 1
+
+
+def test_report_lands_on_the_failure_it_was_merged_into(client, token, database, project):
+    from faultbook.services.recognise import merge_failures
+
+    w = bearer(token("writer"))
+    kv = client.post("/api/v1/reports", json=_report(str(uuid.uuid4()), failure=FAILURE), headers=w).json()
+    other = {**FAILURE, "title": "Same thing, other words", "error_message": "KV binding 'CACHE' has no id"}
+    dup = client.post("/api/v1/reports", json=_report(str(uuid.uuid4()), failure=other), headers=w).json()
+    assert dup["failure_number"] != kv["failure_number"]
+    with database.session(write=True) as s:
+        merge_failures(s, project=project, into=kv["failure_number"], other=dup["failure_number"])
+    again = client.post("/api/v1/reports", json=_report(str(uuid.uuid4()), failure=other), headers=w).json()
+    assert (again["failure_number"], again["recurrence"]) == (kv["failure_number"], True)
+
+
 def test_report_key_header_must_match(client, token):
     w = bearer(token("writer"))
     body = _report("abc-1")

@@ -9,12 +9,19 @@ import getpass
 import json
 import os
 import sys
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable, Sequence
 
 
 def stdin_is_tty() -> bool:
     try:
         return sys.stdin.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def stdout_is_tty() -> bool:
+    try:
+        return sys.stdout.isatty()
     except (AttributeError, ValueError):
         return False
 
@@ -60,47 +67,110 @@ def _console():  # type: ignore[no-untyped-def]
     return Console(soft_wrap=False)
 
 
-def failure_table(failures: Iterable[Any]) -> None:
+def listing(
+    items: Iterable[Any],
+    *,
+    columns: Sequence[str],
+    row: Callable[[Any], Sequence[str]],
+    plain: Callable[[Any], Sequence[str]],
+    empty: str,
+) -> None:
+    """A list on stdout: a Rich table on a terminal, one tab-separated line per item when piped.
+
+    ``row`` gives the table's cells (for people), ``plain`` the piped fields (for grep/cut/awk:
+    stable values such as ISO times and status words, no header).  Tabs and newlines inside a
+    field become spaces so each item stays one line of the same number of fields.  ``empty`` goes
+    to stderr when there is nothing to list.
+    """
+    items = list(items)
+    if not items:
+        info(empty)
+        return
+    if not stdout_is_tty():
+        for item in items:
+            sys.stdout.write("\t".join(_plain_field(v) for v in plain(item)) + "\n")
+        sys.stdout.flush()
+        return
     from rich.table import Table
 
-    failures = list(failures)
-    if not failures:
-        info("No failures match.")
-        return
-    if not sys.stdout.isatty():
-        # Piped: one tab-separated line per failure, for grep/cut/awk.
-        for f in failures:
-            when = f.occurred_at.strftime("%Y-%m-%dT%H:%MZ") if f.occurred_at else "-"
-            sys.stdout.write(f"{f.number}\t{f.status.value}\t{when}\t{f.component}\t{f.title}\n")
-        return
-    table = Table(show_lines=False)
-    for name in ("#", "Status", "Occurred (UTC)", "Component", "Title", "Seen"):
+    table = Table()
+    for name in columns:
         table.add_column(name, overflow="fold")
-    for f in failures:
-        table.add_row(
+    for item in items:
+        table.add_row(*row(item))
+    _console().print(table)
+
+
+def _plain_field(value: Any) -> str:
+    return "" if value is None else str(value).replace("\t", " ").replace("\r", " ").replace("\n", " ")
+
+
+def failure_table(failures: Iterable[Any]) -> None:
+    listing(
+        failures,
+        columns=("#", "Status", "Occurred (UTC)", "Component", "Title", "Seen"),
+        row=lambda f: (
             str(f.number),
             f.status.label,
             f.occurred_at.strftime("%Y-%m-%d %H:%M") if f.occurred_at else "",
             f.component + (f" ({f.component_detail})" if f.component_detail else ""),
             f.title,
             str(f.occurrence_count),
-        )
-    _console().print(table)
+        ),
+        plain=lambda f: (
+            f.number,
+            f.status.value,
+            f.occurred_at.strftime("%Y-%m-%dT%H:%MZ") if f.occurred_at else "-",
+            f.component,
+            f.title,
+        ),
+        empty="No failures match.",
+    )
 
 
 def potential_table(items: Iterable[Any]) -> None:
-    from rich.table import Table
+    listing(
+        items,
+        columns=("#", "Component", "Step", "Title", "Messages"),
+        row=lambda p: (str(p.number), p.component, p.step, p.title, str(len(p.possible_error_messages))),
+        plain=lambda p: (p.number, p.component, p.step, p.title, len(p.possible_error_messages)),
+        empty="No potential failures recorded.",
+    )
 
-    items = list(items)
-    if not items:
-        info("No potential failures recorded.")
-        return
-    table = Table()
-    for name in ("#", "Component", "Step", "Title", "Messages"):
-        table.add_column(name, overflow="fold")
-    for p in items:
-        table.add_row(str(p.number), p.component, p.step, p.title, str(len(p.possible_error_messages)))
-    _console().print(table)
+
+def deployment_table(items: Iterable[Any]) -> None:
+    listing(
+        items,
+        columns=("Id", "Started (UTC)", "Outcome", "Exit", "Component", "Step", "Command", "Version", "Failure"),
+        row=lambda d: (
+            str(d.id),
+            d.started_at.strftime("%Y-%m-%d %H:%M:%S"),
+            d.outcome.value,
+            "" if d.exit_code is None else str(d.exit_code),
+            d.component or "",
+            d.step or "",
+            _short(d.command),
+            d.version_id or "",
+            f"#{d.failure_number}" if d.failure_number else "",
+        ),
+        plain=lambda d: (
+            d.id,
+            d.started_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            d.outcome.value,
+            d.exit_code,
+            d.component,
+            d.step,
+            d.command,
+            d.version_id,
+            d.failure_number,
+        ),
+        empty="No deployments recorded.",
+    )
+
+
+def _short(command: str, width: int = 60) -> str:
+    first = command.split("\n", 1)[0]
+    return first if len(first) <= width and "\n" not in command else first[: width - 1] + "…"
 
 
 def failure_detail(failure: Any) -> None:

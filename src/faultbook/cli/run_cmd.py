@@ -87,7 +87,7 @@ def register(app: Any, state: Any) -> None:
         if as_json:
             output.emit_json([d.to_json() for d in items])
             return
-        _table(items)
+        output.deployment_table(items)
 
 
 def _report_to_server(settings: Any, reports: Any, *, url: str | None, token: str | None) -> None:
@@ -111,33 +111,3 @@ def _report_to_server(settings: Any, reports: Any, *, url: str | None, token: st
         output.warn(f"team server: {result.problem}; {result.queued} report(s) queued in .faultbook/outbox")
     elif result is not None:
         output.info(f"faultbook: reported to the team server ({result.sent} sent)")
-
-
-def _table(items: list[Any]) -> None:
-    if not items:
-        output.info("No deployments recorded.")
-        return
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table()
-    for name in ("Id", "Started (UTC)", "Outcome", "Exit", "Component", "Step", "Command", "Version", "Failure"):
-        table.add_column(name, overflow="fold")
-    for d in items:
-        table.add_row(
-            str(d.id),
-            d.started_at.strftime("%Y-%m-%d %H:%M:%S"),
-            d.outcome.value,
-            "" if d.exit_code is None else str(d.exit_code),
-            d.component or "",
-            d.step or "",
-            _short(d.command),
-            d.version_id or "",
-            f"#{d.failure_number}" if d.failure_number else "",
-        )
-    Console(soft_wrap=False).print(table)
-
-
-def _short(command: str, width: int = 60) -> str:
-    first = command.split("\n", 1)[0]
-    return first if len(first) <= width and "\n" not in command else first[: width - 1] + "…"

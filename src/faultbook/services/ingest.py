@@ -7,9 +7,14 @@ stores both in one transaction and is idempotent by the deployment's ``key``
 deployment and changes nothing, which is what makes the client's outbox safe
 to resend after a timeout.
 
-A failure draft whose fingerprint matches a failure already in the ledger
-becomes an *occurrence* of it (count and last-seen bumped, timeline event)
-instead of a new failure.
+The failure draft goes through ``services.recognise.record_occurrence`` —
+the same code ``faultbook run`` uses locally — so a report from CI and a local
+run recognise a failure identically: the fingerprint is recomputed from the
+message, error code and component (a fingerprint the client sent is not
+trusted as a key: it may come from another normaliser version or another
+tool, and an arbitrary key could attach the report to an unrelated failure),
+merge aliases hold, a resolved failure whose error comes back is reopened as
+a regression, and a new failure gets the knowledge base's suggestions.
 """
 
 from __future__ import annotations
@@ -22,10 +27,10 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from faultbook.domain import Deployment, DeploymentOutcome, Failure, ensure_aware, utcnow
+from faultbook.domain import Deployment, DeploymentOutcome, Failure, ensure_aware
 from faultbook.errors import InputError, NotFoundError
-from faultbook.services import ledger
 from faultbook.services.ledger import ProjectRef
+from faultbook.services.recognise import record_occurrence
 from faultbook.store import repo
 from faultbook.store.tables import DeploymentRow, FailureRow, OccurrenceRow, ProjectRow
 
@@ -43,6 +48,8 @@ class IngestResult:
     failure_number: int | None = None
     #: True when the failure draft matched an existing failure (an occurrence was added).
     recurrence: bool = False
+    #: True when that failure was resolved and has been reopened.
+    regression: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -50,6 +57,7 @@ class IngestResult:
             "deployment": self.deployment.to_json(),
             "failure_number": self.failure_number,
             "recurrence": self.recurrence,
+            "regression": self.regression,
         }
 
 
@@ -76,24 +84,12 @@ def ingest_report(
             deployment=_to_deployment(session, existing), created=False, failure_number=_number(session, existing)
         )
 
-    failure_row: FailureRow | None = None
-    recurrence = False
-    if failure is not None:
-        failure_row, recurrence = _failure_for(session, row_project, project, failure, actor)
-
     values = {name: getattr(deployment, name) for name in DEPLOYMENT_FIELDS}
     values["outcome"] = deployment.outcome.value
     values["started_at"] = ensure_aware(deployment.started_at)
     if deployment.finished_at:
         values["finished_at"] = ensure_aware(deployment.finished_at)
-    row = DeploymentRow(
-        project_id=row_project.id,
-        key=deployment.key,
-        host=host,
-        output_tail=output_tail,
-        failure_id=failure_row.id if failure_row is not None else None,
-        **values,
-    )
+    row = DeploymentRow(project_id=row_project.id, key=deployment.key, host=host, output_tail=output_tail, **values)
     session.add(row)
     try:
         with session.begin_nested():
@@ -107,54 +103,24 @@ def ingest_report(
         return IngestResult(
             deployment=_to_deployment(session, existing), created=False, failure_number=_number(session, existing)
         )
-    if failure_row is not None:
-        session.add(
-            OccurrenceRow(
-                failure_id=failure_row.id,
-                deployment_id=row.id,
-                occurred_at=ensure_aware(failure.occurred_at or deployment.finished_at or deployment.started_at),  # type: ignore[union-attr]
-                error_message=failure.error_message if failure else "",
-                fingerprint=failure.fingerprint if failure else None,
-            )
-        )
-        session.flush()
+    if failure is None:
+        return IngestResult(deployment=repo.row_to_deployment(row, failure_number=None), created=True)
+
+    # The occurrence is dated when the failure happened, else when the deployment ended or began.
+    draft = failure.with_changes(
+        number=None, occurred_at=failure.occurred_at or deployment.finished_at or deployment.started_at
+    )
+    recognition = record_occurrence(
+        session, project=project, draft=draft, deployment_id=row.id, actor=actor, source="reported"
+    )
+    number = recognition.failure.number
     return IngestResult(
-        deployment=repo.row_to_deployment(row, failure_number=failure_row.number if failure_row else None),
+        deployment=repo.row_to_deployment(row, failure_number=number),
         created=True,
-        failure_number=failure_row.number if failure_row is not None else None,
-        recurrence=recurrence,
+        failure_number=number,
+        recurrence=not recognition.is_new,
+        regression=recognition.is_regression,
     )
-
-
-def _failure_for(
-    session: Session, row_project: ProjectRow, project: ProjectRef, draft: Failure, actor: str | None
-) -> tuple[FailureRow, bool]:
-    if draft.fingerprint:
-        row = session.scalar(
-            select(FailureRow)
-            .where(FailureRow.project_id == row_project.id, FailureRow.fingerprint == draft.fingerprint)
-            .order_by(FailureRow.number)
-            .limit(1)
-        )
-        if row is not None:
-            seen = ensure_aware(draft.occurred_at) if draft.occurred_at else utcnow()
-            row.occurrence_count = (row.occurrence_count or 0) + 1
-            row.last_seen = max(row.last_seen, seen) if row.last_seen else seen
-            row.updated_at = utcnow()
-            repo.add_event(
-                session,
-                row,
-                kind="occurrence",
-                actor=actor,
-                description=f"Seen again (occurrence {row.occurrence_count})",
-            )
-            session.flush()
-            return row, True
-    stored = ledger.record_failure(
-        session, project=project, failure=draft.with_changes(number=None), actor=actor, source="reported"
-    )
-    row = repo.get_failure_row(session, project_id=row_project.id, number=stored.number)  # type: ignore[arg-type]
-    return row, False
 
 
 def list_deployments(

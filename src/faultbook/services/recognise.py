@@ -89,8 +89,13 @@ def record_occurrence(
     deployment_id: int | None,
     endpoint: str | None = None,
     actor: str | None = None,
+    source: str = "captured",
 ) -> Recognition:
-    """Count this error on its failure (reopening a resolved one) or record a new failure with suggestions."""
+    """Count this error on its failure (reopening a resolved one) or record a new failure with suggestions.
+
+    ``source`` names where a new failure came from on its "created" event: ``captured`` by a local
+    ``faultbook run``, ``reported`` to a team server.
+    """
     row_project = repo.get_or_create_project(session, key=project.key, name=project.name)
     repo.lock_project(session, row_project)
     code = draft.error_code if draft.error_code is not None else extract_code(draft.error_message)
@@ -123,7 +128,7 @@ def record_occurrence(
         suggested_fields=tuple(name for name in SUGGESTED if name in filled),
         **filled,
     )
-    stored = ledger.record_failure(session, project=project, failure=new, actor=actor, source="captured")
+    stored = ledger.record_failure(session, project=project, failure=new, actor=actor, source=source)
     row = repo.get_failure_row(session, project_id=row_project.id, number=stored.number)
     _add_occurrence(session, row=row, draft=draft, fp=keys[0], at=at, deployment_id=deployment_id)
     if filled and best is not None:

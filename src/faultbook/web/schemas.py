@@ -208,6 +208,7 @@ class ReportOut(BaseModel):
     deployment: DeploymentOut
     failure_number: Optional[int] = None
     recurrence: bool = False
+    regression: bool = False
 
 
 class RateOut(BaseModel):

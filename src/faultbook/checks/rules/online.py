@@ -9,11 +9,14 @@ that ``--fix --create-missing`` runs after confirmation.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable
+import operator
+from dataclasses import dataclass
+from typing import Any, Callable, ClassVar, Iterable, Iterator
 
-from faultbook.checks.base import Context, Finding, Fix, Rule, Severity
+from faultbook.checks.base import Context, Finding, Fix, Rule, Scope, Severity
 from faultbook.checks.bindings import iter_bindings, kind_for
 from faultbook.cloudflare.api import ApiError, call
+from faultbook.cloudflare.config import KeyPath
 
 
 def _lookup(ctx: Context, key: tuple, fetch: Callable[[], Any]) -> tuple[bool | None, ApiError | None]:
@@ -74,7 +77,93 @@ class ApiTokenInvalid(Rule):
             yield self.finding(ctx, (), f"the Cloudflare API token is {status}")
 
 
-class R2BucketMissing(Rule):
+@dataclass(frozen=True)
+class Resource:
+    """One account resource a scope names: where, its id or name, and the words its messages use."""
+
+    #: The entry naming it (a "could not check" warning points here) and the id field (a not-found error does).
+    path: KeyPath
+    field_path: KeyPath
+    ident: str
+    #: Template values: ``id`` and ``binding`` always, plus the rule's own (``Rule.values``).
+    values: dict[str, Any]
+
+
+class ResourceExistsRule(Rule):
+    """Template for "the resource the config names does not exist in the account" (checkov's model).
+
+    A rule declares the binding kind, the entry field holding the id, the SDK
+    method that fetches one resource (``ApiError.not_found`` means missing), how
+    to name the resource when the API cannot be asked, and the not-found message
+    (the API's own error text and code) with the command that creates it.
+    Messages are ``str.format`` templates over ``Resource.values``.  Each
+    resource is looked up once per run however many environments bind it.
+    """
+
+    abstract = True
+    severity = Severity.ERROR
+    online = True
+
+    #: A key of the bindings table (``bindings.kind_for``): where the entries are.
+    kind: ClassVar[str]
+    #: The entry field holding the resource's id or name.
+    id_field: ClassVar[str]
+    #: Attribute path on the Cloudflare client of the "get one" method, e.g. ``"kv.namespaces.get"``.
+    sdk_get: ClassVar[str]
+    #: How the resource is named in "could not check ..." (template).
+    what: ClassVar[str]
+    #: The not-found error, starting with the API's message and code (template).
+    message: ClassVar[str]
+    #: The command that creates the resource (template); available to ``message`` as ``{command}``.
+    create: ClassVar[str]
+
+    def check(self, ctx: Context) -> Iterable[Finding]:
+        if not _api_usable(ctx):
+            return
+        for scope in ctx.scopes():
+            for resource in self.resources(scope):
+                exists, error = self.exists(ctx, resource)
+                if exists is None:
+                    yield _api_failed(self, ctx, resource.path, self.what.format(**resource.values), error, scope.env)
+                elif not exists:
+                    values = {**resource.values, "command": self.create.format(**resource.values)}
+                    yield self.finding(
+                        ctx, resource.field_path, self.message.format(**values),
+                        detail=self.detail(ctx, values), fix=self.fix(values), env=scope.env, value=True,
+                    )
+
+    def resources(self, scope: Scope) -> Iterator[Resource]:
+        """The resources this scope names: one per binding whose id field holds a non-empty string."""
+        for binding in iter_bindings(scope, kinds=(kind_for(self.kind),)):
+            ident = binding.entry.get(self.id_field)
+            if isinstance(ident, str) and ident:
+                values = {"id": ident, "binding": binding.name, **self.values(binding.entry, binding.name)}
+                yield Resource(binding.path, binding.path + (self.id_field,), ident, values)
+
+    def exists(self, ctx: Context, resource: Resource) -> tuple[bool | None, ApiError | None]:
+        """(exists, error): exists None when the API failed for another reason than not-found."""
+        get = operator.attrgetter(self.sdk_get)(ctx.online.client)
+        kwargs = self.lookup_kwargs(resource)
+        key = (self.kind, resource.ident, *sorted(kwargs.items()))
+        return _lookup(ctx, key, lambda: call(get, resource.ident, account_id=ctx.online.account_id, **kwargs))
+
+    # Hooks -------------------------------------------------------------------------------
+    def values(self, entry: dict[str, Any], binding: Any) -> dict[str, Any]:
+        """Extra template values read from the binding's entry."""
+        return {}
+
+    def lookup_kwargs(self, resource: Resource) -> dict[str, Any]:
+        """Extra keyword arguments of the SDK call (they are part of the cache key too)."""
+        return {}
+
+    def detail(self, ctx: Context, values: dict[str, Any]) -> str:
+        return ""
+
+    def fix(self, values: dict[str, Any]) -> Fix | None:
+        return None
+
+
+class R2BucketMissing(ResourceExistsRule):
     """An R2 bucket named in the config does not exist in the account (the seed's Failure #2).
 
     *Why* The deploy fails with `R2 bucket 'quoteviral-uploads' not found. Please use a
@@ -92,49 +181,38 @@ class R2BucketMissing(Rule):
 
     id = "FB402"
     name = "r2-bucket-missing"
-    severity = Severity.ERROR
-    online = True
+    kind, id_field, sdk_get = "r2_buckets", "bucket_name", "r2.buckets.get"
+    what = "R2 bucket '{id}'"
+    message = "R2 bucket '{id}' not found. Please use a different name and try again. [code: 10085] — create it: {command}"
+    create = "wrangler r2 bucket create {id}{jurisdiction_flag}"
 
-    def check(self, ctx: Context) -> Iterable[Finding]:
-        if not _api_usable(ctx):
-            return
-        client, account = ctx.online.client, ctx.online.account_id
-        for scope in ctx.scopes():
-            for binding in iter_bindings(scope, kinds=(kind_for("r2_buckets"),)):
-                name = binding.entry.get("bucket_name")
-                if not isinstance(name, str):
-                    continue
-                jurisdiction = binding.entry.get("jurisdiction")
-                extra = {"cf_r2_jurisdiction": jurisdiction} if jurisdiction else {}
-                exists, error = _lookup(
-                    ctx, ("r2", name, jurisdiction),
-                    lambda: call(client.r2.buckets.get, name, account_id=account, **extra),
-                )
-                if exists is None:
-                    yield _api_failed(self, ctx, binding.path, f"R2 bucket '{name}'", error, scope.env)
-                elif not exists:
-                    command = f"wrangler r2 bucket create {name}" + (f" --jurisdiction {jurisdiction}" if jurisdiction else "")
-                    yield self.finding(
-                        ctx, binding.path + ("bucket_name",),
-                        f"R2 bucket '{name}' not found. Please use a different name and try again. [code: 10085] "
-                        f"— create it: {command}",
-                        detail=f"The bucket does not exist in account {account}"
-                        + (f" (jurisdiction {jurisdiction})" if jurisdiction else "")
-                        + f". wrangler before 4.45 fails the deploy with code 10085; later versions create an empty "
-                        f"bucket of that name. Create it deliberately:\n  {command}",
-                        fix=Fix(
-                            description=command,
-                            action=("create_r2_bucket", (("name", name), ("jurisdiction", jurisdiction))),
-                        ),
-                        env=scope.env, value=True,
-                    )
+    def values(self, entry: dict[str, Any], binding: Any) -> dict[str, Any]:
+        jurisdiction = entry.get("jurisdiction")
+        flag = f" --jurisdiction {jurisdiction}" if jurisdiction else ""
+        return {"jurisdiction": jurisdiction, "jurisdiction_flag": flag}
+
+    def lookup_kwargs(self, resource: Resource) -> dict[str, Any]:
+        jurisdiction = resource.values["jurisdiction"]
+        return {"cf_r2_jurisdiction": jurisdiction} if jurisdiction else {}
+
+    def detail(self, ctx: Context, values: dict[str, Any]) -> str:
+        where = f" (jurisdiction {values['jurisdiction']})" if values["jurisdiction"] else ""
+        return (
+            f"The bucket does not exist in account {ctx.online.account_id}{where}. wrangler before 4.45 fails the "
+            f"deploy with code 10085; later versions create an empty bucket of that name. Create it deliberately:\n"
+            f"  {values['command']}"
+        )
+
+    def fix(self, values: dict[str, Any]) -> Fix | None:
+        action = ("create_r2_bucket", (("name", values["id"]), ("jurisdiction", values["jurisdiction"])))
+        return Fix(description=values["command"], action=action)
 
 
 def _api_failed(rule: Rule, ctx: Context, path: tuple, what: str, error: ApiError | None, env: str | None) -> Finding:
     return rule.finding(ctx, path, f"could not check {what}: {error}", env=env, severity=Severity.WARNING)
 
 
-class KvNamespaceMissing(Rule):
+class KvNamespaceMissing(ResourceExistsRule):
     """A KV namespace id in the config does not exist in the account.
 
     *Why* The upload fails with `KV namespace '<id>' not found [code: 10041]`.
@@ -148,31 +226,13 @@ class KvNamespaceMissing(Rule):
 
     id = "FB403"
     name = "kv-namespace-missing"
-    severity = Severity.ERROR
-    online = True
-
-    def check(self, ctx: Context) -> Iterable[Finding]:
-        if not _api_usable(ctx):
-            return
-        client, account = ctx.online.client, ctx.online.account_id
-        for scope in ctx.scopes():
-            for binding in iter_bindings(scope, kinds=(kind_for("kv_namespaces"),)):
-                ns = binding.entry.get("id")
-                if not isinstance(ns, str) or not ns:
-                    continue
-                exists, error = _lookup(ctx, ("kv", ns), lambda: call(client.kv.namespaces.get, ns, account_id=account))
-                if exists is None:
-                    yield _api_failed(self, ctx, binding.path, f"KV namespace {ns}", error, scope.env)
-                elif not exists:
-                    yield self.finding(
-                        ctx, binding.path + ("id",),
-                        f"KV namespace '{ns}' (binding {binding.name}) not found [code: 10041] — create one: "
-                        f"wrangler kv namespace create {binding.name}",
-                        env=scope.env, value=True,
-                    )
+    kind, id_field, sdk_get = "kv_namespaces", "id", "kv.namespaces.get"
+    what = "KV namespace {id}"
+    message = "KV namespace '{id}' (binding {binding}) not found [code: 10041] — create one: {command}"
+    create = "wrangler kv namespace create {binding}"
 
 
-class D1DatabaseMissing(Rule):
+class D1DatabaseMissing(ResourceExistsRule):
     """A D1 database id in the config does not exist in the account.
 
     *Why* The upload fails with `D1 binding 'DB' references database '<uuid>' which was not found. [code: 10181]`.
@@ -186,32 +246,16 @@ class D1DatabaseMissing(Rule):
 
     id = "FB404"
     name = "d1-database-missing"
-    severity = Severity.ERROR
-    online = True
+    kind, id_field, sdk_get = "d1_databases", "database_id", "d1.database.get"
+    what = "D1 database {id}"
+    message = "D1 binding '{binding}' references database '{id}' which was not found. [code: 10181] — create one: {command}"
+    create = "wrangler d1 create {database_name}"
 
-    def check(self, ctx: Context) -> Iterable[Finding]:
-        if not _api_usable(ctx):
-            return
-        client, account = ctx.online.client, ctx.online.account_id
-        for scope in ctx.scopes():
-            for binding in iter_bindings(scope, kinds=(kind_for("d1_databases"),)):
-                db = binding.entry.get("database_id")
-                if not isinstance(db, str) or not db:
-                    continue
-                exists, error = _lookup(ctx, ("d1", db), lambda: call(client.d1.database.get, db, account_id=account))
-                if exists is None:
-                    yield _api_failed(self, ctx, binding.path, f"D1 database {db}", error, scope.env)
-                elif not exists:
-                    name = binding.entry.get("database_name") or str(binding.name).lower()
-                    yield self.finding(
-                        ctx, binding.path + ("database_id",),
-                        f"D1 binding '{binding.name}' references database '{db}' which was not found. [code: 10181] "
-                        f"— create one: wrangler d1 create {name}",
-                        env=scope.env, value=True,
-                    )
+    def values(self, entry: dict[str, Any], binding: Any) -> dict[str, Any]:
+        return {"database_name": entry.get("database_name") or str(binding).lower()}
 
 
-class QueueMissing(Rule):
+class QueueMissing(ResourceExistsRule):
     """A queue named by a producer or consumer does not exist in the account.
 
     *Why* The deploy fails with `Queue '<name>' not found [code: 11000]`.
@@ -225,37 +269,35 @@ class QueueMissing(Rule):
 
     id = "FB405"
     name = "queue-missing"
-    severity = Severity.ERROR
-    online = True
+    kind, id_field, sdk_get = "queues", "queue", "queues.list"
+    what = "queue '{id}'"
+    message = "Queue '{id}' not found [code: 11000] — create it: {command}"
+    create = "wrangler queues create {id}"
 
-    def check(self, ctx: Context) -> Iterable[Finding]:
-        if not _api_usable(ctx):
+    def resources(self, scope: Scope) -> Iterator[Resource]:
+        # Producers and consumers both name queues; consumers are no binding, so walk the config directly.
+        queues = scope.raw.get("queues")
+        if not isinstance(queues, dict):
             return
-        client, account = ctx.online.client, ctx.online.account_id
-        for scope in ctx.scopes():
-            queues = scope.raw.get("queues")
-            if not isinstance(queues, dict):
-                continue
-            for role in ("producers", "consumers"):
-                for index, entry in enumerate(queues.get(role) or []):
-                    name = entry.get("queue") if isinstance(entry, dict) else None
-                    if not isinstance(name, str):
-                        continue
-                    if "queues" not in ctx.cache:
-                        try:
-                            page = call(client.queues.list, account_id=account)
-                            ctx.cache["queues"] = {q.queue_name for q in page}
-                        except ApiError as error:
-                            ctx.cache["queues"] = error
-                    known = ctx.cache["queues"]
+        for role in ("producers", "consumers"):
+            for index, entry in enumerate(queues.get(role) or []):
+                name = entry.get("queue") if isinstance(entry, dict) else None
+                if isinstance(name, str):
                     path = scope.prefix + ("queues", role, index, "queue")
-                    if isinstance(known, ApiError):
-                        yield _api_failed(self, ctx, path, f"queue '{name}'", known, scope.env)
-                    elif name not in known:
-                        yield self.finding(
-                            ctx, path, f"Queue '{name}' not found [code: 11000] — create it: wrangler queues create {name}",
-                            env=scope.env, value=True,
-                        )
+                    yield Resource(path, path, name, {"id": name, "binding": entry.get("binding")})
+
+    def exists(self, ctx: Context, resource: Resource) -> tuple[bool | None, ApiError | None]:
+        # One list call answers for every queue (there is no cheap get-by-name).
+        if "queues" not in ctx.cache:
+            try:
+                page = call(operator.attrgetter(self.sdk_get)(ctx.online.client), account_id=ctx.online.account_id)
+                ctx.cache["queues"] = {q.queue_name for q in page}
+            except ApiError as error:
+                ctx.cache["queues"] = error
+        known = ctx.cache["queues"]
+        if isinstance(known, ApiError):
+            return None, known
+        return resource.ident in known, None
 
 
 class NoRollbackVersion(Rule):

@@ -10,7 +10,7 @@ import os
 import re
 from datetime import date
 from pathlib import Path
-from typing import Iterable
+from typing import Any, Iterable
 
 from faultbook.checks.base import Context, Finding, Rule, Severity
 
@@ -102,8 +102,7 @@ class CompatibilityDateInvalid(Rule):
             if value is None:
                 yield self.finding(ctx, (), 'no "compatibility_date": wrangler deploy requires one', env=scope.env)
                 continue
-            text = value.isoformat() if isinstance(value, date) else value
-            if not isinstance(text, str) or not _ISO_DATE.match(text) or _parse(text) is None:
+            if _compatibility_date(value)[1] is None:
                 yield self.finding(
                     ctx, path,
                     f'"compatibility_date" field should be a valid ISO-8601 date (YYYY-MM-DD), but got {value!r}.',
@@ -111,11 +110,18 @@ class CompatibilityDateInvalid(Rule):
                 )
 
 
-def _parse(text: str) -> date | None:
+def _compatibility_date(value: Any) -> tuple[Any, date | None]:
+    """(the value as written, the date) — the date None unless it is a valid YYYY-MM-DD.
+
+    TOML reads an unquoted ``2025-08-15`` as a date, JSON only has strings: both are accepted.
+    """
+    text = value.isoformat() if isinstance(value, date) else value
+    if not isinstance(text, str) or not _ISO_DATE.match(text):
+        return text, None
     try:
-        return date.fromisoformat(text)
+        return text, date.fromisoformat(text)
     except ValueError:
-        return None
+        return text, None
 
 
 class CompatibilityDateInFuture(Rule):
@@ -143,8 +149,7 @@ class CompatibilityDateInFuture(Rule):
     def check(self, ctx: Context) -> Iterable[Finding]:
         for scope in ctx.scopes():
             value, path = scope.get("compatibility_date")
-            text = value.isoformat() if isinstance(value, date) else value
-            parsed = _parse(text) if isinstance(text, str) and _ISO_DATE.match(text) else None
+            text, parsed = _compatibility_date(value)
             if parsed and parsed > ctx.today:
                 yield self.finding(
                     ctx, path, f"Can't set compatibility date in the future: {text} (today is {ctx.today.isoformat()})",
