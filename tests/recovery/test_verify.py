@@ -6,7 +6,10 @@ import pytest
 
 from faultbook.errors import InputError
 from faultbook.services import health, recovery
+
 from recovery.helpers import WORKER
+
+SEED_ERROR = "binding IMAGES has an unknown type Images [code: 10021]"
 
 
 def health_toml(server, *, smoke_status=200):
@@ -111,3 +114,26 @@ def test_on_failure_never_raises(qv, cf_api, health_server):
     assert not result.rolled_back
     assert result.reason.startswith("the live service fails its checks, but ")
     assert "[code: 10007]" in result.reason
+
+
+def test_run_rollback_on_failure_from_the_cli(qv, cf_api, worker_history, health_server):
+    """`faultbook run --rollback-on-failure -- <failing deploy>` with a broken live service rolls back by itself."""
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    _, v2, _ = worker_history
+    qv.write_toml(health_toml(health_server, smoke_status=500))
+    env = {**cf_api.emulator.env(), "PYTHONPATH": str(ROOT / "src")}
+    env.pop("FAULTBOOK_DATABASE_URL", None)
+    failing = [sys.executable, "-c", f"import sys; sys.stderr.write('✘ [ERROR] {SEED_ERROR}\\n'); sys.exit(1)"]
+    proc = subprocess.run(
+        [sys.executable, "-m", "faultbook", "run", "--component", "Backend", "--rollback-on-failure", "--", *failing],
+        cwd=qv.root, env=env, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL,
+    )
+    assert proc.returncode == 1, proc.stderr  # the deploy's own exit code stands
+    assert "ROLLED BACK" in proc.stderr
+    assert cf_api.state.scripts[WORKER].active_deployment.versions == [{"version_id": v2.id, "percentage": 100}]
+    assert [f.source for f in qv.followups()] == ["rollback-on-failure"]
+

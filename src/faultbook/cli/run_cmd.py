@@ -44,6 +44,11 @@ def register(app: Any, state: Any) -> None:
         token: Optional[str] = typer.Option(
             None, "--token", help="The server's writer token (better: FAULTBOOK_SERVER_TOKEN, kept out of ps)."
         ),
+        rollback_on_failure: bool = typer.Option(
+            False,
+            "--rollback-on-failure",
+            help="When the deploy fails and the live service fails its health/smoke checks, roll back at once.",
+        ),
     ) -> None:
         """Run a deploy command transparently, record the deployment and recognise a failure at once."""
         from faultbook.errors import InputError
@@ -70,6 +75,8 @@ def register(app: Any, state: Any) -> None:
             report=output.info,
             actor=output.actor(),
         )
+        if rollback_on_failure:
+            _rollback_if_broken(state, settings, outcome, env=env)
         _report_to_server(settings, outcome.reports, url=server, token=token)
         state.exit_at_once = True  # all written and closed: skip interpreter teardown (see cli.app)
         raise typer.Exit(outcome.exit_code)
@@ -88,6 +95,29 @@ def register(app: Any, state: Any) -> None:
             output.emit_json([d.to_json() for d in items])
             return
         output.deployment_table(items)
+
+
+def _rollback_if_broken(state: Any, settings: Any, outcome: Any, *, env: str | None) -> None:
+    """After a failed Worker or Pages deploy: verify the live service, roll back if it is broken."""
+    final = outcome.final
+    if final.outcome.value != "failed":
+        return
+    component = (final.deployment.component or "").lower()
+    if component not in ("backend", "frontend"):
+        output.info(f"faultbook: no automatic rollback for a {final.deployment.component} step")
+        return
+    from faultbook.services.recovery import rollback_on_failure
+
+    auto = rollback_on_failure(
+        database=state.database(),
+        settings=settings,
+        project=state.project_ref(),
+        failure_number=final.failure.number if final.failure else None,
+        component=component,
+        env=env,
+        actor=output.actor(),
+    )
+    output.info(f"faultbook: {'ROLLED BACK: ' if auto.rolled_back else ''}{auto.reason}")
 
 
 def _report_to_server(settings: Any, reports: Any, *, url: str | None, token: str | None) -> None:
