@@ -183,10 +183,18 @@ from concurrent.futures import ThreadPoolExecutor
 base, secret, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
 h = {"Authorization": "Bearer " + secret}
 clients = [httpx.Client(headers=h, timeout=60) for _ in range(8)]
+def word(i):
+    # Distinct failures need messages that stay distinct after fingerprint normalisation (numbers are masked).
+    letters = ""
+    while True:
+        i, r = divmod(i, 26)
+        letters += "abcdefghijklmnopqrstuvwxyz"[r]
+        if i == 0:
+            return "module" + letters
 def one(i):
     key = str(uuid.uuid4())
     body = {"deployment": {"key": key, "started_at": "2025-08-20T14:10:00Z", "command": "deploy", "outcome": "failed"},
-            "failure": {"title": f"failure {i}", "component": "Backend", "error_message": f"boom {i}", "fingerprint": key}}
+            "failure": {"title": f"failure {i}", "component": "Backend", "error_message": "boom " + word(i)}}
     for attempt in range(5):
         r = clients[i % 8].post(base + "/api/v1/reports", json=body, headers={"Idempotency-Key": key})
         if r.status_code in (200, 201):

@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Sequence
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from faultbook.capture.fingerprint import extract_code, fingerprint, fingerprints
@@ -341,7 +341,7 @@ def _recur(
         )
     session.flush()
     session.refresh(row)
-    failure = repo.row_to_failure(row, with_timeline=True)
+    failure = repo.row_to_failure(row, with_timeline=True, recent_events=RECENT_EVENTS)
     # What was known before this occurrence: the failure itself first, then the catalog's view.
     matches = [ledger_match(previous)]
     catalog = KnowledgeIndex(catalog=load_catalog()).match(
@@ -376,6 +376,8 @@ def _backfill_fingerprints(session: Session, *, project_id: int, keys: Sequence[
         .where(FailureRow.project_id == project_id, FailureRow.fingerprint.is_(None), FailureRow.error_message != "")
         .order_by(FailureRow.number)
     ).all()
+    if not rows:  # the common case: every failure already has its fingerprint
+        return None
     found: FailureRow | None = None
     aliased = set(
         session.scalars(select(FingerprintAliasRow.fingerprint).where(FingerprintAliasRow.project_id == project_id))
@@ -415,12 +417,37 @@ def _computed(row: FailureRow) -> str | None:
 
 
 def _index(session: Session, *, project_id: int, failure_statuses: Sequence[Status]) -> KnowledgeIndex:
+    """The knowledge index over the catalog, the potential failures and the known failures.
+
+    Building it reads every resolved failure (about 250 ms at 10,000), so a long-lived process (the team
+    server) keeps the last few and reuses one while its inputs are unchanged: the potential failures (few,
+    read each time and compared by value) and the failures' count and newest ``updated_at``.
+    """
     potential: list[PotentialFailure] = [
         repo.row_to_potential(r) for r in repo.query_potential(session, project_id=project_id)
     ]
+    stmt = select(func.count(FailureRow.id), func.max(FailureRow.updated_at)).where(FailureRow.project_id == project_id)
+    if failure_statuses:
+        stmt = stmt.where(FailureRow.status.in_([s.value for s in failure_statuses]))
+    count, newest = session.execute(stmt).one()
+    key = (str(session.get_bind().url), project_id, tuple(failure_statuses), count, newest, tuple(potential))
+    cached = _INDEXES.get(key)
+    if cached is not None:
+        return cached
     failures = [repo.row_to_failure(r) for r in repo.query_failures(session, project_id=project_id,
                                                                       status=failure_statuses, order="number")]
-    return KnowledgeIndex(catalog=load_catalog(), potential=potential, failures=failures)
+    index = KnowledgeIndex(catalog=load_catalog(), potential=potential, failures=failures)
+    if len(_INDEXES) >= 8:
+        _INDEXES.pop(next(iter(_INDEXES)))
+    _INDEXES[key] = index
+    return index
+
+
+_INDEXES: dict[tuple, KnowledgeIndex] = {}
+
+#: A recognised occurrence returns the failure with only its newest events: the timeline of a failure seen
+#: thousands of times would otherwise be read in full on every occurrence.
+RECENT_EVENTS = 20
 
 
 def _describe(match: Match) -> str:

@@ -120,12 +120,28 @@ def failure_values(failure: Failure) -> dict[str, Any]:
     }
 
 
-def row_to_failure(row: FailureRow, *, with_timeline: bool = False) -> Failure:
+def row_to_failure(row: FailureRow, *, with_timeline: bool = False, recent_events: int | None = None) -> Failure:
+    """``recent_events``: only the newest N timeline events (a failure seen 10,000 times has 10,000 of them)."""
     timeline: tuple[TimelineEvent, ...] = ()
     if with_timeline:
+        if recent_events is None:
+            events = list(row.events)
+        else:
+            from sqlalchemy.orm import object_session
+
+            session = object_session(row)
+            assert session is not None
+            events = list(
+                session.scalars(
+                    select(TimelineRow)
+                    .where(TimelineRow.failure_id == row.id)
+                    .order_by(TimelineRow.id.desc())
+                    .limit(recent_events)
+                )
+            )[::-1]
         timeline = tuple(
             TimelineEvent(at=e.at, kind=e.kind, description=e.description, actor=e.actor, details=e.details or {})
-            for e in row.events
+            for e in events
         )
     return Failure(
         number=row.number,
