@@ -52,15 +52,55 @@ def test_health_check_results(qv, health_server):
     results = health.run_health_checks(qv.settings())
     assert [(r.check.name, r.ok, r.status) for r in results] == [
         ("checks.health", False, 200), ("smoke[0]", False, 404), ("smoke[1]", False, None)]
-    assert results[0].problem == "the body does not match '\"ok\":\\\\s*true'"
+    # netprobe's wording (the same as FB506's): the expectation, then how the body starts
+    assert results[0].problem == "the body does not match '\"ok\":\\\\s*true' (it starts '{\"ok\":false}')"
     assert results[1].problem == "status 404"
     assert results[2].problem.startswith("no response: ")
 
 
 def test_bad_health_config_is_an_input_error(qv):
+    """[[smoke]] is parsed by netprobe.targets, as for FB506: the same message, with file and line."""
     qv.write_toml('[[smoke]]\nurl = "ftp://x"\n')
-    with pytest.raises(InputError, match=r"\[smoke\[0\]\] needs url"):
+    with pytest.raises(InputError, match=r"'smoke.url' must be an http:// or https:// URL, not 'ftp://x'") as caught:
         health.load_health_checks(qv.settings())
+    assert caught.value.path.endswith("faultbook.toml") and caught.value.line is not None
+
+
+def test_checks_health_takes_the_smoke_keys_and_their_checks(qv):
+    qv.write_toml('[checks.health]\nurl = "https://x.test/health"\nexpect_status = "200"\n')
+    with pytest.raises(InputError, match=r"'checks.health.expect_status' must be an HTTP status") as caught:
+        health.load_health_checks(qv.settings())
+    assert caught.value.line is not None
+
+
+def test_verification_reads_smoke_as_the_network_rules_do(qv, health_server):
+    """[network.connect_to] and timeout apply, a redirect is the answer (not followed), bodies match as written."""
+    port = health_server.server_address[1]
+    health_server.answers["/health"] = (200, b'{"ok": true}')
+    health_server.answers["/old"] = (301, b"")
+    qv.write_toml(
+        f'[network]\ntimeout = 2\n[network.connect_to]\n"api.quoteviral.test:80" = "127.0.0.1:{port}"\n\n'
+        '[checks.health]\nurl = "http://api.quoteviral.test/health"\nexpect_body = \'"ok": true\'\n\n'
+        '[[smoke]]\nurl = "http://api.quoteviral.test/old"\n\n'
+        '[[smoke]]\nurl = "http://api.quoteviral.test/old"\nexpect_status = 200\n\n'
+        '[[smoke]]\nurl = "http://api.quoteviral.test/health"\nexpect_body = " true} "\n'
+    )
+    results = health.run_health_checks(qv.settings())
+    assert [(r.ok, r.status, r.problem) for r in results] == [
+        (True, 200, None),
+        (True, 301, None),
+        (False, 301, "status 301, expected 200"),
+        (False, 200, "the body does not contain ' true} ' (it starts '{\"ok\": true}')"),
+    ]
+
+
+def test_an_httpx_transport_can_answer_instead_of_the_network(qv):
+    import httpx
+
+    qv.write_toml('[checks.health]\nurl = "https://api.quoteviral.test/health"\nexpect_status = 204\n')
+    transport = httpx.MockTransport(lambda request: httpx.Response(503, text="down"))
+    [result] = health.run_health_checks(qv.settings(), transport=transport)
+    assert (result.ok, result.status, result.problem) == (False, 503, "status 503, expected 204")
 
 
 def auto(qv, **kwargs):

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import ssl
 from dataclasses import dataclass
-from typing import Iterable, Mapping, Pattern
+from typing import Any, Iterable, Mapping, Pattern
 
 #: Read at most this much of a body when matching (health endpoints are small).
 BODY_LIMIT = 1 << 20
@@ -108,14 +108,18 @@ def probe(
     verify: bool | str = True,
     connect_to: tuple[str, int] | None = None,
     follow_redirects: bool = False,
+    transport: Any = None,
 ) -> HttpResult:
-    """Request ``url``; ``expect_body`` is a substring (str) or a regex (compiled pattern)."""
+    """Request ``url``; ``expect_body`` is a substring (str) or a regex (compiled pattern).
+
+    Redirects are not followed unless asked: a 3xx is the endpoint's answer (below 400, so it passes
+    when no ``expect_status`` is given).  ``transport`` (an httpx transport) lets tests answer in-process."""
     statuses = (expect_status,) if isinstance(expect_status, int) else tuple(expect_status or ())
     regex = isinstance(expect_body, re.Pattern)
     base = dict(url=url, method=method.upper(), expect_status=statuses,
                 expect_body=expect_body.pattern if regex else expect_body, expect_body_regex=regex)
     response = _send(method, url, headers=headers, timeout=timeout, verify=verify, connect_to=connect_to,
-                     follow_redirects=follow_redirects)
+                     follow_redirects=follow_redirects, transport=transport)
     if isinstance(response, str):
         return HttpResult(error=response, **base)
     status, resp_headers, body = response
@@ -164,6 +168,7 @@ def _send(
     verify: bool | str,
     connect_to: tuple[str, int] | None,
     follow_redirects: bool = False,
+    transport: Any = None,
 ) -> tuple[int, tuple[tuple[str, str], ...], str] | str:
     """(status, headers, body text) or an error sentence."""
     import httpx
@@ -186,7 +191,8 @@ def _send(
     except (OSError, ssl.SSLError) as exc:
         return f"cannot load CA file {verify}: {exc}"
     try:
-        with httpx.Client(verify=context, timeout=timeout, follow_redirects=follow_redirects) as client:
+        with httpx.Client(verify=context, timeout=timeout, follow_redirects=follow_redirects,
+                          transport=transport) as client:
             with client.stream(method.upper(), target, headers=send_headers, extensions=extensions) as response:
                 body = b""
                 for chunk in response.iter_bytes():

@@ -1,7 +1,10 @@
-"""What to probe, read from faultbook.toml: ``[network]``, ``[[network.dns]]``, ``[[network.cors]]``, ``[[smoke]]``.
+"""What to probe, read from faultbook.toml: ``[network]``, ``[[network.dns]]``, ``[[network.cors]]``, ``[[smoke]]``
+and ``[checks.health]``.
 
 Shared by ``faultbook check --network`` (rules FB501–FB506) and rollback
-verification, so both read the same ``[[smoke]]`` table.  Every entry keeps
+verification (``services.health``), so both read ``[[smoke]]`` with this one
+parser and give it one meaning; ``[checks.health]`` takes the same keys as a
+``[[smoke]]`` entry and is parsed by the same function.  Every entry keeps
 where it is written (``Where``: file, line, column) so a finding points at its
 line.  Bad settings raise ``InputError`` naming the file and line.
 
@@ -86,6 +89,8 @@ class NetworkSettings:
     dns: tuple[DnsCheck, ...] = ()
     cors: tuple[CorsCheck, ...] = ()
     smoke: tuple[SmokeCheck, ...] = ()
+    #: ``[checks.health]``: the main health endpoint, probed by rollback verification (not by FB506).
+    health: SmokeCheck | None = None
     path: str | None = None
 
     def address_for(self, host: str, port: int) -> tuple[str, int] | None:
@@ -130,6 +135,7 @@ def network_settings_from_data(data: Mapping[str, Any], *, path: str | None = No
             for i, entry in enumerate(reader.tables(network, ("network", "cors")))
         ),
         smoke=tuple(_smoke(reader, entry, ("smoke", i)) for i, entry in enumerate(reader.tables(data, ("smoke",)))),
+        health=_health(reader, data),
         path=path,
     )
 
@@ -265,40 +271,64 @@ def _cors(reader: _Reader, entry: Mapping, prefix: KeyPath, default_origin: str 
     )
 
 
+def _health(reader: _Reader, data: Mapping[str, Any]) -> SmokeCheck | None:
+    checks = data.get("checks")
+    if not isinstance(checks, Mapping) or checks.get("health") is None:
+        return None
+    if not isinstance(checks["health"], Mapping):
+        raise reader.error(("checks", "health"), "[checks.health] must be a table")
+    return _smoke(reader, checks["health"], ("checks", "health"))
+
+
 def _smoke(reader: _Reader, entry: Mapping, prefix: KeyPath) -> SmokeCheck:
+    """One ``[[smoke]]`` entry (prefix ``("smoke", i)``) or ``[checks.health]`` (prefix ``("checks", "health")``)."""
+    name = _dotted(prefix)
+    table = f"[[{name}]]" if isinstance(prefix[-1], int) else f"[{name}]"
     status = entry.get("expect_status")
     statuses = (status,) if isinstance(status, int) and not isinstance(status, bool) else status
     if statuses is not None and (not isinstance(statuses, (list, tuple)) or not all(
             isinstance(s, int) and not isinstance(s, bool) and 100 <= s <= 599 for s in statuses)):
-        raise reader.error(prefix + ("expect_status",), "'smoke.expect_status' must be an HTTP status or a list of them")
+        raise reader.error(prefix + ("expect_status",), f"'{name}.expect_status' must be an HTTP status or a list of them")
     headers = entry.get("headers") or {}
     if not isinstance(headers, Mapping) or not all(isinstance(v, str) for v in headers.values()):
-        raise reader.error(prefix + ("headers",), "'smoke.headers' must be a table of strings")
-    regex = reader.string(entry, prefix + ("expect_body_regex",))
-    if regex is not None and entry.get("expect_body") is not None:
-        raise reader.error(prefix, "[[smoke]] takes expect_body (a substring) or expect_body_regex, not both")
+        raise reader.error(prefix + ("headers",), f"'{name}.headers' must be a table of strings")
+    # The body expectations are kept as written (not stripped): spaces can be part of what is matched.
+    body = _verbatim(reader, entry, prefix + ("expect_body",))
+    regex = _verbatim(reader, entry, prefix + ("expect_body_regex",))
+    if regex is not None and body is not None:
+        raise reader.error(prefix, f"{table} takes expect_body (a substring) or expect_body_regex, not both")
     if regex is not None:
         import re
 
         try:
             re.compile(regex)
         except re.error as exc:
-            raise reader.error(prefix + ("expect_body_regex",), f"'smoke.expect_body_regex' is not a valid regex: {exc}") from None
+            raise reader.error(prefix + ("expect_body_regex",), f"'{name}.expect_body_regex' is not a valid regex: {exc}") from None
     return SmokeCheck(
         url=_url(reader, entry, prefix + ("url",)),
         method=(reader.string(entry, prefix + ("method",)) or "GET").upper(),
         expect_status=tuple(statuses or ()),
-        expect_body=reader.string(entry, prefix + ("expect_body",)),
+        expect_body=body,
         expect_body_regex=regex,
         headers=tuple((str(k), v) for k, v in headers.items()),
         where=reader.where(prefix),
     )
 
 
-def run_smoke(entry: SmokeCheck, settings: NetworkSettings | None = None) -> Any:
+def _verbatim(reader: _Reader, table: Mapping, key_path: KeyPath) -> str | None:
+    value = table.get(key_path[-1])
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value:
+        raise reader.error(key_path, f"'{_dotted(key_path)}' must be a non-empty string")
+    return value
+
+
+def run_smoke(entry: SmokeCheck, settings: NetworkSettings | None = None, *, transport: Any = None) -> Any:
     """Call one ``[[smoke]]`` endpoint as FB506 does (resolver, connect_to, cafile, timeout) → ``HttpResult``.
 
-    For rollback verification: ``[run_smoke(s, ns) for s in ns.smoke]`` and look at each ``.problem``."""
+    Rollback verification (``services.health``) runs every ``ns.smoke`` entry and ``ns.health`` through
+    this and looks at each ``.problem``.  ``transport`` (an httpx transport) is for tests."""
     import re
 
     from faultbook.netprobe.dns import resolve
@@ -317,4 +347,5 @@ def run_smoke(entry: SmokeCheck, settings: NetworkSettings | None = None) -> Any
     return probe(
         entry.url, method=entry.method, expect_status=entry.expect_status or None, expect_body=body,
         headers=dict(entry.headers), timeout=settings.timeout, verify=settings.cafile or True, connect_to=address,
+        transport=transport,
     )
