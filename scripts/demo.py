@@ -84,11 +84,19 @@ def main() -> None:
         sh("faultbook", "update", "1", "--status", "resolved", env=base_env)
         sh("faultbook", "update", "2", "--status", "resolved", env=base_env)
         sh("faultbook", "show", "1", env=base_env)
+
+        chapter("7. The support bundle for Failure #2, secrets scrubbed (ready to attach to a ticket)")
+        sh("faultbook", "bundle", "2", "-o", "support-failure-2.zip", env=env)
+        import zipfile
+
+        with zipfile.ZipFile(PROJECT / "support-failure-2.zip") as bundle:
+            for info in bundle.infolist():
+                print(f"  {info.file_size:>8}  {info.filename}", file=sys.stderr)
     export(base_env)
 
 
 def export(env: dict[str, str]) -> None:
-    chapter("7. Export the ledger back to the team's Markdown log")
+    chapter("8. Export the ledger back to the team's Markdown log")
     sh("faultbook", "export", "-o", "FAILURES.exported.md", env=env)
     original = (ROOT / "examples" / "quoteviral" / "FAILURES.md").read_text(encoding="utf-8")
     exported = (PROJECT / "FAILURES.exported.md").read_text(encoding="utf-8")
