@@ -37,6 +37,18 @@ from faultbook.store.tables import (
 
 
 def get_or_create_project(session: Session, *, key: str, name: str | None = None) -> ProjectRow:
+    # Several services ask for the project within one transaction (a CI report: ingest, recognise, record);
+    # the row is remembered on the session, which lives exactly as long as the transaction.
+    cache = session.info.setdefault("faultbook_projects", {})
+    project = cache.get(key)
+    if project is not None:
+        return project
+    project = _get_or_create_project(session, key=key, name=name)
+    cache[key] = project
+    return project
+
+
+def _get_or_create_project(session: Session, *, key: str, name: str | None) -> ProjectRow:
     project = session.scalar(select(ProjectRow).where(ProjectRow.key == key))
     if project is None:
         dialect = session.get_bind().dialect.name
