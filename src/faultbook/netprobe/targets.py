@@ -324,11 +324,18 @@ def _verbatim(reader: _Reader, table: Mapping, key_path: KeyPath) -> str | None:
     return value
 
 
-def run_smoke(entry: SmokeCheck, settings: NetworkSettings | None = None, *, transport: Any = None) -> Any:
+def run_smoke(
+    entry: SmokeCheck,
+    settings: NetworkSettings | None = None,
+    *,
+    transport: Any = None,
+    connect_to: tuple[str, int] | None = None,
+) -> Any:
     """Call one ``[[smoke]]`` endpoint as FB506 does (resolver, connect_to, cafile, timeout) → ``HttpResult``.
 
     Rollback verification (``services.health``) runs every ``ns.smoke`` entry and ``ns.health`` through
-    this and looks at each ``.problem``.  ``transport`` (an httpx transport) is for tests."""
+    this and looks at each ``.problem``.  ``connect_to`` is an address the caller already resolved (FB506
+    resolves each host once per check run); ``transport`` (an httpx transport) is for tests."""
     import re
 
     from faultbook.netprobe.dns import resolve
@@ -337,7 +344,7 @@ def run_smoke(entry: SmokeCheck, settings: NetworkSettings | None = None, *, tra
     settings = settings or NetworkSettings()
     parts = urlsplit(entry.url)
     host, port = (parts.hostname or "").lower(), parts.port or (443 if parts.scheme == "https" else 80)
-    address = settings.address_for(host, port)
+    address = connect_to or settings.address_for(host, port)
     if address is None and settings.resolver is not None:
         result = resolve(host, nameserver=settings.resolver[0], port=settings.resolver[1], timeout=settings.timeout)
         if not result.ok:

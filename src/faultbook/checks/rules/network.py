@@ -435,7 +435,7 @@ class SmokeEndpointFailed(_NetworkRule):
         return bool(_net(ctx).smoke)
 
     def check(self, ctx: Context) -> Iterable[Finding]:
-        from faultbook.netprobe.http import probe
+        from faultbook.netprobe.targets import run_smoke
 
         net = _net(ctx)
         for entry in net.smoke:
@@ -445,10 +445,7 @@ class SmokeEndpointFailed(_NetworkRule):
             if not isinstance(address, tuple):
                 yield self.at(entry.where, f"{prefix} — {address.problem}")
                 continue
-            expect_body = re.compile(entry.expect_body_regex) if entry.expect_body_regex else entry.expect_body
-            result = probe(
-                entry.url, method=entry.method, expect_status=entry.expect_status or None, expect_body=expect_body,
-                headers=dict(entry.headers), timeout=net.timeout, verify=net.cafile or True, connect_to=address,
-            )
+            # The same call rollback verification makes, with the address this run already resolved.
+            result = run_smoke(entry, net, connect_to=address)
             if result.problem:
                 yield self.at(entry.where, f"{prefix} — {result.problem}")
