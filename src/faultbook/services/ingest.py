@@ -19,12 +19,11 @@ a regression, and a new failure gets the knowledge base's suggestions.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import datetime, timezone
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from faultbook.domain import Deployment, DeploymentOutcome, Failure, ensure_aware
@@ -71,56 +70,70 @@ def ingest_report(
     output_tail: str | None = None,
     actor: str | None = None,
 ) -> IngestResult:
-    """Store a deployment (and the failure it hit) unless its key is already stored."""
+    """Store a deployment (and the failure it hit) unless its key is already stored.
+
+    The deployment goes in with ``INSERT ... ON CONFLICT DO NOTHING``: a resend of a stored key inserts
+    nothing (also when two copies race: on PostgreSQL the second waits for the first to commit) and gets the
+    stored deployment back.  No project lock is needed for that; recognising the failure takes it.
+    """
     if not deployment.key:
         raise InputError("a report needs an idempotency key (the deployment's 'key')")
-    row_project = repo.get_or_create_project(session, key=project.key, name=project.name)
-    # Serialise reports per project (PostgreSQL; SQLite holds the write lock from BEGIN IMMEDIATE),
-    # so two resends of one key cannot both pass the existence check.
-    repo.lock_project(session, row_project)
-    existing = _deployment_by_key(session, row_project.id, deployment.key)
-    if existing is not None:
-        return IngestResult(
-            deployment=_to_deployment(session, existing), created=False, failure_number=_number(session, existing)
-        )
-
+    project_id = repo.project_id(session, key=project.key, name=project.name)
     values = {name: getattr(deployment, name) for name in DEPLOYMENT_FIELDS}
     values["outcome"] = deployment.outcome.value
-    values["started_at"] = ensure_aware(deployment.started_at)
-    if deployment.finished_at:
-        values["finished_at"] = ensure_aware(deployment.finished_at)
-    row = DeploymentRow(project_id=row_project.id, key=deployment.key, host=host, output_tail=output_tail, **values)
-    session.add(row)
-    try:
-        with session.begin_nested():
-            session.flush()
-    except IntegrityError:
-        # Lost a race with an identical resend: the other copy is stored; return it.
-        session.expunge(row)
-        existing = _deployment_by_key(session, row_project.id, deployment.key)
-        if existing is None:
-            raise
+    values["started_at"] = _utc(deployment.started_at)
+    values["finished_at"] = _utc(deployment.finished_at) if deployment.finished_at else None
+    values.update(project_id=project_id, key=deployment.key, host=host, output_tail=output_tail)
+    deployment_id = session.execute(_insert_new(session, values)).scalar()
+    if deployment_id is None:
+        existing = _deployment_by_key(session, project_id, deployment.key)
+        if existing is None:  # pragma: no cover - the conflicting row cannot vanish within a transaction
+            raise InputError(f"deployment {deployment.key!r} could not be stored")
         return IngestResult(
             deployment=_to_deployment(session, existing), created=False, failure_number=_number(session, existing)
         )
+    stored = replace(
+        deployment, id=deployment_id, started_at=values["started_at"], finished_at=values["finished_at"],
+        failure_number=None,
+    )
     if failure is None:
-        return IngestResult(deployment=repo.row_to_deployment(row, failure_number=None), created=True)
+        return IngestResult(deployment=stored, created=True)
 
     # The occurrence is dated when the failure happened, else when the deployment ended or began.
     draft = failure.with_changes(
         number=None, occurred_at=failure.occurred_at or deployment.finished_at or deployment.started_at
     )
     recognition = record_occurrence(
-        session, project=project, draft=draft, deployment_id=row.id, actor=actor, source="reported"
+        session, project=project, draft=draft, deployment_id=deployment_id, actor=actor, source="reported",
+        detailed=False,
     )
     number = recognition.failure.number
     return IngestResult(
-        deployment=repo.row_to_deployment(row, failure_number=number),
+        deployment=replace(stored, failure_number=number),
         created=True,
         failure_number=number,
         recurrence=not recognition.is_new,
         regression=recognition.is_regression,
     )
+
+
+def _insert_new(session: Session, values: dict[str, Any]) -> Any:
+    """``INSERT ... ON CONFLICT (project_id, key) DO NOTHING RETURNING id`` in this database's dialect."""
+    table = DeploymentRow.__table__
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert  # type: ignore[assignment]
+    return (
+        dialect_insert(table)
+        .values(values)
+        .on_conflict_do_nothing(index_elements=["project_id", "key"])
+        .returning(table.c.id)
+    )
+
+
+def _utc(moment: datetime) -> datetime:
+    return ensure_aware(moment).astimezone(timezone.utc)
 
 
 def list_deployments(

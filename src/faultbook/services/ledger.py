@@ -47,7 +47,7 @@ def record_failure(
     locked (PostgreSQL) or the write lock held from BEGIN (SQLite) while the
     next number is computed and inserted.
     """
-    _validate_failure(failure)
+    validate_failure(failure)
     row_project = repo.get_or_create_project(session, key=project.key, name=project.name)
     repo.lock_project(session, row_project)
     number = failure.number
@@ -148,7 +148,7 @@ def update_failure(
     if "occurred_at" in values and values["occurred_at"] is not None:
         values["occurred_at"] = ensure_aware(values["occurred_at"])
     updated = current.with_changes(**values)
-    _validate_failure(updated)
+    validate_failure(updated)
     changed = [name for name in values if getattr(current, name) != getattr(updated, name)]
     if not changed:
         return repo.row_to_failure(row, with_timeline=True)
@@ -434,7 +434,7 @@ def _require_project(session: Session, project: ProjectRef) -> ProjectRow:
     return row
 
 
-def _validate_failure(failure: Failure) -> None:
+def validate_failure(failure: Failure) -> None:
     if not failure.title or not failure.title.strip():
         raise InputError("a failure needs a title")
     if not failure.component or not failure.component.strip():

@@ -33,15 +33,16 @@ are never reused and the Markdown log keeps it) with status Resolved and a
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Sequence
+from datetime import datetime, timezone
+from typing import Any, Sequence
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, insert, literal, select, union_all, update
 from sqlalchemy.orm import Session
 
 from faultbook.capture.fingerprint import extract_code, fingerprint, fingerprints
-from faultbook.domain import Failure, PotentialFailure, Status, ensure_aware, utcnow
+from faultbook.domain import Failure, PotentialFailure, Status, TimelineEvent, ensure_aware, utcnow
 from faultbook.errors import ConflictError, InputError
 from faultbook.knowledge.catalog import load_catalog
 from faultbook.knowledge.match import KnowledgeIndex, Match, ledger_match, render_match
@@ -53,7 +54,9 @@ from faultbook.store.tables import (
     FailureRow,
     FingerprintAliasRow,
     OccurrenceRow,
+    PotentialFailureRow,
     ProjectRow,
+    TimelineRow,
 )
 
 __all__ = [
@@ -90,27 +93,47 @@ def record_occurrence(
     endpoint: str | None = None,
     actor: str | None = None,
     source: str = "captured",
+    detailed: bool = True,
 ) -> Recognition:
     """Count this error on its failure (reopening a resolved one) or record a new failure with suggestions.
 
     ``source`` names where a new failure came from on its "created" event: ``captured`` by a local
-    ``faultbook run``, ``reported`` to a team server.
+    ``faultbook run``, ``reported`` to a team server.  ``detailed=False`` (the team server's ingest) skips
+    what only a person at a terminal reads: the recurring failure's recent timeline and the catalog's view
+    of a known error.
+
+    Every write here is a plain SQL statement (no ORM unit of work): a CI report on a team server is a
+    handful of indexed statements inside the project's write lock, which is what bounds ingest throughput.
     """
-    row_project = repo.get_or_create_project(session, key=project.key, name=project.name)
-    repo.lock_project(session, row_project)
+    project_id = repo.project_id(session, key=project.key, name=project.name)
     code = draft.error_code if draft.error_code is not None else extract_code(draft.error_message)
     keys = fingerprints(draft.error_message, code=code, component=draft.component)
-    at = ensure_aware(draft.occurred_at) if draft.occurred_at else utcnow()
+    at = _utc(ensure_aware(draft.occurred_at) if draft.occurred_at else utcnow())
+    postgres = session.get_bind().dialect.name == "postgresql"
 
-    row = find_by_fingerprint(session, project_id=row_project.id, keys=keys)
-    if row is None:
-        row = _backfill_fingerprints(session, project_id=row_project.id, keys=keys)
-    if row is not None:
-        return _recur(session, row=row, draft=draft, fp=keys[0], at=at, deployment_id=deployment_id,
-                      endpoint=endpoint, code=code, actor=actor)
+    found = _lookup(session, project_id=project_id, keys=keys)
+    matches: list[Match] | None = None
+    unfingerprinted: bool | None = None
+    if found is None and postgres:
+        # Most likely new: do the reading before taking the project lock, so that other reports wait only
+        # for the insert.  (SQLite holds its write lock from BEGIN anyway.)  A failure recorded by hand in
+        # between is fingerprinted on the next miss.
+        unfingerprinted = _has_unfingerprinted(session, project_id=project_id)
+        matches = _new_matches(session, project_id=project_id, draft=draft, code=code, endpoint=endpoint)
+    repo.lock_project(session, project_id)
+    if postgres:
+        found = _lookup(session, project_id=project_id, keys=keys)  # again, now that writers are serialised
+    if found is None:
+        if unfingerprinted is None:
+            unfingerprinted = _has_unfingerprinted(session, project_id=project_id)
+        if unfingerprinted and _backfill_fingerprints(session, project_id=project_id, keys=keys) is not None:
+            found = _lookup(session, project_id=project_id, keys=keys)
+    if found is not None:
+        return _recur(session, row=found, draft=draft, fp=keys[0], at=at, deployment_id=deployment_id,
+                      endpoint=endpoint, code=code, actor=actor, detailed=detailed)
 
-    index = _index(session, project_id=row_project.id, failure_statuses=KNOWN_FIXED)
-    matches = index.match(message=draft.error_message, code=code, component=draft.component, endpoint=endpoint)
+    if matches is None:
+        matches = _new_matches(session, project_id=project_id, draft=draft, code=code, endpoint=endpoint)
     best = next((m for m in matches if m.root_cause or m.resolution), None)
     filled: dict[str, str] = {}
     if best is not None:
@@ -128,24 +151,151 @@ def record_occurrence(
         suggested_fields=tuple(name for name in SUGGESTED if name in filled),
         **filled,
     )
-    stored = ledger.record_failure(session, project=project, failure=new, actor=actor, source=source)
-    row = repo.get_failure_row(session, project_id=row_project.id, number=stored.number)
-    _add_occurrence(session, row=row, draft=draft, fp=keys[0], at=at, deployment_id=deployment_id)
-    if filled and best is not None:
-        repo.add_event(
-            session,
-            row,
-            kind="suggested",
-            actor="faultbook",
-            description=f"Suggested {' and '.join(n.replace('_', ' ') for n in filled)} from "
-            f"{_describe(best)} (not confirmed)",
-            details={"fields": list(filled), "source": best.source, "known_error_id": best.known_error_id,
-                     "failure_number": best.failure_number, "score": round(best.score, 3)},
+    ledger.validate_failure(new)
+    now = _utc(utcnow())
+    failure_id, number = _insert_failure(session, project_id=project_id, failure=new, now=now)
+    events = [
+        TimelineEvent(
+            at=now, kind="created", actor=actor, description=f"Failure #{number} {source}: {new.title}",
+            details={"status": new.status.value},
         )
-    session.flush()
-    session.refresh(row)
-    return Recognition(failure=repo.row_to_failure(row, with_timeline=True), is_new=True, is_regression=False,
-                       matches=matches)
+    ]
+    if filled and best is not None:
+        events.append(
+            TimelineEvent(
+                at=now,
+                kind="suggested",
+                actor="faultbook",
+                description=f"Suggested {' and '.join(n.replace('_', ' ') for n in filled)} from "
+                f"{_describe(best)} (not confirmed)",
+                details={"fields": list(filled), "source": best.source, "known_error_id": best.known_error_id,
+                         "failure_number": best.failure_number, "score": round(best.score, 3)},
+            )
+        )
+    _attach(session, failure_id=failure_id, project_id=project_id, events=events, draft=draft, fp=keys[0], at=at,
+            deployment_id=deployment_id)
+    stored = new.with_changes(
+        number=number,
+        created_at=now,
+        updated_at=now,
+        resolved_at=now if new.status is Status.RESOLVED else None,
+        timeline=tuple(events),
+    )
+    return Recognition(failure=stored, is_new=True, is_regression=False, matches=matches)
+
+
+def _new_matches(
+    session: Session, *, project_id: int, draft: Failure, code: int | None, endpoint: str | None
+) -> list[Match]:
+    index = _index(session, project_id=project_id, failure_statuses=KNOWN_FIXED)
+    return index.match(message=draft.error_message, code=code, component=draft.component, endpoint=endpoint)
+
+
+_F = FailureRow.__table__
+_ALIASES = FingerprintAliasRow.__table__
+_EVENTS = TimelineRow.__table__
+_OCCURRENCES = OccurrenceRow.__table__
+_DEPLOYMENTS = DeploymentRow.__table__
+_POTENTIAL = PotentialFailureRow.__table__
+
+
+def _statements() -> dict[str, Any]:
+    """The statements of the recognition path, built once with bind parameters.
+
+    Building a SQLAlchemy statement costs more than running it on SQLite; a team server runs these for
+    every report, so they are made once and only executed afterwards (SQLAlchemy then also reuses the
+    compiled SQL from its cache).
+    """
+    pid = bindparam("pid")
+    keys = bindparam("keys", expanding=True)
+    direct = select(_F, literal(0).label("via")).where(_F.c.project_id == pid, _F.c.fingerprint.in_(keys))
+    aliased = (
+        select(_F, literal(1).label("via"))
+        .join(_ALIASES, _ALIASES.c.failure_id == _F.c.id)
+        .where(_ALIASES.c.project_id == pid, _ALIASES.c.fingerprint.in_(keys))
+    )
+    both = union_all(direct, aliased).subquery()
+    by_project = _F.c.project_id == pid
+    _prior = _F.alias("prior")
+    return {
+        "lookup": select(both).order_by(both.c.via, both.c.number).limit(1),
+        "unfingerprinted": select(_F.c.id)
+        .where(by_project, _F.c.fingerprint.is_(None), _F.c.error_message != "")
+        .limit(1),
+        "insert_failure": insert(_F)
+        .values(
+            number=select(func.coalesce(func.max(_prior.c.number), 0) + 1)
+            .where(_prior.c.project_id == bindparam("b_project"))
+            .scalar_subquery(),
+            position=select(func.coalesce(func.max(_prior.c.position), 0) + 1)
+            .where(_prior.c.project_id == bindparam("b_project"))
+            .scalar_subquery(),
+        )
+        .returning(_F.c.id, _F.c.number),
+        "insert_occurrence": insert(_OCCURRENCES).values(
+            failure_id=bindparam("o_failure"),
+            deployment_id=bindparam("o_deployment", type_=_OCCURRENCES.c.deployment_id.type),
+            occurred_at=bindparam("o_at", type_=_OCCURRENCES.c.occurred_at.type),
+            error_message=bindparam("o_message"),
+            fingerprint=bindparam("o_fp"),
+        ),
+        "attach_deployment": update(_DEPLOYMENTS)
+        .where(_DEPLOYMENTS.c.id == bindparam("b_deployment"), _DEPLOYMENTS.c.project_id == bindparam("b_project"))
+        .values(failure_id=bindparam("b_failure")),
+        "recur": update(_F)
+        .where(_F.c.id == bindparam("b_id"))
+        .values(
+            occurrence_count=bindparam("b_count"),
+            first_seen=bindparam("b_first", type_=_F.c.first_seen.type),
+            last_seen=bindparam("b_last", type_=_F.c.last_seen.type),
+            updated_at=bindparam("b_updated", type_=_F.c.updated_at.type),
+            error_code=bindparam("b_code"),
+            status=bindparam("b_status"),
+            resolved_at=bindparam("b_resolved", type_=_F.c.resolved_at.type),
+        ),
+        "recent_events": select(_EVENTS)
+        .where(_EVENTS.c.failure_id == bindparam("fid"))
+        .order_by(_EVENTS.c.id.desc())
+        .limit(RECENT_EVENTS),
+        "potential": select(_POTENTIAL)
+        .where(_POTENTIAL.c.project_id == pid)
+        .order_by(_POTENTIAL.c.position, _POTENTIAL.c.number),
+        "watermark": select(func.max(_F.c.updated_at)).where(by_project),
+        "all_failures": select(_F).where(by_project),
+        "failures_in": select(_F).where(by_project, _F.c.status.in_(bindparam("statuses", expanding=True))),
+        "changed_since": select(_F).where(by_project, _F.c.updated_at >= bindparam("since", type_=_F.c.updated_at.type)),
+    }
+
+
+def _lookup(session: Session, *, project_id: int, keys: Sequence[str]) -> Any:
+    """The failure (a row of every column) owning one of ``keys``, directly or through a merge alias; one query."""
+    return session.execute(_SQL["lookup"], {"pid": project_id, "keys": list(keys)}).first()
+
+
+def _has_unfingerprinted(session: Session, *, project_id: int) -> bool:
+    """Failures recorded by hand or imported carry no fingerprint until the first miss computes theirs."""
+    return session.execute(_SQL["unfingerprinted"], {"pid": project_id}).first() is not None
+
+
+def _insert_failure(session: Session, *, project_id: int, failure: Failure, now: datetime) -> tuple[int, int]:
+    """Insert a new failure with the next number and position, computed inside the INSERT itself.
+
+    The caller holds the project lock, so the numbers are gapless; one statement instead of two keeps that
+    lock short.
+    """
+    values = {
+        **repo.failure_values(failure),
+        "project_id": project_id,
+        "b_project": project_id,
+        "created_at": now,
+        "updated_at": now,
+        "resolved_at": now if failure.status is Status.RESOLVED else None,
+        "occurrence_count": max(failure.occurrence_count, 1),
+        "first_seen": failure.first_seen,
+        "last_seen": failure.last_seen,
+    }
+    failure_id, number = session.execute(_SQL["insert_failure"], values).one()
+    return failure_id, number
 
 
 def find_by_fingerprint(session: Session, *, project_id: int, keys: Sequence[str]) -> FailureRow | None:
@@ -292,7 +442,7 @@ def merge_failures(
 def _recur(
     session: Session,
     *,
-    row: FailureRow,
+    row: Any,
     draft: Failure,
     fp: str,
     at: datetime,
@@ -300,23 +450,26 @@ def _recur(
     endpoint: str | None,
     code: int | None,
     actor: str | None,
+    detailed: bool = True,
 ) -> Recognition:
     previous = repo.row_to_failure(row)
     regression = previous.status is Status.RESOLVED
-    row.occurrence_count = (row.occurrence_count or 1) + 1
-    row.first_seen = _min(row.first_seen, at)
-    row.last_seen = _max(row.last_seen, at)
-    row.updated_at = utcnow()
+    count = (row.occurrence_count or 1) + 1
+    now = _utc(utcnow())
+    changes: dict[str, Any] = {
+        "occurrence_count": count,
+        "first_seen": _min(row.first_seen, at),
+        "last_seen": _max(row.last_seen, at),
+        "updated_at": now,
+    }
     if row.error_code is None and code is not None:
-        row.error_code = code
-    _add_occurrence(session, row=row, draft=draft, fp=fp, at=at, deployment_id=deployment_id)
-    details = {"deployment_id": deployment_id, "occurrence": row.occurrence_count, "error_message": draft.error_message}
+        changes["error_code"] = code
+    details = {"deployment_id": deployment_id, "occurrence": count, "error_message": draft.error_message}
     if regression:
-        row.status = Status.OPEN.value
-        row.resolved_at = None
-        repo.add_event(
-            session,
-            row,
+        changes["status"] = Status.OPEN.value
+        changes["resolved_at"] = None
+        event = TimelineEvent(
+            at=now,
             kind="regression",
             actor=actor,
             description=f"REGRESSION: resolved failure #{row.number} happened again"
@@ -330,43 +483,153 @@ def _recur(
             },
         )
     else:
-        repo.add_event(
-            session,
-            row,
+        event = TimelineEvent(
+            at=now,
             kind="occurrence",
             actor=actor,
-            description=f"Seen again (occurrence {row.occurrence_count})"
+            description=f"Seen again (occurrence {count})"
             + (f" in deployment {deployment_id}" if deployment_id is not None else ""),
             details=details,
         )
-    session.flush()
-    session.refresh(row)
-    failure = repo.row_to_failure(row, with_timeline=True, recent_events=RECENT_EVENTS)
+    session.execute(
+        _SQL["recur"],
+        {
+            "b_id": row.id,
+            "b_count": count,
+            "b_first": changes["first_seen"],
+            "b_last": changes["last_seen"],
+            "b_updated": now,
+            "b_code": changes.get("error_code", row.error_code),
+            "b_status": changes.get("status", row.status),
+            "b_resolved": changes["resolved_at"] if "resolved_at" in changes else row.resolved_at,
+        },
+    )
+    _forget(session, FailureRow, row.id)
+    _attach(session, failure_id=row.id, project_id=row.project_id, events=[event], draft=draft, fp=fp, at=at,
+            deployment_id=deployment_id)
+    failure = previous.with_changes(
+        occurrence_count=count,
+        first_seen=changes["first_seen"],
+        last_seen=changes["last_seen"],
+        updated_at=now,
+        error_code=changes.get("error_code", previous.error_code),
+        status=Status.OPEN if regression else previous.status,
+        resolved_at=None if regression else previous.resolved_at,
+    )
+    if not detailed:
+        return Recognition(failure=failure, is_new=False, is_regression=regression, matches=[])
+    recent = session.execute(_SQL["recent_events"], {"fid": row.id}).all()[::-1]
+    failure = failure.with_changes(
+        timeline=tuple(
+            TimelineEvent(at=e.at, kind=e.kind, description=e.description, actor=e.actor, details=e.details or {})
+            for e in recent
+        )
+    )
     # What was known before this occurrence: the failure itself first, then the catalog's view.
     matches = [ledger_match(previous)]
-    catalog = KnowledgeIndex(catalog=load_catalog()).match(
+    catalog = _catalog_index().match(
         message=draft.error_message, code=code, component=draft.component, endpoint=endpoint, limit=2
     )
     matches.extend(m for m in catalog if m.source == "catalog")
     return Recognition(failure=failure, is_new=False, is_regression=regression, matches=matches)
 
 
-def _add_occurrence(
-    session: Session, *, row: FailureRow, draft: Failure, fp: str, at: datetime, deployment_id: int | None
+def _attach(
+    session: Session,
+    *,
+    failure_id: int,
+    project_id: int,
+    events: Sequence[TimelineEvent],
+    draft: Failure,
+    fp: str,
+    at: datetime,
+    deployment_id: int | None,
 ) -> None:
-    session.add(
-        OccurrenceRow(
-            failure_id=row.id,
-            deployment_id=deployment_id,
-            occurred_at=at,
-            error_message=draft.error_message or "",
-            fingerprint=fp,
+    """The occurrence row, the timeline events, and the deployment pointed at the failure.
+
+    On PostgreSQL this is one statement (data-modifying CTEs), since each round trip is spent holding the
+    project lock; on SQLite, where statements cost no round trip, three.
+    """
+    occurrence = {
+        "o_failure": failure_id,
+        "o_deployment": deployment_id,
+        "o_at": at,
+        "o_message": draft.error_message or "",
+        "o_fp": fp,
+    }
+    event_params: dict[str, Any] = {}
+    for n, e in enumerate(events):
+        event_params.update({f"e{n}_failure": failure_id, f"e{n}_at": e.at, f"e{n}_kind": e.kind,
+                             f"e{n}_actor": e.actor, f"e{n}_description": e.description, f"e{n}_details": e.details})
+    if deployment_id is not None and events and session.get_bind().dialect.name == "postgresql":
+        statement = _pg_attach(len(events))
+        session.execute(
+            statement, {**occurrence, **event_params, "b_deployment": deployment_id, "b_project": project_id,
+                        "b_failure": failure_id}
         )
-    )
+    else:
+        session.execute(_SQL["insert_occurrence"], occurrence)
+        if events:
+            session.execute(_event_insert(len(events)), event_params)
+        if deployment_id is not None:
+            session.execute(
+                _SQL["attach_deployment"], {"b_deployment": deployment_id, "b_project": project_id,
+                                            "b_failure": failure_id}
+            )
     if deployment_id is not None:
-        deployment = session.get(DeploymentRow, deployment_id)
-        if deployment is not None and deployment.project_id == row.project_id:
-            deployment.failure_id = row.id
+        _forget(session, DeploymentRow, deployment_id)
+
+
+def _event_insert(count: int) -> Any:
+    """INSERT of ``count`` timeline events (multi-row VALUES, parameters e0_*, e1_*, ...)."""
+    key = f"events_{count}"
+    statement = _SQL.get(key)
+    if statement is None:
+        statement = _SQL[key] = insert(_EVENTS).values(
+            [
+                {
+                    "failure_id": bindparam(f"e{n}_failure"),
+                    "at": bindparam(f"e{n}_at", type_=_EVENTS.c.at.type),
+                    "kind": bindparam(f"e{n}_kind"),
+                    "actor": bindparam(f"e{n}_actor", type_=_EVENTS.c.actor.type),
+                    "description": bindparam(f"e{n}_description"),
+                    "details": bindparam(f"e{n}_details", type_=_EVENTS.c.details.type),
+                }
+                for n in range(count)
+            ]
+        )
+    return statement
+
+
+def _pg_attach(count: int) -> Any:
+    """PostgreSQL: occurrence + ``count`` events + the deployment's failure_id in one statement."""
+    key = f"pg_attach_{count}"
+    statement = _SQL.get(key)
+    if statement is None:
+        occurrence = _SQL["insert_occurrence"].cte("new_occurrence")
+        events = _event_insert(count).cte("new_events")
+        statement = _SQL[key] = _SQL["attach_deployment"].add_cte(occurrence).add_cte(events)
+    return statement
+
+
+def _forget(session: Session, model: type, ident: int) -> None:
+    """Expire an ORM copy of a row this module changed with plain SQL, so the session reads it afresh."""
+    obj = session.identity_map.get(session.identity_key(model, ident))  # type: ignore[arg-type]
+    if obj is not None:
+        session.expire(obj)
+
+
+_CATALOG_INDEX: list[KnowledgeIndex] = []
+
+
+def _catalog_index() -> KnowledgeIndex:
+    if not _CATALOG_INDEX:
+        _CATALOG_INDEX.append(KnowledgeIndex(catalog=load_catalog()))
+    return _CATALOG_INDEX[0]
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.astimezone(timezone.utc)
 
 
 def _backfill_fingerprints(session: Session, *, project_id: int, keys: Sequence[str]) -> FailureRow | None:
@@ -420,30 +683,73 @@ def _index(session: Session, *, project_id: int, failure_statuses: Sequence[Stat
     """The knowledge index over the catalog, the potential failures and the known failures.
 
     Building it reads every resolved failure (about 250 ms at 10,000), so a long-lived process (the team
-    server) keeps the last few and reuses one while its inputs are unchanged: the potential failures (few,
-    read each time and compared by value) and the failures' count and newest ``updated_at``.
+    server) keeps it and, on each use, reads only what changed: the potential failures (few; compared by
+    value) and the failures whose ``updated_at`` is at or after the newest one it has seen (an indexed
+    query that usually returns the one or two failures recorded since).  It is rebuilt only when a failure
+    entered, left or changed within ``failure_statuses``, and from scratch every ``FULL_REBUILD_SECONDS`` in
+    case a writer on another machine stamps ``updated_at`` from a clock running behind this one.
     """
-    potential: list[PotentialFailure] = [
-        repo.row_to_potential(r) for r in repo.query_potential(session, project_id=project_id)
-    ]
-    stmt = select(func.count(FailureRow.id), func.max(FailureRow.updated_at)).where(FailureRow.project_id == project_id)
-    if failure_statuses:
-        stmt = stmt.where(FailureRow.status.in_([s.value for s in failure_statuses]))
-    count, newest = session.execute(stmt).one()
-    key = (str(session.get_bind().url), project_id, tuple(failure_statuses), count, newest, tuple(potential))
-    cached = _INDEXES.get(key)
-    if cached is not None:
-        return cached
-    failures = [repo.row_to_failure(r) for r in repo.query_failures(session, project_id=project_id,
-                                                                      status=failure_statuses, order="number")]
-    index = KnowledgeIndex(catalog=load_catalog(), potential=potential, failures=failures)
-    if len(_INDEXES) >= 8:
+    potential_rows = session.execute(_SQL["potential"], {"pid": project_id}).all()
+    potential_values = [tuple(r) for r in potential_rows]
+    statuses = {s.value for s in failure_statuses}
+    key = (str(session.get_bind().url), project_id, tuple(sorted(statuses)))
+    entry = _INDEXES.get(key)
+    now = time.monotonic()
+    changed = False
+    if entry is None or now - entry.built_at > FULL_REBUILD_SECONDS:
+        # The watermark first: whatever changes after it is read again next time (>=).
+        watermark = session.execute(_SQL["watermark"], {"pid": project_id}).scalar()
+        rows = (
+            session.execute(_SQL["failures_in"], {"pid": project_id, "statuses": sorted(statuses)})
+            if statuses
+            else session.execute(_SQL["all_failures"], {"pid": project_id})
+        )
+        failures = {r.number: repo.row_to_failure(r) for r in rows}
+        entry = _CachedIndex(index=None, failures=failures, potential=None, watermark=watermark, built_at=now)
+        changed = True
+    else:
+        rows = (
+            session.execute(_SQL["changed_since"], {"pid": project_id, "since": entry.watermark})
+            if entry.watermark is not None
+            else session.execute(_SQL["all_failures"], {"pid": project_id})
+        )
+        for r in rows:
+            if entry.watermark is None or r.updated_at > entry.watermark:
+                entry.watermark = r.updated_at
+            if not statuses or r.status in statuses:
+                failure = repo.row_to_failure(r)
+                if entry.failures.get(r.number) != failure:
+                    entry.failures[r.number] = failure
+                    changed = True
+            elif entry.failures.pop(r.number, None) is not None:
+                changed = True
+    if entry.potential != potential_values:
+        entry.potential = potential_values
+        changed = True
+    if changed or entry.index is None:
+        potential = [repo.row_to_potential(r) for r in potential_rows]
+        entry.index = KnowledgeIndex(catalog=load_catalog(), potential=potential, failures=entry.failures.values())
+    _INDEXES.pop(key, None)
+    _INDEXES[key] = entry
+    while len(_INDEXES) > 8:
         _INDEXES.pop(next(iter(_INDEXES)))
-    _INDEXES[key] = index
-    return index
+    return entry.index
 
 
-_INDEXES: dict[tuple, KnowledgeIndex] = {}
+@dataclass
+class _CachedIndex:
+    index: KnowledgeIndex | None
+    #: The failures in the index by number (the ledger's failures in the wanted statuses).
+    failures: dict[int, Failure]
+    potential: list[tuple] | None
+    #: The newest ``updated_at`` read so far.
+    watermark: datetime | None
+    built_at: float
+
+
+_INDEXES: dict[tuple, _CachedIndex] = {}
+#: The cached index is rebuilt from scratch at least this often (see ``_index``).
+FULL_REBUILD_SECONDS = 60.0
 
 #: A recognised occurrence returns the failure with only its newest events: the timeline of a failure seen
 #: thousands of times would otherwise be read in full on every occurrence.
@@ -465,3 +771,6 @@ def _min(a: datetime | None, b: datetime | None) -> datetime | None:
 
 def _max(a: datetime | None, b: datetime | None) -> datetime | None:
     return b if a is None else a if b is None else max(a, b)
+
+
+_SQL = _statements()

@@ -70,10 +70,31 @@ def _get_or_create_project(session: Session, *, key: str, name: str | None) -> P
     return project
 
 
-def lock_project(session: Session, project: ProjectRow) -> None:
+def project_id(session: Session, *, key: str, name: str | None = None) -> int:
+    """The project's id, created if need be.
+
+    An id read from a committed row is remembered per database connection (projects are never deleted);
+    one created by this transaction is not, since the transaction may still roll back.
+    """
+    known = session.connection().info.setdefault("faultbook_project_ids", {})
+    found = known.get(key)
+    if found is not None:
+        return found
+    found = session.scalar(select(ProjectRow.id).where(ProjectRow.key == key))
+    if found is not None:
+        known[key] = found
+        return found
+    return get_or_create_project(session, key=key, name=name).id
+
+
+def lock_project(session: Session, project: ProjectRow | int) -> None:
     """Serialise writers that allocate numbers (PostgreSQL; SQLite holds BEGIN IMMEDIATE)."""
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(select(ProjectRow.id).where(ProjectRow.id == project.id).with_for_update())
+        pid = project if isinstance(project, int) else project.id
+        # FOR NO KEY UPDATE, not FOR UPDATE: rows inserted with a foreign key to the project (a report's
+        # deployment, before recognition takes this lock) hold FOR KEY SHARE on it, which FOR UPDATE would
+        # wait for — two such reports would deadlock.  NO KEY UPDATE still excludes every other writer here.
+        session.execute(select(ProjectRow.id).where(ProjectRow.id == pid).with_for_update(key_share=True))
 
 
 def next_number(session: Session, model: type, project_id: int) -> int:

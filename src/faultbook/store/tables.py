@@ -79,6 +79,8 @@ class FailureRow(Base):
         Index("ix_failures_project_status", "project_id", "status"),
         Index("ix_failures_project_fingerprint", "project_id", "fingerprint"),
         Index("ix_failures_project_occurred", "project_id", "occurred_at"),
+        Index("ix_failures_project_position", "project_id", "position"),
+        Index("ix_failures_project_updated", "project_id", "updated_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
