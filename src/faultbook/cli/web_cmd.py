@@ -22,14 +22,12 @@ def register(app: Any, state: Any) -> None:
     def serve(
         host: str = typer.Option("127.0.0.1", "--host", help="Address to bind (loopback allows anonymous read)."),
         port: int = typer.Option(8000, "--port", min=0, max=65535, help="Port to listen on."),
-        workers: int = typer.Option(1, "--workers", min=1, max=64, help="uvicorn worker processes."),
+        workers: int = typer.Option(1, "--workers", min=1, max=64, help="Worker processes (each with its own socket on the port: SO_REUSEPORT)."),
         anonymous: Optional[str] = typer.Option(
             None, "--anonymous", help="What anonymous users may do: none, read or write (default: [server] anonymous, else read on loopback)."
         ),
     ) -> None:
         """Run the dashboard and REST API (on the project's database; SQLite works at once)."""
-        import uvicorn
-
         from faultbook.services.tokens import anonymous_role
 
         settings = state.settings()
@@ -46,21 +44,15 @@ def register(app: Any, state: Any) -> None:
         os.chdir(settings.project_root)
         output.info(f"faultbook: serving {settings.project_name} from {settings.display_database_url}")
         output.info(f"faultbook: open http://{'[' + host + ']' if ':' in host else host}:{port}/")
-        try:
-            uvicorn.run(
-                "faultbook.web.asgi:app_from_environment",
-                factory=True,
-                host=host,
-                port=port,
-                workers=workers if workers > 1 else None,
-                log_level="warning",
-                proxy_headers=False,
-            )
-        except SystemExit as exc:  # uvicorn exits on a busy port or a failed start; its log says why
-            if exc.code:
-                from faultbook.errors import OperationFailed
+        from faultbook.errors import OperationFailed
+        from faultbook.web.serve import PortInUse, serve as run_server
 
-                raise OperationFailed(f"the server could not start on {host}:{port} (see the message above)") from None
+        try:
+            status = run_server(host, port, workers)
+        except PortInUse as exc:
+            raise OperationFailed(str(exc)) from None
+        if status:
+            raise OperationFailed(f"the server could not start on {host}:{port} (see the message above)")
 
     @token_app.command("create")
     def token_create(

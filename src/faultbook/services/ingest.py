@@ -84,7 +84,7 @@ def ingest_report(
     values["started_at"] = _utc(deployment.started_at)
     values["finished_at"] = _utc(deployment.finished_at) if deployment.finished_at else None
     values.update(project_id=project_id, key=deployment.key, host=host, output_tail=output_tail)
-    deployment_id = session.execute(_insert_new(session, values)).scalar()
+    deployment_id = session.execute(_insert_new(session), values).scalar()
     if deployment_id is None:
         existing = _deployment_by_key(session, project_id, deployment.key)
         if existing is None:  # pragma: no cover - the conflicting row cannot vanish within a transaction
@@ -99,10 +99,7 @@ def ingest_report(
     if failure is None:
         return IngestResult(deployment=stored, created=True)
 
-    # The occurrence is dated when the failure happened, else when the deployment ended or began.
-    draft = failure.with_changes(
-        number=None, occurred_at=failure.occurred_at or deployment.finished_at or deployment.started_at
-    )
+    draft = _draft(failure, deployment)
     recognition = record_occurrence(
         session, project=project, draft=draft, deployment_id=deployment_id, actor=actor, source="reported",
         detailed=False,
@@ -117,19 +114,34 @@ def ingest_report(
     )
 
 
-def _insert_new(session: Session, values: dict[str, Any]) -> Any:
-    """``INSERT ... ON CONFLICT (project_id, key) DO NOTHING RETURNING id`` in this database's dialect."""
-    table = DeploymentRow.__table__
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert  # type: ignore[assignment]
-    return (
-        dialect_insert(table)
-        .values(values)
-        .on_conflict_do_nothing(index_elements=["project_id", "key"])
-        .returning(table.c.id)
+def _draft(failure: Failure, deployment: Deployment) -> Failure:
+    """The occurrence is dated when the failure happened, else when the deployment ended or began."""
+    return failure.with_changes(
+        number=None, occurred_at=failure.occurred_at or deployment.finished_at or deployment.started_at
     )
+
+
+def _insert_new(session: Session) -> Any:
+    """``INSERT ... ON CONFLICT (project_id, key) DO NOTHING RETURNING id`` in this database's dialect.
+
+    Built once per dialect and executed with the row as parameters: building it per report (and
+    generating its cache key) cost more than the insert itself.
+    """
+    dialect = session.get_bind().dialect.name
+    statement = _INSERTS.get(dialect)
+    if statement is None:
+        if dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as dialect_insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert as dialect_insert  # type: ignore[assignment]
+        table = DeploymentRow.__table__
+        statement = _INSERTS[dialect] = (
+            dialect_insert(table).on_conflict_do_nothing(index_elements=["project_id", "key"]).returning(table.c.id)
+        )
+    return statement
+
+
+_INSERTS: dict[str, Any] = {}
 
 
 def _utc(moment: datetime) -> datetime:

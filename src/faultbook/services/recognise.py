@@ -106,23 +106,22 @@ def record_occurrence(
     handful of indexed statements inside the project's write lock, which is what bounds ingest throughput.
     """
     project_id = repo.project_id(session, key=project.key, name=project.name)
+    postgres = session.get_bind().dialect.name == "postgresql"
+    matches: list[Match] | None = None
+    unfingerprinted: bool | None = None
     code = draft.error_code if draft.error_code is not None else extract_code(draft.error_message)
     keys = fingerprints(draft.error_message, code=code, component=draft.component)
     at = _utc(ensure_aware(draft.occurred_at) if draft.occurred_at else utcnow())
-    postgres = session.get_bind().dialect.name == "postgresql"
-
-    found = _lookup(session, project_id=project_id, keys=keys)
-    matches: list[Match] | None = None
-    unfingerprinted: bool | None = None
-    if found is None and postgres:
+    early = postgres and not repo.holds_project_lock(session, project_id)
+    found = _lookup(session, project_id=project_id, keys=keys) if early else None
+    if found is None and early:
         # Most likely new: do the reading before taking the project lock, so that other reports wait only
         # for the insert.  (SQLite holds its write lock from BEGIN anyway.)  A failure recorded by hand in
         # between is fingerprinted on the next miss.
         unfingerprinted = _has_unfingerprinted(session, project_id=project_id)
         matches = _new_matches(session, project_id=project_id, draft=draft, code=code, endpoint=endpoint)
     repo.lock_project(session, project_id)
-    if postgres:
-        found = _lookup(session, project_id=project_id, keys=keys)  # again, now that writers are serialised
+    found = _lookup(session, project_id=project_id, keys=keys)  # (again) now that writers are serialised
     if found is None:
         if unfingerprinted is None:
             unfingerprinted = _has_unfingerprinted(session, project_id=project_id)
@@ -187,7 +186,12 @@ def record_occurrence(
 def _new_matches(
     session: Session, *, project_id: int, draft: Failure, code: int | None, endpoint: str | None
 ) -> list[Match]:
-    index = _index(session, project_id=project_id, failure_statuses=KNOWN_FIXED)
+    # Within one transaction the known failures change only through this transaction (a regression
+    # reopens one: ``_recur`` forgets the memo), so a batch of reports reads the index once.
+    memo = session.info.setdefault("faultbook_known_index", {})
+    index = memo.get(project_id)
+    if index is None:
+        index = memo[project_id] = _index(session, project_id=project_id, failure_statuses=KNOWN_FIXED)
     return index.match(message=draft.error_message, code=code, component=draft.component, endpoint=endpoint)
 
 
@@ -273,8 +277,17 @@ def _lookup(session: Session, *, project_id: int, keys: Sequence[str]) -> Any:
 
 
 def _has_unfingerprinted(session: Session, *, project_id: int) -> bool:
-    """Failures recorded by hand or imported carry no fingerprint until the first miss computes theirs."""
-    return session.execute(_SQL["unfingerprinted"], {"pid": project_id}).first() is not None
+    """Failures recorded by hand or imported carry no fingerprint until the first miss computes theirs.
+
+    A "no" holds for the rest of the transaction (recognition never stores a failure without one).
+    """
+    none_left = session.info.setdefault("faultbook_all_fingerprinted", set())
+    if project_id in none_left:
+        return False
+    found = session.execute(_SQL["unfingerprinted"], {"pid": project_id}).first() is not None
+    if not found:
+        none_left.add(project_id)
+    return found
 
 
 def _insert_failure(session: Session, *, project_id: int, failure: Failure, now: datetime) -> tuple[int, int]:
@@ -466,6 +479,7 @@ def _recur(
         changes["error_code"] = code
     details = {"deployment_id": deployment_id, "occurrence": count, "error_message": draft.error_message}
     if regression:
+        session.info.pop("faultbook_known_index", None)  # a known failure left the index
         changes["status"] = Status.OPEN.value
         changes["resolved_at"] = None
         event = TimelineEvent(
@@ -570,7 +584,11 @@ def _attach(
     else:
         session.execute(_SQL["insert_occurrence"], occurrence)
         if events:
-            session.execute(_event_insert(len(events)), event_params)
+            session.execute(
+                _event_insert(0),
+                [{f"e0_{name[3:]}": value for name, value in event_params.items() if name.startswith(f"e{n}_")}
+                 for n in range(len(events))],
+            )
         if deployment_id is not None:
             session.execute(
                 _SQL["attach_deployment"], {"b_deployment": deployment_id, "b_project": project_id,
@@ -580,23 +598,22 @@ def _attach(
         _forget(session, DeploymentRow, deployment_id)
 
 
-def _event_insert(count: int) -> Any:
-    """INSERT of ``count`` timeline events (multi-row VALUES, parameters e0_*, e1_*, ...)."""
-    key = f"events_{count}"
+def _event_insert(n: int) -> Any:
+    """A one-row INSERT of a timeline event from parameters ``e{n}_*``.
+
+    One row per statement on purpose: SQLAlchemy cannot cache the compiled form of a multi-row VALUES
+    insert, and compiling it cost more than running it.
+    """
+    key = f"event_{n}"
     statement = _SQL.get(key)
     if statement is None:
         statement = _SQL[key] = insert(_EVENTS).values(
-            [
-                {
-                    "failure_id": bindparam(f"e{n}_failure"),
-                    "at": bindparam(f"e{n}_at", type_=_EVENTS.c.at.type),
-                    "kind": bindparam(f"e{n}_kind"),
-                    "actor": bindparam(f"e{n}_actor", type_=_EVENTS.c.actor.type),
-                    "description": bindparam(f"e{n}_description"),
-                    "details": bindparam(f"e{n}_details", type_=_EVENTS.c.details.type),
-                }
-                for n in range(count)
-            ]
+            failure_id=bindparam(f"e{n}_failure"),
+            at=bindparam(f"e{n}_at", type_=_EVENTS.c.at.type),
+            kind=bindparam(f"e{n}_kind"),
+            actor=bindparam(f"e{n}_actor", type_=_EVENTS.c.actor.type),
+            description=bindparam(f"e{n}_description"),
+            details=bindparam(f"e{n}_details", type_=_EVENTS.c.details.type),
         )
     return statement
 
@@ -606,9 +623,10 @@ def _pg_attach(count: int) -> Any:
     key = f"pg_attach_{count}"
     statement = _SQL.get(key)
     if statement is None:
-        occurrence = _SQL["insert_occurrence"].cte("new_occurrence")
-        events = _event_insert(count).cte("new_events")
-        statement = _SQL[key] = _SQL["attach_deployment"].add_cte(occurrence).add_cte(events)
+        statement = _SQL["attach_deployment"].add_cte(_SQL["insert_occurrence"].cte("new_occurrence"))
+        for n in range(count):
+            statement = statement.add_cte(_event_insert(n).cte(f"new_event_{n}"))
+        _SQL[key] = statement
     return statement
 
 

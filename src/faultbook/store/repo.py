@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Iterable, Sequence
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from faultbook.domain import (
@@ -71,30 +71,39 @@ def _get_or_create_project(session: Session, *, key: str, name: str | None) -> P
 
 
 def project_id(session: Session, *, key: str, name: str | None = None) -> int:
-    """The project's id, created if need be.
-
-    An id read from a committed row is remembered per database connection (projects are never deleted);
-    one created by this transaction is not, since the transaction may still roll back.
-    """
-    known = session.connection().info.setdefault("faultbook_project_ids", {})
+    """The project's id, created if need be (remembered for the transaction, like ``get_or_create_project``)."""
+    known = session.info.setdefault("faultbook_project_ids", {})
     found = known.get(key)
-    if found is not None:
-        return found
-    found = session.scalar(select(ProjectRow.id).where(ProjectRow.key == key))
-    if found is not None:
+    if found is None:
+        found = session.scalar(_PROJECT_ID, {"key": key})
+        if found is None:
+            found = get_or_create_project(session, key=key, name=name).id
         known[key] = found
-        return found
-    return get_or_create_project(session, key=key, name=name).id
+    return found
+
+
+_PROJECT_ID = select(ProjectRow.id).where(ProjectRow.key == bindparam("key"))
 
 
 def lock_project(session: Session, project: ProjectRow | int) -> None:
-    """Serialise writers that allocate numbers (PostgreSQL; SQLite holds BEGIN IMMEDIATE)."""
+    """Serialise writers that allocate numbers (PostgreSQL; SQLite holds BEGIN IMMEDIATE).
+
+    Taken once per transaction: a row lock lasts until the transaction ends.
+    """
     if session.get_bind().dialect.name == "postgresql":
         pid = project if isinstance(project, int) else project.id
+        held = session.info.setdefault("faultbook_locked_projects", set())
+        if pid in held:
+            return
         # FOR NO KEY UPDATE, not FOR UPDATE: rows inserted with a foreign key to the project (a report's
         # deployment, before recognition takes this lock) hold FOR KEY SHARE on it, which FOR UPDATE would
         # wait for — two such reports would deadlock.  NO KEY UPDATE still excludes every other writer here.
         session.execute(select(ProjectRow.id).where(ProjectRow.id == pid).with_for_update(key_share=True))
+        held.add(pid)
+
+
+def holds_project_lock(session: Session, project_id: int) -> bool:
+    return project_id in session.info.get("faultbook_locked_projects", ())
 
 
 def next_number(session: Session, model: type, project_id: int) -> int:

@@ -36,6 +36,8 @@ class AppContext:
     anonymous_role: str | None
     templates: Jinja2Templates
     secure_cookies: bool = False
+    #: Writes CI reports in batches (web/writer.py); made by ``create_app``.
+    reports: Any = None
 
 
 def create_app(
@@ -67,13 +69,17 @@ def create_app(
     )
     templates = Jinja2Templates(env=env)
     _template_helpers(templates)
+    from faultbook.web.writer import ReportWriter
+
+    the_project = project or ProjectRef(key=settings.project_key, name=settings.project_name)
     ctx = AppContext(
         database=database,
         settings=settings,
-        project=project or ProjectRef(key=settings.project_key, name=settings.project_name),
+        project=the_project,
         anonymous_role=auth.anonymous_role(setting, host=host),
         templates=templates,
         secure_cookies=secure_cookies,
+        reports=ReportWriter(database, the_project),
     )
     app = FastAPI(
         title="faultbook",

@@ -1,0 +1,134 @@
+"""Run the team server: one uvicorn process, or several sharing the port through ``SO_REUSEPORT``.
+
+Why not ``uvicorn --workers N``.  uvicorn's workers share one listening
+socket; every worker's event loop is woken for a new connection and the
+first to call ``accept`` keeps it for as long as the client keeps it alive.
+CI runners, proxies and load generators hold keep-alive connections, so in
+practice one worker took all of them: measured with eight keep-alive
+clients, one worker served every report while the other sat idle, and
+ingest stayed at the rate of a single process.  Here each worker opens its
+own socket with ``SO_REUSEPORT`` and the kernel spreads connections over
+them by address hash, which is how nginx's ``reuseport`` works too.
+
+The parent only supervises: it checks that the port is free (a socket
+bound without ``SO_REUSEPORT`` would clash; a stale ``faultbook serve`` on
+the same port must not silently share it), starts the workers (spawned, so
+each has its own engine and caches), restarts one that dies, and stops them
+all on SIGINT/SIGTERM.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import socket
+import time
+from typing import Any
+
+APP = "faultbook.web.asgi:app_from_environment"
+#: A worker that dies sooner than this after starting is not restarted (it would only die again).
+MIN_UPTIME_SECONDS = 5.0
+
+
+class PortInUse(Exception):
+    pass
+
+
+def serve(host: str, port: int, workers: int = 1) -> int:
+    """Serve until interrupted; returns the exit status (0 after a clean stop)."""
+    import uvicorn
+
+    if workers <= 1 or not hasattr(socket, "SO_REUSEPORT"):
+        try:
+            uvicorn.run(
+                APP, factory=True, host=host, port=port, workers=workers if workers > 1 else None,
+                log_level="warning", proxy_headers=False,
+            )
+        except SystemExit as exc:
+            return int(exc.code or 0)
+        return 0
+    _check_free(host, port)
+    return _Supervisor(host, port, workers).run()
+
+
+def _family(host: str) -> socket.AddressFamily:
+    return socket.AF_INET6 if ":" in host else socket.AF_INET
+
+
+def _check_free(host: str, port: int) -> None:
+    probe = socket.socket(_family(host), socket.SOCK_STREAM)
+    try:
+        probe.bind((host, port))
+    except OSError as exc:
+        raise PortInUse(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+    finally:
+        probe.close()
+
+
+def reuseport_socket(host: str, port: int) -> socket.socket:
+    sock = socket.socket(_family(host), socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind((host, port))
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+def run_worker(host: str, port: int) -> None:
+    """One worker process: its own listening socket, one uvicorn server."""
+    import uvicorn
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops us with SIGTERM
+    sock = reuseport_socket(host, port)
+    config = uvicorn.Config(APP, factory=True, log_level="warning", proxy_headers=False)
+    uvicorn.Server(config).run(sockets=[sock])
+
+
+class _Supervisor:
+    def __init__(self, host: str, port: int, workers: int) -> None:
+        self.host = host
+        self.port = port
+        self.count = workers
+        self.context = multiprocessing.get_context("spawn")
+        self.processes: list[tuple[Any, float]] = []
+        self.stopping = False
+
+    def _start(self) -> tuple[Any, float]:
+        process = self.context.Process(target=run_worker, args=(self.host, self.port), daemon=False)
+        process.start()
+        return process, time.monotonic()
+
+    def _stop(self, *_: Any) -> None:
+        self.stopping = True
+
+    def run(self) -> int:
+        previous = {sig: signal.signal(sig, self._stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+        status = 0
+        try:
+            self.processes = [self._start() for _ in range(self.count)]
+            while not self.stopping:
+                time.sleep(0.2)
+                for i, (process, started) in enumerate(self.processes):
+                    if process.is_alive() or self.stopping:
+                        continue
+                    if time.monotonic() - started < MIN_UPTIME_SECONDS:
+                        # It could not even start (the port, the database ...): its own log says why.
+                        status = 1
+                        self.stopping = True
+                        break
+                    self.processes[i] = self._start()
+        finally:
+            for process, _ in self.processes:
+                if process.is_alive():
+                    process.terminate()
+            deadline = time.monotonic() + 10
+            for process, _ in self.processes:
+                process.join(max(0.1, deadline - time.monotonic()))
+                if process.is_alive():
+                    os.kill(process.pid, signal.SIGKILL)
+                    process.join()
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+        return status
