@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Sequence
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 from faultbook.domain import Deployment, DeploymentOutcome, Failure, ensure_aware
 from faultbook.errors import InputError, NotFoundError
 from faultbook.services.ledger import ProjectRef
+from faultbook.services import recognise
 from faultbook.services.recognise import record_occurrence
 from faultbook.store import repo
 from faultbook.store.tables import DeploymentRow, FailureRow, OccurrenceRow, ProjectRow
@@ -79,30 +80,104 @@ def ingest_report(
     if not deployment.key:
         raise InputError("a report needs an idempotency key (the deployment's 'key')")
     project_id = repo.project_id(session, key=project.key, name=project.name)
+    row = _row(deployment, project_id=project_id, host=host, tail=output_tail)
+    deployment_id = session.execute(_insert_new(session), row).scalar()
+    if deployment_id is None:
+        return _existing(session, project_id, deployment.key)
+    report = Report(deployment=deployment, failure=failure, host=host, output_tail=output_tail, actor=actor)
+    return _recognise(session, project=project, report=report, deployment_id=deployment_id)
+
+
+@dataclass(frozen=True)
+class Report:
+    """One CI report: what ``ingest_report`` takes, for ``ingest_reports``."""
+
+    deployment: Deployment
+    failure: Failure | None = None
+    host: str | None = None
+    output_tail: str | None = None
+    actor: str | None = None
+
+
+def ingest_reports(session: Session, *, project: ProjectRef, reports: Sequence[Report]) -> list[IngestResult]:
+    """``ingest_report`` for each report in turn, in this transaction, with fewer round trips.
+
+    The deployments go in with one multi-row ``INSERT ... ON CONFLICT DO NOTHING RETURNING``, and
+    recognition sends its dependent writes together at the end (``recognise.batched``); the results are
+    what the reports one after another would have given — a key repeated within the batch is a resend of
+    the first, a failure first seen earlier in the batch is recognised.  Any error raises (the caller
+    rolls back and may retry the reports one by one).
+    """
+    for report in reports:
+        if not report.deployment.key:
+            raise InputError("a report needs an idempotency key (the deployment's 'key')")
+    project_id = repo.project_id(session, key=project.key, name=project.name)
+    first: dict[str, int] = {}
+    rows = []
+    for i, report in enumerate(reports):
+        if report.deployment.key not in first:
+            first[report.deployment.key] = i
+            rows.append(_row(report.deployment, project_id=project_id, host=report.host, tail=report.output_tail))
+    inserted = {key: id_ for id_, key in session.execute(_insert_new(session, with_key=True), rows)} if rows else {}
+    results: list[IngestResult] = []
+    with recognise.batched(session):
+        with_failure = [i for i, r in enumerate(reports) if r.failure is not None and first[r.deployment.key] == i]
+        drafts = [_draft(reports[i].failure, reports[i].deployment) for i in with_failure]  # type: ignore[arg-type]
+        suggestions: dict[int, Any] = {}
+        if drafts:
+            # Matching first (the lock is not held yet on PostgreSQL), then the lock and the lookups.
+            suggestions = dict(zip(with_failure, recognise.suggest(session, project_id=project_id, drafts=drafts)))
+            keys = sorted({k for d in drafts for k in recognise.fingerprints_of(d)})
+            recognise.prefetch(session, project_id=project_id, keys=keys)
+        for i, report in enumerate(reports):
+            key = report.deployment.key
+            if first[key] != i:  # sent twice in one batch: the second is a resend of the first
+                earlier = results[first[key]]
+                results.append(
+                    IngestResult(deployment=earlier.deployment, created=False, failure_number=earlier.failure_number)
+                )
+            elif key not in inserted:
+                results.append(_existing(session, project_id, key))
+            else:
+                results.append(
+                    _recognise(session, project=project, report=report, deployment_id=inserted[key],
+                               matches=suggestions.get(i))
+                )
+    return results
+
+
+def _row(deployment: Deployment, *, project_id: int, host: str | None, tail: str | None) -> dict[str, Any]:
     values = {name: getattr(deployment, name) for name in DEPLOYMENT_FIELDS}
     values["outcome"] = deployment.outcome.value
     values["started_at"] = _utc(deployment.started_at)
     values["finished_at"] = _utc(deployment.finished_at) if deployment.finished_at else None
-    values.update(project_id=project_id, key=deployment.key, host=host, output_tail=output_tail)
-    deployment_id = session.execute(_insert_new(session), values).scalar()
-    if deployment_id is None:
-        existing = _deployment_by_key(session, project_id, deployment.key)
-        if existing is None:  # pragma: no cover - the conflicting row cannot vanish within a transaction
-            raise InputError(f"deployment {deployment.key!r} could not be stored")
-        return IngestResult(
-            deployment=_to_deployment(session, existing), created=False, failure_number=_number(session, existing)
-        )
-    stored = replace(
-        deployment, id=deployment_id, started_at=values["started_at"], finished_at=values["finished_at"],
-        failure_number=None,
-    )
-    if failure is None:
-        return IngestResult(deployment=stored, created=True)
+    values.update(project_id=project_id, key=deployment.key, host=host, output_tail=tail)
+    return values
 
-    draft = _draft(failure, deployment)
+
+def _existing(session: Session, project_id: int, key: str) -> IngestResult:
+    existing = _deployment_by_key(session, project_id, key)
+    if existing is None:  # pragma: no cover - the conflicting row cannot vanish within a transaction
+        raise InputError(f"deployment {key!r} could not be stored")
+    return IngestResult(
+        deployment=_to_deployment(session, existing), created=False, failure_number=_number(session, existing)
+    )
+
+
+def _recognise(
+    session: Session, *, project: ProjectRef, report: Report, deployment_id: int, matches: Any = None
+) -> IngestResult:
+    """The result for a newly stored deployment, recognising its failure if it has one."""
+    deployment = report.deployment
+    stored = replace(
+        deployment, id=deployment_id, started_at=_utc(deployment.started_at),
+        finished_at=_utc(deployment.finished_at) if deployment.finished_at else None, failure_number=None,
+    )
+    if report.failure is None:
+        return IngestResult(deployment=stored, created=True)
     recognition = record_occurrence(
-        session, project=project, draft=draft, deployment_id=deployment_id, actor=actor, source="reported",
-        detailed=False,
+        session, project=project, draft=_draft(report.failure, deployment), deployment_id=deployment_id,
+        actor=report.actor, source="reported", detailed=False, matches=matches,
     )
     number = recognition.failure.number
     return IngestResult(
@@ -121,27 +196,28 @@ def _draft(failure: Failure, deployment: Deployment) -> Failure:
     )
 
 
-def _insert_new(session: Session) -> Any:
+def _insert_new(session: Session, *, with_key: bool = False) -> Any:
     """``INSERT ... ON CONFLICT (project_id, key) DO NOTHING RETURNING id`` in this database's dialect.
 
     Built once per dialect and executed with the row as parameters: building it per report (and
     generating its cache key) cost more than the insert itself.
     """
     dialect = session.get_bind().dialect.name
-    statement = _INSERTS.get(dialect)
+    statement = _INSERTS.get((dialect, with_key))
     if statement is None:
         if dialect == "postgresql":
             from sqlalchemy.dialects.postgresql import insert as dialect_insert
         else:
             from sqlalchemy.dialects.sqlite import insert as dialect_insert  # type: ignore[assignment]
         table = DeploymentRow.__table__
-        statement = _INSERTS[dialect] = (
-            dialect_insert(table).on_conflict_do_nothing(index_elements=["project_id", "key"]).returning(table.c.id)
+        returning = (table.c.id, table.c.key) if with_key else (table.c.id,)
+        statement = _INSERTS[(dialect, with_key)] = (
+            dialect_insert(table).on_conflict_do_nothing(index_elements=["project_id", "key"]).returning(*returning)
         )
     return statement
 
 
-_INSERTS: dict[str, Any] = {}
+_INSERTS: dict[tuple[str, bool], Any] = {}
 
 
 def _utc(moment: datetime) -> datetime:

@@ -33,10 +33,12 @@ are never reused and the Markdown log keeps it) with status Resolved and a
 
 from __future__ import annotations
 
+import contextlib
 import time
+from types import SimpleNamespace
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
 from sqlalchemy import bindparam, func, insert, literal, select, union_all, update
 from sqlalchemy.orm import Session
@@ -61,6 +63,10 @@ from faultbook.store.tables import (
 
 __all__ = [
     "Recognition",
+    "batched",
+    "prefetch",
+    "fingerprints_of",
+    "suggest",
     "record_occurrence",
     "explain",
     "merge_failures",
@@ -94,35 +100,40 @@ def record_occurrence(
     actor: str | None = None,
     source: str = "captured",
     detailed: bool = True,
+    matches: list[Match] | None = None,
 ) -> Recognition:
     """Count this error on its failure (reopening a resolved one) or record a new failure with suggestions.
 
     ``source`` names where a new failure came from on its "created" event: ``captured`` by a local
     ``faultbook run``, ``reported`` to a team server.  ``detailed=False`` (the team server's ingest) skips
     what only a person at a terminal reads: the recurring failure's recent timeline and the catalog's view
-    of a known error.
+    of a known error.  ``matches``: the knowledge base's matches for the draft, when the caller consulted
+    it already (``suggest``), before taking the lock.
 
     Every write here is a plain SQL statement (no ORM unit of work): a CI report on a team server is a
     handful of indexed statements inside the project's write lock, which is what bounds ingest throughput.
     """
     project_id = repo.project_id(session, key=project.key, name=project.name)
     postgres = session.get_bind().dialect.name == "postgresql"
-    matches: list[Match] | None = None
     unfingerprinted: bool | None = None
     code = draft.error_code if draft.error_code is not None else extract_code(draft.error_message)
     keys = fingerprints(draft.error_message, code=code, component=draft.component)
     at = _utc(ensure_aware(draft.occurred_at) if draft.occurred_at else utcnow())
+    batch: _Batch | None = session.info.get(_BATCH)
     early = postgres and not repo.holds_project_lock(session, project_id)
     found = _lookup(session, project_id=project_id, keys=keys) if early else None
-    if found is None and early:
+    if found is None and early and matches is None:
         # Most likely new: do the reading before taking the project lock, so that other reports wait only
         # for the insert.  (SQLite holds its write lock from BEGIN anyway.)  A failure recorded by hand in
         # between is fingerprinted on the next miss.
         unfingerprinted = _has_unfingerprinted(session, project_id=project_id)
         matches = _new_matches(session, project_id=project_id, draft=draft, code=code, endpoint=endpoint)
     repo.lock_project(session, project_id)
-    found = _lookup(session, project_id=project_id, keys=keys)  # (again) now that writers are serialised
-    if found is None:
+    if batch is not None and batch.prefetched is not None:
+        found = batch.find(keys)  # (prefetched under the lock by ``prefetch``)
+    else:
+        found = _lookup(session, project_id=project_id, keys=keys)  # (again) now that writers are serialised
+    if found is None and (batch is None or batch.prefetched is None):
         if unfingerprinted is None:
             unfingerprinted = _has_unfingerprinted(session, project_id=project_id)
         if unfingerprinted and _backfill_fingerprints(session, project_id=project_id, keys=keys) is not None:
@@ -152,7 +163,10 @@ def record_occurrence(
     )
     ledger.validate_failure(new)
     now = _utc(utcnow())
-    failure_id, number = _insert_failure(session, project_id=project_id, failure=new, now=now)
+    if batch is not None and batch.prefetched is not None:
+        failure_id, number = batch.defer_failure(session, project_id=project_id, failure=new, now=now)
+    else:
+        failure_id, number = _insert_failure(session, project_id=project_id, failure=new, now=now)
     events = [
         TimelineEvent(
             at=now, kind="created", actor=actor, description=f"Failure #{number} {source}: {new.title}",
@@ -219,10 +233,24 @@ def _statements() -> dict[str, Any]:
         .where(_ALIASES.c.project_id == pid, _ALIASES.c.fingerprint.in_(keys))
     )
     both = union_all(direct, aliased).subquery()
+    matched_direct = select(_F, literal(0).label("via"), _F.c.fingerprint.label("matched")).where(
+        _F.c.project_id == pid, _F.c.fingerprint.in_(keys)
+    )
+    matched_alias = (
+        select(_F, literal(1).label("via"), _ALIASES.c.fingerprint.label("matched"))
+        .join(_ALIASES, _ALIASES.c.failure_id == _F.c.id)
+        .where(_ALIASES.c.project_id == pid, _ALIASES.c.fingerprint.in_(keys))
+    )
     by_project = _F.c.project_id == pid
     _prior = _F.alias("prior")
     return {
         "lookup": select(both).order_by(both.c.via, both.c.number).limit(1),
+        "lookup_all": union_all(matched_direct, matched_alias),
+        "maxima": select(
+            select(func.max(_F.c.number)).where(by_project).scalar_subquery(),
+            select(func.max(_F.c.position)).where(by_project).scalar_subquery(),
+        ),
+        "insert_failures": insert(_F).returning(_F.c.id, sort_by_parameter_order=True),
         "unfingerprinted": select(_F.c.id)
         .where(by_project, _F.c.fingerprint.is_(None), _F.c.error_message != "")
         .limit(1),
@@ -465,17 +493,21 @@ def _recur(
     actor: str | None,
     detailed: bool = True,
 ) -> Recognition:
+    batch: _Batch | None = session.info.get(_BATCH)
     previous = repo.row_to_failure(row)
+    if batch is not None and row.id in batch.state:
+        # Counted earlier in this batch, not yet written: continue from there.
+        previous = previous.with_changes(**batch.state[row.id])
     regression = previous.status is Status.RESOLVED
-    count = (row.occurrence_count or 1) + 1
+    count = (previous.occurrence_count or 1) + 1
     now = _utc(utcnow())
     changes: dict[str, Any] = {
         "occurrence_count": count,
-        "first_seen": _min(row.first_seen, at),
-        "last_seen": _max(row.last_seen, at),
+        "first_seen": _min(previous.first_seen, at),
+        "last_seen": _max(previous.last_seen, at),
         "updated_at": now,
     }
-    if row.error_code is None and code is not None:
+    if previous.error_code is None and code is not None:
         changes["error_code"] = code
     details = {"deployment_id": deployment_id, "occurrence": count, "error_message": draft.error_message}
     if regression:
@@ -505,19 +537,25 @@ def _recur(
             + (f" in deployment {deployment_id}" if deployment_id is not None else ""),
             details=details,
         )
-    session.execute(
-        _SQL["recur"],
-        {
-            "b_id": row.id,
-            "b_count": count,
-            "b_first": changes["first_seen"],
-            "b_last": changes["last_seen"],
-            "b_updated": now,
-            "b_code": changes.get("error_code", row.error_code),
-            "b_status": changes.get("status", row.status),
-            "b_resolved": changes["resolved_at"] if "resolved_at" in changes else row.resolved_at,
-        },
-    )
+    params = {
+        "b_id": row.id,
+        "b_count": count,
+        "b_first": changes["first_seen"],
+        "b_last": changes["last_seen"],
+        "b_updated": now,
+        "b_code": changes.get("error_code", previous.error_code),
+        "b_status": changes.get("status", previous.status.value),
+        "b_resolved": changes["resolved_at"] if "resolved_at" in changes else previous.resolved_at,
+    }
+    if batch is not None:
+        batch.updates[row.id] = params
+        batch.state[row.id] = {
+            "occurrence_count": count, "first_seen": params["b_first"], "last_seen": params["b_last"],
+            "updated_at": now, "error_code": params["b_code"], "status": Status(params["b_status"]),
+            "resolved_at": params["b_resolved"],
+        }
+    else:
+        session.execute(_SQL["recur"], params)
     _forget(session, FailureRow, row.id)
     _attach(session, failure_id=row.id, project_id=row.project_id, events=[event], draft=draft, fp=fp, at=at,
             deployment_id=deployment_id)
@@ -571,6 +609,18 @@ def _attach(
         "o_message": draft.error_message or "",
         "o_fp": fp,
     }
+    batch: _Batch | None = session.info.get(_BATCH)
+    if batch is not None:
+        batch.occurrences.append(occurrence)
+        batch.events.extend(
+            {"e0_failure": failure_id, "e0_at": e.at, "e0_kind": e.kind, "e0_actor": e.actor,
+             "e0_description": e.description, "e0_details": e.details}
+            for e in events
+        )
+        if deployment_id is not None:
+            batch.deployments.append({"b_deployment": deployment_id, "b_project": project_id, "b_failure": failure_id})
+            _forget(session, DeploymentRow, deployment_id)
+        return
     event_params: dict[str, Any] = {}
     for n, e in enumerate(events):
         event_params.update({f"e{n}_failure": failure_id, f"e{n}_at": e.at, f"e{n}_kind": e.kind,
@@ -596,6 +646,171 @@ def _attach(
             )
     if deployment_id is not None:
         _forget(session, DeploymentRow, deployment_id)
+
+
+_BATCH = "faultbook_recognition_batch"
+
+
+@dataclass
+class _Batch:
+    """Writes deferred to the end of a batch; ``state`` is what they will have made of each failure.
+
+    After ``prefetch``, lookups are answered from memory (the failures owning the batch's fingerprints,
+    read once under the lock, and the failures this batch creates) and new failures are inserted at the
+    end too, under negative stand-in ids that the flush replaces with the real ones.
+    """
+
+    occurrences: list[dict[str, Any]] = field(default_factory=list)
+    events: list[dict[str, Any]] = field(default_factory=list)
+    deployments: list[dict[str, Any]] = field(default_factory=list)
+    updates: dict[int, dict[str, Any]] = field(default_factory=dict)
+    state: dict[int, dict[str, Any]] = field(default_factory=dict)
+    #: fingerprint -> failure rows, (direct, through an alias); None until ``prefetch``.
+    prefetched: tuple[dict[str, list[Any]], dict[str, list[Any]]] | None = None
+    #: Failures created in this batch, in order: (stand-in row, insert values).
+    pending: list[tuple[Any, dict[str, Any]]] = field(default_factory=list)
+    pending_by_fp: dict[str, Any] = field(default_factory=dict)
+    numbers: tuple[int, int] | None = None
+
+    def find(self, keys: Sequence[str]) -> Any:
+        """As ``_lookup`` would answer with this batch's failures already stored: a direct fingerprint
+        match with the lowest number (stored ones number below this batch's), else an alias."""
+        assert self.prefetched is not None
+        direct, aliased = self.prefetched
+        rows = [r for k in keys for r in direct.get(k, ())]
+        if rows:
+            return min(rows, key=lambda r: r.number)
+        pending = [self.pending_by_fp[k] for k in keys if k in self.pending_by_fp]
+        if pending:
+            return min(pending, key=lambda r: r.number)
+        rows = [r for k in keys for r in aliased.get(k, ())]
+        return min(rows, key=lambda r: r.number) if rows else None
+
+    def defer_failure(self, session: Session, *, project_id: int, failure: Failure, now: datetime) -> tuple[int, int]:
+        if self.numbers is None:
+            number, position = session.execute(_SQL["maxima"], {"pid": project_id}).one()
+            self.numbers = (number or 0, position or 0)
+        number, position = self.numbers[0] + 1, self.numbers[1] + 1
+        self.numbers = (number, position)
+        values = {
+            **repo.failure_values(failure),
+            "project_id": project_id,
+            "number": number,
+            "position": position,
+            "created_at": now,
+            "updated_at": now,
+            "resolved_at": now if failure.status is Status.RESOLVED else None,
+            "occurrence_count": max(failure.occurrence_count, 1),
+            "first_seen": failure.first_seen,
+            "last_seen": failure.last_seen,
+        }
+        stand_in = -(len(self.pending) + 1)
+        row = SimpleNamespace(id=stand_in, **values)
+        self.pending.append((row, values))
+        if failure.fingerprint:
+            self.pending_by_fp.setdefault(failure.fingerprint, row)
+        return stand_in, number
+
+    def flush(self, session: Session) -> None:
+        ids: dict[int, int] = {}
+        if self.pending:
+            rows = []
+            for row, values in self.pending:
+                later = self.updates.pop(row.id, None)
+                if later is not None:  # seen again within the batch: insert the counted state
+                    values = {**values, "occurrence_count": later["b_count"], "first_seen": later["b_first"],
+                              "last_seen": later["b_last"], "updated_at": later["b_updated"],
+                              "error_code": later["b_code"], "status": later["b_status"],
+                              "resolved_at": later["b_resolved"]}
+                rows.append(values)
+            inserted = session.execute(_SQL["insert_failures"], rows).scalars().all()
+            ids = {row.id: real for (row, _), real in zip(self.pending, inserted)}
+
+        def real(params: dict[str, Any], name: str) -> dict[str, Any]:
+            value = params[name]
+            return {**params, name: ids[value]} if value is not None and value < 0 else params
+
+        if self.updates:
+            session.execute(_SQL["recur"], list(self.updates.values()))
+        if self.occurrences:
+            session.execute(_SQL["insert_occurrence"], [real(p, "o_failure") for p in self.occurrences])
+        if self.events:
+            session.execute(_event_insert(0), [real(p, "e0_failure") for p in self.events])
+        if self.deployments:
+            session.execute(_SQL["attach_deployment"], [real(p, "b_failure") for p in self.deployments])
+
+
+def suggest(session: Session, *, project_id: int, drafts: Sequence[Failure]) -> list[list[Match] | None]:
+    """The knowledge base's matches for each draft that no failure owns yet (None for the others).
+
+    Read without the project lock (one query for all the drafts' fingerprints), so that a batch does its
+    matching while other writers hold the lock; ``record_occurrence`` decides again under the lock.
+    """
+    keys = sorted({k for d in drafts for k in fingerprints_of(d)})
+    owned: set[str] = set()
+    for start in range(0, len(keys), 500):
+        chunk = keys[start : start + 500]
+        owned.update(r.matched for r in session.execute(_SQL["lookup_all"], {"pid": project_id, "keys": chunk}))
+    out: list[list[Match] | None] = []
+    for draft in drafts:
+        if owned.intersection(fingerprints_of(draft)):
+            out.append(None)
+            continue
+        code = draft.error_code if draft.error_code is not None else extract_code(draft.error_message)
+        out.append(_new_matches(session, project_id=project_id, draft=draft, code=code, endpoint=None))
+    return out
+
+
+def fingerprints_of(draft: Failure) -> list[str]:
+    """The fingerprints ``record_occurrence`` looks this draft up by."""
+    code = draft.error_code if draft.error_code is not None else extract_code(draft.error_message)
+    return fingerprints(draft.error_message, code=code, component=draft.component)
+
+
+def prefetch(session: Session, *, project_id: int, keys: Sequence[str]) -> bool:
+    """Read, under the project lock, the failures owning any of ``keys`` for the batch's lookups.
+
+    Returns False (and leaves the batch reading the database per report) when the project has failures
+    without a fingerprint: the first miss fingerprints them (``_backfill_fingerprints``), which a
+    prefetched answer would not see.
+    """
+    batch: _Batch | None = session.info.get(_BATCH)
+    if batch is None or _has_unfingerprinted(session, project_id=project_id):
+        return False
+    repo.lock_project(session, project_id)
+    direct: dict[str, list[Any]] = {}
+    aliased: dict[str, list[Any]] = {}
+    for start in range(0, len(keys), 500):
+        chunk = list(keys[start : start + 500])
+        for row in session.execute(_SQL["lookup_all"], {"pid": project_id, "keys": chunk}):
+            if row.via == 0:
+                direct.setdefault(row.matched, []).append(row)
+            else:
+                aliased.setdefault(row.matched, []).append(row)
+    batch.prefetched = (direct, aliased)
+    return True
+
+
+@contextlib.contextmanager
+def batched(session: Session) -> Iterator[_Batch]:
+    """Record many occurrences in this transaction with their writes sent together at the end.
+
+    Inside the block ``record_occurrence`` defers the occurrence rows, timeline events, occurrence
+    counts and deployment links — and, after ``prefetch``, the new failures themselves — and they go
+    out as one multi-row statement each when the block ends: a handful of round trips per batch
+    instead of several per report.  Nothing is written if the block raises (the caller's transaction
+    is rolled back anyway).
+    """
+    existing = session.info.get(_BATCH)
+    if existing is not None:
+        yield existing
+        return
+    batch = session.info[_BATCH] = _Batch()
+    try:
+        yield batch
+        batch.flush(session)
+    finally:
+        session.info.pop(_BATCH, None)
 
 
 def _event_insert(n: int) -> Any:

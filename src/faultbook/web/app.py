@@ -69,7 +69,7 @@ def create_app(
     )
     templates = Jinja2Templates(env=env)
     _template_helpers(templates)
-    from faultbook.web.writer import ReportWriter
+    from faultbook.web.writer import ReportFastPath, ReportWriter
 
     the_project = project or ProjectRef(key=settings.project_key, name=settings.project_name)
     ctx = AppContext(
@@ -95,6 +95,7 @@ def create_app(
         app.include_router(module.pages)
     _error_handlers(app)
 
+    app.add_middleware(ReportFastPath, ctx=ctx)  # innermost: the security headers and Host check still apply
     app.add_middleware(SecurityHeaders, ctx=ctx)
 
     if allowed_hosts:

@@ -95,19 +95,25 @@ def _cached(secret: str):  # type: ignore[no-untyped-def]
     return None
 
 
-def _principal_from_cache(request: Request) -> Principal | None:
-    """The caller, when it is a Bearer token verified within CACHE_SECONDS (else None: ask ``principal``)."""
-    cached = getattr(request.state, "principal", None)
-    if cached is not None:
-        return cached
-    scheme, _, secret = (request.headers.get("authorization") or "").partition(" ")
+def cached_bearer(authorization: str | None) -> Principal | None:
+    """The caller of an ``Authorization: Bearer`` header verified within CACHE_SECONDS, else None."""
+    scheme, _, secret = (authorization or "").partition(" ")
     if scheme.lower() != "bearer" or not secret.strip():
         return None
     token = _cached(secret.strip())
     if token is None:
         return None
-    found = Principal(role=token.role, source="bearer", name=token.name)
-    request.state.principal = found
+    return Principal(role=token.role, source="bearer", name=token.name)
+
+
+def _principal_from_cache(request: Request) -> Principal | None:
+    """The caller, when it is a Bearer token verified within CACHE_SECONDS (else None: ask ``principal``)."""
+    cached = getattr(request.state, "principal", None)
+    if cached is not None:
+        return cached
+    found = cached_bearer(request.headers.get("authorization"))
+    if found is not None:
+        request.state.principal = found
     return found
 
 
