@@ -625,7 +625,9 @@ def _attach(
     for n, e in enumerate(events):
         event_params.update({f"e{n}_failure": failure_id, f"e{n}_at": e.at, f"e{n}_kind": e.kind,
                              f"e{n}_actor": e.actor, f"e{n}_description": e.description, f"e{n}_details": e.details})
-    if deployment_id is not None and events and session.get_bind().dialect.name == "postgresql":
+    # (One event only: PostgreSQL runs sibling data-modifying CTEs in no set order, and a timeline's
+    # "created" must come before its "suggested".)
+    if deployment_id is not None and len(events) == 1 and session.get_bind().dialect.name == "postgresql":
         statement = _pg_attach(len(events))
         session.execute(
             statement, {**occurrence, **event_params, "b_deployment": deployment_id, "b_project": project_id,
