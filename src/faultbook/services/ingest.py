@@ -125,10 +125,14 @@ def ingest_reports(session: Session, *, project: ProjectRef, reports: Sequence[R
         drafts = [_draft(reports[i].failure, reports[i].deployment) for i in with_failure]  # type: ignore[arg-type]
         suggestions: dict[int, Any] = {}
         if drafts:
-            # Matching first (the lock is not held yet on PostgreSQL), then the lock and the lookups.
-            suggestions = dict(zip(with_failure, recognise.suggest(session, project_id=project_id, drafts=drafts)))
             keys = sorted({k for d in drafts for k in recognise.fingerprints_of(d)})
-            recognise.prefetch(session, project_id=project_id, keys=keys)
+            if session.get_bind().dialect.name == "postgresql":
+                # Matching first, while the project lock is not held yet; then the lock and the lookups.
+                suggestions = dict(zip(with_failure, recognise.suggest(session, project_id=project_id, drafts=drafts)))
+                recognise.prefetch(session, project_id=project_id, keys=keys)
+            else:  # SQLite's write lock is held from BEGIN: one lookup serves both
+                recognise.prefetch(session, project_id=project_id, keys=keys)
+                suggestions = dict(zip(with_failure, recognise.suggest(session, project_id=project_id, drafts=drafts)))
         for i, report in enumerate(reports):
             key = report.deployment.key
             if first[key] != i:  # sent twice in one batch: the second is a resend of the first

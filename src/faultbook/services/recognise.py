@@ -745,14 +745,21 @@ class _Batch:
 def suggest(session: Session, *, project_id: int, drafts: Sequence[Failure]) -> list[list[Match] | None]:
     """The knowledge base's matches for each draft that no failure owns yet (None for the others).
 
-    Read without the project lock (one query for all the drafts' fingerprints), so that a batch does its
-    matching while other writers hold the lock; ``record_occurrence`` decides again under the lock.
+    On PostgreSQL this reads without the project lock (one query for all the drafts' fingerprints), so
+    that a batch does its matching while other writers hold the lock; ``record_occurrence`` decides
+    again under the lock.  After ``prefetch`` (SQLite, whose lock is held from BEGIN) the prefetched
+    owners answer.
     """
-    keys = sorted({k for d in drafts for k in fingerprints_of(d)})
+    batch: _Batch | None = session.info.get(_BATCH)
     owned: set[str] = set()
-    for start in range(0, len(keys), 500):
-        chunk = keys[start : start + 500]
-        owned.update(r.matched for r in session.execute(_SQL["lookup_all"], {"pid": project_id, "keys": chunk}))
+    if batch is not None and batch.prefetched is not None:
+        owned.update(batch.prefetched[0])
+        owned.update(batch.prefetched[1])
+    else:
+        keys = sorted({k for d in drafts for k in fingerprints_of(d)})
+        for start in range(0, len(keys), 500):
+            chunk = keys[start : start + 500]
+            owned.update(r.matched for r in session.execute(_SQL["lookup_all"], {"pid": project_id, "keys": chunk}))
     out: list[list[Match] | None] = []
     for draft in drafts:
         if owned.intersection(fingerprints_of(draft)):
