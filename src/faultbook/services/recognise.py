@@ -44,7 +44,7 @@ from sqlalchemy import bindparam, func, insert, literal, select, union_all, upda
 from sqlalchemy.orm import Session
 
 from faultbook.capture.fingerprint import extract_code, fingerprint, fingerprints
-from faultbook.domain import Failure, PotentialFailure, Status, TimelineEvent, ensure_aware, utcnow
+from faultbook.domain import Failure, Status, TimelineEvent, ensure_aware, utcnow
 from faultbook.errors import ConflictError, InputError
 from faultbook.knowledge.catalog import load_catalog
 from faultbook.knowledge.match import KnowledgeIndex, Match, ledger_match, render_match
@@ -324,10 +324,16 @@ def _insert_failure(session: Session, *, project_id: int, failure: Failure, now:
     The caller holds the project lock, so the numbers are gapless; one statement instead of two keeps that
     lock short.
     """
-    values = {
+    values = {**_new_row(failure, project_id=project_id, now=now), "b_project": project_id}
+    failure_id, number = session.execute(_SQL["insert_failure"], values).one()
+    return failure_id, number
+
+
+def _new_row(failure: Failure, *, project_id: int, now: datetime) -> dict[str, Any]:
+    """A new failure's columns, but for its number and position."""
+    return {
         **repo.failure_values(failure),
         "project_id": project_id,
-        "b_project": project_id,
         "created_at": now,
         "updated_at": now,
         "resolved_at": now if failure.status is Status.RESOLVED else None,
@@ -335,8 +341,6 @@ def _insert_failure(session: Session, *, project_id: int, failure: Failure, now:
         "first_seen": failure.first_seen,
         "last_seen": failure.last_seen,
     }
-    failure_id, number = session.execute(_SQL["insert_failure"], values).one()
-    return failure_id, number
 
 
 def find_by_fingerprint(session: Session, *, project_id: int, keys: Sequence[str]) -> FailureRow | None:
@@ -694,18 +698,7 @@ class _Batch:
             self.numbers = (number or 0, position or 0)
         number, position = self.numbers[0] + 1, self.numbers[1] + 1
         self.numbers = (number, position)
-        values = {
-            **repo.failure_values(failure),
-            "project_id": project_id,
-            "number": number,
-            "position": position,
-            "created_at": now,
-            "updated_at": now,
-            "resolved_at": now if failure.status is Status.RESOLVED else None,
-            "occurrence_count": max(failure.occurrence_count, 1),
-            "first_seen": failure.first_seen,
-            "last_seen": failure.last_seen,
-        }
+        values = {**_new_row(failure, project_id=project_id, now=now), "number": number, "position": position}
         stand_in = -(len(self.pending) + 1)
         row = SimpleNamespace(id=stand_in, **values)
         self.pending.append((row, values))
