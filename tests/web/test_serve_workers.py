@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from faultbook.web.serve import PortInUse, _check_free, reuseport_socket
+from faultbook.server import PortInUse, _check_free, reuseport_socket
 
 pytestmark = pytest.mark.skipif(not hasattr(socket, "SO_REUSEPORT"), reason="needs SO_REUSEPORT (Linux)")
 

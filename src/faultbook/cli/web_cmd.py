@@ -45,7 +45,7 @@ def register(app: Any, state: Any) -> None:
         output.info(f"faultbook: serving {settings.project_name} from {settings.display_database_url}")
         output.info(f"faultbook: open http://{'[' + host + ']' if ':' in host else host}:{port}/")
         from faultbook.errors import OperationFailed
-        from faultbook.web.serve import PortInUse, serve as run_server
+        from faultbook.server import PortInUse, serve as run_server
 
         try:
             status = run_server(host, port, workers)

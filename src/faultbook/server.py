@@ -1,5 +1,8 @@
 """Run the team server: one uvicorn process, or several sharing the port through ``SO_REUSEPORT``.
 
+A module of its own, beside ``cli`` and ``web``: it names the web app only by its import string (uvicorn
+imports it in each worker), so the CLI starts a server without importing the web layer.
+
 Why not ``uvicorn --workers N``.  uvicorn's workers share one listening
 socket; every worker's event loop is woken for a new connection and the
 first to call ``accept`` keeps it for as long as the client keeps it alive.
