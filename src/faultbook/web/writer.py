@@ -16,8 +16,8 @@ again without it.  An answered report is committed — the client's outbox may f
 it — and a report whose batch failed to commit gets the error, so its client
 sends it again (the idempotency key makes that safe).
 
-With one report waiting, a batch is that one report: nothing waits for a
-batch to fill.
+A batch does not wait to fill: the writer takes the first report waiting and
+whatever arrives within ``LINGER_SECONDS`` (2 ms) after it.
 """
 
 from __future__ import annotations
@@ -36,6 +36,9 @@ from faultbook.store.db import Database
 
 #: The most reports written in one transaction.
 MAX_BATCH = 64
+#: How long the writer waits for more reports to join a batch (seconds).  Measured with 8 keep-alive
+#: senders and 2 workers: 2 ms took SQLite from ~240 to ~360 reports/s and PostgreSQL from ~135 to ~170.
+LINGER_SECONDS = 0.002
 
 
 @dataclass
@@ -83,11 +86,18 @@ class ReportWriter:
                 self._thread.start()
 
     def _run(self) -> None:
+        import time
+
         while True:
             batch = [self._jobs.get()]
+            # Linger a moment for the reports just behind this one (PostgreSQL's commit_delay idea): clients
+            # answered by the previous batch send their next reports a millisecond or two later, and without
+            # the wait each batch would hold one report and the next the rest.
+            deadline = time.monotonic() + LINGER_SECONDS
             while len(batch) < MAX_BATCH:
+                remaining = deadline - time.monotonic()
                 try:
-                    batch.append(self._jobs.get_nowait())
+                    batch.append(self._jobs.get(timeout=remaining) if remaining > 0 else self._jobs.get_nowait())
                 except queue.Empty:
                     break
             self._write(batch)
