@@ -77,15 +77,8 @@ def ingest_report(
     nothing (also when two copies race: on PostgreSQL the second waits for the first to commit) and gets the
     stored deployment back.  No project lock is needed for that; recognising the failure takes it.
     """
-    if not deployment.key:
-        raise InputError("a report needs an idempotency key (the deployment's 'key')")
-    project_id = repo.project_id(session, key=project.key, name=project.name)
-    row = _row(deployment, project_id=project_id, host=host, tail=output_tail)
-    deployment_id = session.execute(_insert_new(session), row).scalar()
-    if deployment_id is None:
-        return _existing(session, project_id, deployment.key)
     report = Report(deployment=deployment, failure=failure, host=host, output_tail=output_tail, actor=actor)
-    return _recognise(session, project=project, report=report, deployment_id=deployment_id)
+    return ingest_reports(session, project=project, reports=[report])[0]
 
 
 @dataclass(frozen=True)
@@ -118,7 +111,7 @@ def ingest_reports(session: Session, *, project: ProjectRef, reports: Sequence[R
         if report.deployment.key not in first:
             first[report.deployment.key] = i
             rows.append(_row(report.deployment, project_id=project_id, host=report.host, tail=report.output_tail))
-    inserted = {key: id_ for id_, key in session.execute(_insert_new(session, with_key=True), rows)} if rows else {}
+    inserted = {key: id_ for id_, key in session.execute(_insert_new(session), rows)} if rows else {}
     results: list[IngestResult] = []
     with recognise.batched(session):
         with_failure = [i for i, r in enumerate(reports) if r.failure is not None and first[r.deployment.key] == i]
@@ -200,28 +193,29 @@ def _draft(failure: Failure, deployment: Deployment) -> Failure:
     )
 
 
-def _insert_new(session: Session, *, with_key: bool = False) -> Any:
-    """``INSERT ... ON CONFLICT (project_id, key) DO NOTHING RETURNING id`` in this database's dialect.
+def _insert_new(session: Session) -> Any:
+    """``INSERT ... ON CONFLICT (project_id, key) DO NOTHING RETURNING id, key`` in this database's dialect.
 
-    Built once per dialect and executed with the row as parameters: building it per report (and
+    Built once per dialect and executed with the rows as parameters: building it per report (and
     generating its cache key) cost more than the insert itself.
     """
     dialect = session.get_bind().dialect.name
-    statement = _INSERTS.get((dialect, with_key))
+    statement = _INSERTS.get(dialect)
     if statement is None:
         if dialect == "postgresql":
             from sqlalchemy.dialects.postgresql import insert as dialect_insert
         else:
             from sqlalchemy.dialects.sqlite import insert as dialect_insert  # type: ignore[assignment]
         table = DeploymentRow.__table__
-        returning = (table.c.id, table.c.key) if with_key else (table.c.id,)
-        statement = _INSERTS[(dialect, with_key)] = (
-            dialect_insert(table).on_conflict_do_nothing(index_elements=["project_id", "key"]).returning(*returning)
+        statement = _INSERTS[dialect] = (
+            dialect_insert(table)
+            .on_conflict_do_nothing(index_elements=["project_id", "key"])
+            .returning(table.c.id, table.c.key)
         )
     return statement
 
 
-_INSERTS: dict[tuple[str, bool], Any] = {}
+_INSERTS: dict[str, Any] = {}
 
 
 def _utc(moment: datetime) -> datetime:

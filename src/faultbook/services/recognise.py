@@ -71,7 +71,6 @@ __all__ = [
     "explain",
     "merge_failures",
     "render_match",
-    "find_by_fingerprint",
 ]
 
 #: The fields a match may pre-fill on a new failure (marked suggested, not confirmed).
@@ -226,26 +225,21 @@ def _statements() -> dict[str, Any]:
     """
     pid = bindparam("pid")
     keys = bindparam("keys", expanding=True)
-    direct = select(_F, literal(0).label("via")).where(_F.c.project_id == pid, _F.c.fingerprint.in_(keys))
-    aliased = (
-        select(_F, literal(1).label("via"))
-        .join(_ALIASES, _ALIASES.c.failure_id == _F.c.id)
-        .where(_ALIASES.c.project_id == pid, _ALIASES.c.fingerprint.in_(keys))
-    )
-    both = union_all(direct, aliased).subquery()
-    matched_direct = select(_F, literal(0).label("via"), _F.c.fingerprint.label("matched")).where(
-        _F.c.project_id == pid, _F.c.fingerprint.in_(keys)
-    )
-    matched_alias = (
+    # Every failure owning one of the keys: directly (via 0) or through a merge alias (via 1), with the key.
+    owners = union_all(
+        select(_F, literal(0).label("via"), _F.c.fingerprint.label("matched")).where(
+            _F.c.project_id == pid, _F.c.fingerprint.in_(keys)
+        ),
         select(_F, literal(1).label("via"), _ALIASES.c.fingerprint.label("matched"))
         .join(_ALIASES, _ALIASES.c.failure_id == _F.c.id)
-        .where(_ALIASES.c.project_id == pid, _ALIASES.c.fingerprint.in_(keys))
+        .where(_ALIASES.c.project_id == pid, _ALIASES.c.fingerprint.in_(keys)),
     )
+    first_owner = owners.subquery()
     by_project = _F.c.project_id == pid
     _prior = _F.alias("prior")
     return {
-        "lookup": select(both).order_by(both.c.via, both.c.number).limit(1),
-        "lookup_all": union_all(matched_direct, matched_alias),
+        "lookup": select(first_owner).order_by(first_owner.c.via, first_owner.c.number).limit(1),
+        "lookup_all": owners,
         "maxima": select(
             select(func.max(_F.c.number)).where(by_project).scalar_subquery(),
             select(func.max(_F.c.position)).where(by_project).scalar_subquery(),
@@ -341,25 +335,6 @@ def _new_row(failure: Failure, *, project_id: int, now: datetime) -> dict[str, A
         "first_seen": failure.first_seen,
         "last_seen": failure.last_seen,
     }
-
-
-def find_by_fingerprint(session: Session, *, project_id: int, keys: Sequence[str]) -> FailureRow | None:
-    """The failure owning one of these fingerprints, directly or through a merge alias (two index lookups)."""
-    keys = list(keys)
-    row = session.scalars(
-        select(FailureRow)
-        .where(FailureRow.project_id == project_id, FailureRow.fingerprint.in_(keys))
-        .order_by(FailureRow.number)
-        .limit(1)
-    ).first()
-    if row is not None:
-        return row
-    failure_id = session.scalar(
-        select(FingerprintAliasRow.failure_id).where(
-            FingerprintAliasRow.project_id == project_id, FingerprintAliasRow.fingerprint.in_(keys)
-        ).limit(1)
-    )
-    return session.get(FailureRow, failure_id) if failure_id is not None else None
 
 
 def explain(
@@ -603,8 +578,7 @@ def _attach(
 ) -> None:
     """The occurrence row, the timeline events, and the deployment pointed at the failure.
 
-    On PostgreSQL this is one statement (data-modifying CTEs), since each round trip is spent holding the
-    project lock; on SQLite, where statements cost no round trip, three.
+    Deferred to the end of the batch inside ``batched`` (the team server); written at once otherwise.
     """
     occurrence = {
         "o_failure": failure_id,
@@ -616,42 +590,27 @@ def _attach(
     batch: _Batch | None = session.info.get(_BATCH)
     if batch is not None:
         batch.occurrences.append(occurrence)
-        batch.events.extend(
-            {"e0_failure": failure_id, "e0_at": e.at, "e0_kind": e.kind, "e0_actor": e.actor,
-             "e0_description": e.description, "e0_details": e.details}
-            for e in events
-        )
+        batch.events.extend(_event_rows(failure_id, events))
         if deployment_id is not None:
             batch.deployments.append({"b_deployment": deployment_id, "b_project": project_id, "b_failure": failure_id})
             _forget(session, DeploymentRow, deployment_id)
         return
-    event_params: dict[str, Any] = {}
-    for n, e in enumerate(events):
-        event_params.update({f"e{n}_failure": failure_id, f"e{n}_at": e.at, f"e{n}_kind": e.kind,
-                             f"e{n}_actor": e.actor, f"e{n}_description": e.description, f"e{n}_details": e.details})
-    # (One event only: PostgreSQL runs sibling data-modifying CTEs in no set order, and a timeline's
-    # "created" must come before its "suggested".)
-    if deployment_id is not None and len(events) == 1 and session.get_bind().dialect.name == "postgresql":
-        statement = _pg_attach(len(events))
-        session.execute(
-            statement, {**occurrence, **event_params, "b_deployment": deployment_id, "b_project": project_id,
-                        "b_failure": failure_id}
-        )
-    else:
-        session.execute(_SQL["insert_occurrence"], occurrence)
-        if events:
-            session.execute(
-                _event_insert(0),
-                [{f"e0_{name[3:]}": value for name, value in event_params.items() if name.startswith(f"e{n}_")}
-                 for n in range(len(events))],
-            )
-        if deployment_id is not None:
-            session.execute(
-                _SQL["attach_deployment"], {"b_deployment": deployment_id, "b_project": project_id,
-                                            "b_failure": failure_id}
-            )
+    session.execute(_SQL["insert_occurrence"], occurrence)
+    if events:
+        session.execute(_event_insert(), _event_rows(failure_id, events))
     if deployment_id is not None:
+        session.execute(
+            _SQL["attach_deployment"], {"b_deployment": deployment_id, "b_project": project_id, "b_failure": failure_id}
+        )
         _forget(session, DeploymentRow, deployment_id)
+
+
+def _event_rows(failure_id: int, events: Sequence[TimelineEvent]) -> list[dict[str, Any]]:
+    return [
+        {"e_failure": failure_id, "e_at": e.at, "e_kind": e.kind, "e_actor": e.actor, "e_description": e.description,
+         "e_details": e.details}
+        for e in events
+    ]
 
 
 _BATCH = "faultbook_recognition_batch"
@@ -730,7 +689,7 @@ class _Batch:
         if self.occurrences:
             session.execute(_SQL["insert_occurrence"], [real(p, "o_failure") for p in self.occurrences])
         if self.events:
-            session.execute(_event_insert(0), [real(p, "e0_failure") for p in self.events])
+            session.execute(_event_insert(), [real(p, "e_failure") for p in self.events])
         if self.deployments:
             session.execute(_SQL["attach_deployment"], [real(p, "b_failure") for p in self.deployments])
 
@@ -815,35 +774,22 @@ def batched(session: Session) -> Iterator[_Batch]:
         session.info.pop(_BATCH, None)
 
 
-def _event_insert(n: int) -> Any:
-    """A one-row INSERT of a timeline event from parameters ``e{n}_*``.
+def _event_insert() -> Any:
+    """A one-row INSERT of a timeline event from parameters ``e_*``, run with many parameter sets.
 
-    One row per statement on purpose: SQLAlchemy cannot cache the compiled form of a multi-row VALUES
+    One row per parameter set on purpose: SQLAlchemy cannot cache the compiled form of a multi-row VALUES
     insert, and compiling it cost more than running it.
     """
-    key = f"event_{n}"
-    statement = _SQL.get(key)
+    statement = _SQL.get("event")
     if statement is None:
-        statement = _SQL[key] = insert(_EVENTS).values(
-            failure_id=bindparam(f"e{n}_failure"),
-            at=bindparam(f"e{n}_at", type_=_EVENTS.c.at.type),
-            kind=bindparam(f"e{n}_kind"),
-            actor=bindparam(f"e{n}_actor", type_=_EVENTS.c.actor.type),
-            description=bindparam(f"e{n}_description"),
-            details=bindparam(f"e{n}_details", type_=_EVENTS.c.details.type),
+        statement = _SQL["event"] = insert(_EVENTS).values(
+            failure_id=bindparam("e_failure"),
+            at=bindparam("e_at", type_=_EVENTS.c.at.type),
+            kind=bindparam("e_kind"),
+            actor=bindparam("e_actor", type_=_EVENTS.c.actor.type),
+            description=bindparam("e_description"),
+            details=bindparam("e_details", type_=_EVENTS.c.details.type),
         )
-    return statement
-
-
-def _pg_attach(count: int) -> Any:
-    """PostgreSQL: occurrence + ``count`` events + the deployment's failure_id in one statement."""
-    key = f"pg_attach_{count}"
-    statement = _SQL.get(key)
-    if statement is None:
-        statement = _SQL["attach_deployment"].add_cte(_SQL["insert_occurrence"].cte("new_occurrence"))
-        for n in range(count):
-            statement = statement.add_cte(_event_insert(n).cte(f"new_event_{n}"))
-        _SQL[key] = statement
     return statement
 
 
