@@ -92,18 +92,28 @@ class Report:
     actor: str | None = None
 
 
-def ingest_reports(session: Session, *, project: ProjectRef, reports: Sequence[Report]) -> list[IngestResult]:
+def project_id(session: Session, project: ProjectRef) -> int:
+    """The project's id (created if need be), for a caller that writes many batches (``ingest_reports``)."""
+    return repo.project_id(session, key=project.key, name=project.name)
+
+
+def ingest_reports(
+    session: Session, *, project: ProjectRef, reports: Sequence[Report], known_project_id: int | None = None
+) -> list[IngestResult]:
     """``ingest_report`` for each report in turn, in this transaction, with fewer round trips.
 
     The deployments go in with one multi-row ``INSERT ... ON CONFLICT DO NOTHING RETURNING``, and
     recognition sends its dependent writes together at the end (``recognise.batched``); the results are
     what the reports one after another would have given — a key repeated within the batch is a resend of
     the first, a failure first seen earlier in the batch is recognised.  Any error raises (the caller
-    rolls back and may retry the reports one by one).
+    rolls back and may retry the reports one by one).  ``known_project_id``: the project's id
+    (``project_id``), from a caller that keeps it across transactions.
     """
     for report in reports:
         if not report.deployment.key:
             raise InputError("a report needs an idempotency key (the deployment's 'key')")
+    if known_project_id is not None:
+        repo.remember_project_id(session, key=project.key, project_id=known_project_id)
     project_id = repo.project_id(session, key=project.key, name=project.name)
     first: dict[str, int] = {}
     rows = []

@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Iterator, Sequence
 
-from sqlalchemy import bindparam, func, insert, literal, select, union_all, update
+from sqlalchemy import String, bindparam, cast, exists, func, insert, literal, null, select, true, union_all, update
 from sqlalchemy.orm import Session
 
 from faultbook.capture.fingerprint import extract_code, fingerprint, fingerprints
@@ -226,7 +226,7 @@ def _statements() -> dict[str, Any]:
     pid = bindparam("pid")
     keys = bindparam("keys", expanding=True)
     # Every failure owning one of the keys: directly (via 0) or through a merge alias (via 1), with the key.
-    owners = union_all(
+    owner_selects = (
         select(_F, literal(0).label("via"), _F.c.fingerprint.label("matched")).where(
             _F.c.project_id == pid, _F.c.fingerprint.in_(keys)
         ),
@@ -234,12 +234,31 @@ def _statements() -> dict[str, Any]:
         .join(_ALIASES, _ALIASES.c.failure_id == _F.c.id)
         .where(_ALIASES.c.project_id == pid, _ALIASES.c.fingerprint.in_(keys)),
     )
+    owners = union_all(*owner_selects)
     first_owner = owners.subquery()
     by_project = _F.c.project_id == pid
     _prior = _F.alias("prior")
+    since = bindparam("since", type_=_F.c.updated_at.type)
+    # The batch's prefetch under the lock: the owners, and on one row beside them what a new failure's
+    # number and position follow and whether any failure still lacks its fingerprint — one round trip.
+    stats = select(
+        select(func.max(_F.c.number)).where(by_project).scalar_subquery().label("max_number"),
+        select(func.max(_F.c.position)).where(by_project).scalar_subquery().label("max_position"),
+        exists().where(by_project, _F.c.fingerprint.is_(None), _F.c.error_message != "").label("unfingerprinted"),
+    ).subquery("stats")
+    all_owners = owners.subquery("owners")
     return {
         "lookup": select(first_owner).order_by(first_owner.c.via, first_owner.c.number).limit(1),
         "lookup_all": owners,
+        "prefetch": select(stats, all_owners).select_from(stats.outerjoin(all_owners, true())),
+        # Before the lock (PostgreSQL): the owners, and the failures changed since the cached knowledge
+        # index was read (via 2), in one round trip.
+        "owners_and_changed": union_all(
+            *owner_selects,
+            select(_F, literal(2).label("via"), cast(null(), String).label("matched")).where(
+                by_project, _F.c.updated_at >= since
+            ),
+        ),
         "maxima": select(
             select(func.max(_F.c.number)).where(by_project).scalar_subquery(),
             select(func.max(_F.c.position)).where(by_project).scalar_subquery(),
@@ -289,7 +308,7 @@ def _statements() -> dict[str, Any]:
         "watermark": select(func.max(_F.c.updated_at)).where(by_project),
         "all_failures": select(_F).where(by_project),
         "failures_in": select(_F).where(by_project, _F.c.status.in_(bindparam("statuses", expanding=True))),
-        "changed_since": select(_F).where(by_project, _F.c.updated_at >= bindparam("since", type_=_F.c.updated_at.type)),
+        "changed_since": select(_F).where(by_project, _F.c.updated_at >= since),
     }
 
 
@@ -709,9 +728,23 @@ def suggest(session: Session, *, project_id: int, drafts: Sequence[Failure]) -> 
         owned.update(batch.prefetched[1])
     else:
         keys = sorted({k for d in drafts for k in fingerprints_of(d)})
+        memo = session.info.setdefault("faultbook_known_index", {})
+        # The cached knowledge index's changes are read with the first chunk's owners (one round trip).
+        since = None if project_id in memo else _cached_watermark(session, project_id, KNOWN_FIXED)
+        changed: list[Any] = []
         for start in range(0, len(keys), 500):
             chunk = keys[start : start + 500]
-            owned.update(r.matched for r in session.execute(_SQL["lookup_all"], {"pid": project_id, "keys": chunk}))
+            if start == 0 and since is not None:
+                rows = session.execute(_SQL["owners_and_changed"], {"pid": project_id, "keys": chunk, "since": since})
+            else:
+                rows = session.execute(_SQL["lookup_all"], {"pid": project_id, "keys": chunk})
+            for r in rows:
+                if r.via == 2:
+                    changed.append(r)
+                else:
+                    owned.add(r.matched)
+        if since is not None and keys:
+            memo[project_id] = _index(session, project_id=project_id, failure_statuses=KNOWN_FIXED, changed_rows=changed)
     out: list[list[Match] | None] = []
     for draft in drafts:
         if owned.intersection(fingerprints_of(draft)):
@@ -729,24 +762,32 @@ def fingerprints_of(draft: Failure) -> list[str]:
 
 
 def prefetch(session: Session, *, project_id: int, keys: Sequence[str]) -> bool:
-    """Read, under the project lock, the failures owning any of ``keys`` for the batch's lookups.
+    """Take the project lock and read under it the failures owning any of ``keys`` for the batch's lookups,
+    with the numbers new failures follow — one round trip for a batch's fingerprints (up to 500).
 
     Returns False (and leaves the batch reading the database per report) when the project has failures
     without a fingerprint: the first miss fingerprints them (``_backfill_fingerprints``), which a
     prefetched answer would not see.
     """
     batch: _Batch | None = session.info.get(_BATCH)
-    if batch is None or _has_unfingerprinted(session, project_id=project_id):
+    if batch is None:
         return False
     repo.lock_project(session, project_id)
     direct: dict[str, list[Any]] = {}
     aliased: dict[str, list[Any]] = {}
-    for start in range(0, len(keys), 500):
-        chunk = list(keys[start : start + 500])
-        for row in session.execute(_SQL["lookup_all"], {"pid": project_id, "keys": chunk}):
+    chunks = [list(keys[start : start + 500]) for start in range(0, len(keys), 500)] or [[]]
+    for n, chunk in enumerate(chunks):
+        rows = session.execute(_SQL["prefetch" if n == 0 else "lookup_all"], {"pid": project_id, "keys": chunk}).all()
+        if n == 0:
+            first = rows[0]
+            if first.unfingerprinted:
+                return False
+            session.info.setdefault("faultbook_all_fingerprinted", set()).add(project_id)
+            batch.numbers = (first.max_number or 0, first.max_position or 0)
+        for row in rows:
             if row.via == 0:
                 direct.setdefault(row.matched, []).append(row)
-            else:
+            elif row.via == 1:
                 aliased.setdefault(row.matched, []).append(row)
     batch.prefetched = (direct, aliased)
     return True
@@ -860,7 +901,21 @@ def _computed(row: FailureRow) -> str | None:
     return fingerprint(row.error_message, code=row.error_code, component=row.component)
 
 
-def _index(session: Session, *, project_id: int, failure_statuses: Sequence[Status]) -> KnowledgeIndex:
+def _index_key(session: Session, project_id: int, statuses: set[str]) -> tuple:
+    return (str(session.get_bind().url), project_id, tuple(sorted(statuses)))
+
+
+def _cached_watermark(session: Session, project_id: int, failure_statuses: Sequence[Status]) -> datetime | None:
+    """The watermark of the cached index ``_index`` would update (None when it would read from scratch)."""
+    entry = _INDEXES.get(_index_key(session, project_id, {s.value for s in failure_statuses}))
+    if entry is None or entry.index is None or time.monotonic() - entry.built_at > FULL_REBUILD_SECONDS:
+        return None
+    return entry.watermark
+
+
+def _index(
+    session: Session, *, project_id: int, failure_statuses: Sequence[Status], changed_rows: Sequence[Any] | None = None
+) -> KnowledgeIndex:
     """The knowledge index over the catalog, the potential failures and the known failures.
 
     Building it reads every resolved failure (about 250 ms at 10,000), so a long-lived process (the team
@@ -869,11 +924,13 @@ def _index(session: Session, *, project_id: int, failure_statuses: Sequence[Stat
     query that usually returns the one or two failures recorded since).  It is rebuilt only when a failure
     entered, left or changed within ``failure_statuses``, and from scratch every ``FULL_REBUILD_SECONDS`` in
     case a writer on another machine stamps ``updated_at`` from a clock running behind this one.
+    ``changed_rows``: those failures, when the caller read them already (``suggest``, with its lookup) from the
+    cached index's watermark (``_cached_watermark``).
     """
     potential_rows = session.execute(_SQL["potential"], {"pid": project_id}).all()
     potential_values = [tuple(r) for r in potential_rows]
     statuses = {s.value for s in failure_statuses}
-    key = (str(session.get_bind().url), project_id, tuple(sorted(statuses)))
+    key = _index_key(session, project_id, statuses)
     entry = _INDEXES.get(key)
     now = time.monotonic()
     changed = False
@@ -889,11 +946,12 @@ def _index(session: Session, *, project_id: int, failure_statuses: Sequence[Stat
         entry = _CachedIndex(index=None, failures=failures, potential=None, watermark=watermark, built_at=now)
         changed = True
     else:
-        rows = (
-            session.execute(_SQL["changed_since"], {"pid": project_id, "since": entry.watermark})
-            if entry.watermark is not None
-            else session.execute(_SQL["all_failures"], {"pid": project_id})
-        )
+        if changed_rows is not None and entry.watermark is not None:
+            rows = changed_rows
+        elif entry.watermark is not None:
+            rows = session.execute(_SQL["changed_since"], {"pid": project_id, "since": entry.watermark})
+        else:
+            rows = session.execute(_SQL["all_failures"], {"pid": project_id})
         for r in rows:
             if entry.watermark is None or r.updated_at > entry.watermark:
                 entry.watermark = r.updated_at

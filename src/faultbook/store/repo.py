@@ -82,6 +82,11 @@ def project_id(session: Session, *, key: str, name: str | None = None) -> int:
     return found
 
 
+def remember_project_id(session: Session, *, key: str, project_id: int) -> None:
+    """Tell ``project_id`` the id a long-running caller already knows (saves this transaction a query)."""
+    session.info.setdefault("faultbook_project_ids", {})[key] = project_id
+
+
 _PROJECT_ID = select(ProjectRow.id).where(ProjectRow.key == bindparam("key"))
 
 

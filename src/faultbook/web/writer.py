@@ -58,6 +58,8 @@ class ReportWriter:
         self._jobs: queue.SimpleQueue[_Job] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
+        #: The project's id, read by the first batch (projects are never deleted; forgotten on any error).
+        self._project_id: int | None = None
         #: Batches written and reports in them (for tests and the curious).
         self.batches = 0
         self.reports = 0
@@ -108,9 +110,12 @@ class ReportWriter:
         validated already)."""
         try:
             with self.database.session(write=True) as session:
+                if self._project_id is None:
+                    self._project_id = ingest.project_id(session, self.project)
                 results = ingest.ingest_reports(
                     session,
                     project=self.project,
+                    known_project_id=self._project_id,
                     reports=[
                         ingest.Report(deployment=job.deployment, failure=job.failure, host=job.host,
                                       output_tail=job.output_tail, actor=job.actor)
@@ -118,6 +123,7 @@ class ReportWriter:
                     ],
                 )
         except Exception:
+            self._project_id = None  # (it may have been created in the transaction rolled back)
             self._write_singly(batch)
             return
         self.batches += 1
