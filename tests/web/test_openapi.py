@@ -11,7 +11,9 @@ def test_openapi_document_lists_the_api(client):
     doc = client.get("/openapi.json").json()
     paths = set(doc["paths"])
     assert {"/api/v1/failures", "/api/v1/failures/{number}", "/api/v1/reports", "/api/v1/deployments",
-            "/api/v1/potential-failures", "/api/v1/metrics", "/api/v1/export", "/api/v1/tokens"} <= paths
+            "/api/v1/potential-failures", "/api/v1/metrics", "/api/v1/export", "/api/v1/tokens",
+            "/api/v1/import", "/api/v1/explain", "/api/v1/failures/{number}/merge", "/api/v1/catalog",
+            "/api/v1/rules", "/api/v1/rules/{rule}", "/api/v1/followups/{followup_id}/done"} <= paths
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"], indirect=True)

@@ -255,3 +255,76 @@ class TokenCreatedOut(TokenOut):
 
 class HealthOut(BaseModel):
     status: Literal["ok"]
+
+
+# ---------------------------------------------------------------- knowledge, import, follow-ups
+
+
+class ExplainIn(Strict):
+    text: Text = Field(min_length=1, description="The error text; a whole wrangler [ERROR] block is fine.")
+    code: Optional[int] = Field(None, ge=0, le=2**31 - 1, description="The API error code, if the text lacks it.")
+    component: Optional[Short] = None
+    endpoint: Optional[Short] = Field(None, description="The API path that returned the error, or an API name.")
+    limit: int = Field(3, ge=1, le=20)
+
+
+class MatchOut(BaseModel):
+    source: Literal["ledger", "catalog", "potential"]
+    title: str
+    root_cause: str
+    resolution: str
+    lessons: str
+    failure_number: Optional[int] = None
+    status: Optional[StatusWord] = None
+    score: float
+    known_error_id: Optional[str] = None
+    transient: bool
+    code: Optional[int] = None
+    docs: Optional[str] = None
+    reason: str = ""
+
+
+class KnownErrorOut(BaseModel):
+    id: str
+    code: Optional[int] = None
+    endpoint: str
+    message: str
+    title: str
+    component: str
+    step: str
+    cause: str
+    fix: str
+    lessons: str = ""
+    transient: bool = False
+    docs: Optional[str] = None
+
+
+class RuleOut(BaseModel):
+    id: str
+    name: str
+    severity: str
+    online: bool
+    summary: str
+    explanation: str
+
+
+class MergeIn(Strict):
+    other: int = Field(ge=1, le=2**31 - 1, description="The failure merged into this one (B into A).")
+
+
+class ImportOut(BaseModel):
+    created: list[int]
+    updated: list[int]
+    potential_created: list[int]
+    potential_updated: list[int]
+    warnings: list[str]
+
+
+class FollowupOut(BaseModel):
+    id: int
+    title: str
+    status: str
+    created_at: datetime
+    done_at: Optional[datetime] = None
+    failure: Optional[int] = None
+    source: str
