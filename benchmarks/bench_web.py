@@ -96,9 +96,12 @@ def bench_reads(backend: str, rows: int) -> None:
             "list (newest first)": "/api/v1/failures?limit=50",
             "list status+component": "/api/v1/failures?status=open&component=DNS&limit=50",
             "list page 100": "/api/v1/failures?limit=50&offset=5000",
+            # A search is ranked best-first up to 5,000 matches (search.RANK_LIMIT), newest first beyond.
             "search one word": "/api/v1/failures?q=binding&limit=50",
             "search two words": "/api/v1/failures?q=quota+timeout&limit=50",
             "search rare": "/api/v1/failures?q=attempt+Error+1042&limit=50",
+            "search one word, newest": "/api/v1/failures?q=binding&sort=-occurred_at&limit=50",
+            "search ranked (3,000)": "/api/v1/failures?q=binding+2&limit=50",
             "HTML list": "/failures?limit=50",
             "HTML search": "/failures?q=binding",
         }

@@ -75,7 +75,43 @@ def test_list_filters_search_sort_and_pages(client, token):
     assert get('?q="OR" AND (*')["total"] == 0  # query syntax is not passed through
     page = get("?sort=number&limit=3&offset=3")
     assert (page["total"], [f["number"] for f in page["items"]]) == (4, [4])
-    assert client.get("/api/v1/failures?sort=bogus", headers=w).status_code == 422
+    bogus = client.get("/api/v1/failures?sort=bogus", headers=w)
+    assert bogus.status_code == 422 and "relevance" in bogus.json()["detail"][0]["msg"]
+
+
+def test_search_puts_the_best_match_first_unless_a_sort_is_asked_for(client, token):
+    w = bearer(token("writer"))
+    records = [  # oldest first; "quota" in the title only of the oldest
+        {"title": "R2 bucket quota exceeded", "error_message": "quota reached for bucket assets [code: 10006]"},
+        {"title": "Pages build failed", "error_message": "build step exited 1",
+         "lessons_learned": "Watch the quota page too"},
+        {"title": "Worker upload failed", "error_message": "upload rejected",
+         "root_cause": "An account quota, probably"},
+    ]
+    for i, fields in enumerate(records):
+        body = {**FAILURE, "root_cause": "", "lessons_learned": "", **fields,
+                "occurred_at": f"2025-08-{10 + i:02d}T10:00:00Z"}
+        assert client.post("/api/v1/failures", json=body, headers=w).status_code == 201
+    get = lambda q: [f["title"] for f in client.get("/api/v1/failures" + q, headers=w).json()["items"]]  # noqa: E731
+    best = get("?q=quota")
+    assert best[0] == "R2 bucket quota exceeded" and len(best) == 3
+    assert get("?q=quota&sort=relevance") == best
+    assert get("?q=quota&sort=-occurred_at") == ["Worker upload failed", "Pages build failed", "R2 bucket quota exceeded"]
+    assert get("?sort=relevance")[0] == "Worker upload failed"  # no words: newest first
+    assert client.get("/api/v1/failures?q=quota", headers=w).json()["sort"] == "relevance"
+
+
+def test_a_search_too_broad_to_rank_comes_newest_first_and_says_so(client, token, monkeypatch):
+    from faultbook.services import search
+
+    w = bearer(token("writer"))
+    for i, title in enumerate(["quota quota quota", "quota once", "nothing here"]):
+        body = {**FAILURE, "title": title, "occurred_at": f"2025-08-{10 + i:02d}T10:00:00Z"}
+        assert client.post("/api/v1/failures", json=body, headers=w).status_code == 201
+    monkeypatch.setattr(search, "RANK_LIMIT", 1)
+    page = client.get("/api/v1/failures?q=quota", headers=w).json()
+    assert page["sort"] == "-occurred_at" and [f["title"] for f in page["items"]] == ["quota once", "quota quota quota"]
+    assert "Too many matches to rank" in client.get("/failures?q=quota", headers=w).text
 
 
 def test_patch_status_goes_on_the_timeline(client, token):

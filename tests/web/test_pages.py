@@ -56,6 +56,10 @@ def test_html_list_filters_and_links_its_json_twin(make_app, database, project):
     assert "DNS record missing" not in client.get("/failures?q=pages").text
     assert client.get("/failures/42").status_code == 404
     assert client.get("/failures?since=notadate").status_code == 422
+    # A search is ordered by best match and says so; after a column sort, one link goes back.
+    assert "Best matches first" in client.get("/failures?q=pages").text
+    by_title = client.get("/failures?q=pages&sort=title").text
+    assert 'href="/failures?q=pages&amp;sort=relevance"' in by_title
 
 
 def _status(word: str):  # type: ignore[no-untyped-def]

@@ -93,6 +93,8 @@ class FailurePageOut(BaseModel):
     total: int
     limit: int
     offset: int
+    sort: str = Field(description="The order of the items: 'relevance' (best match first) or a column, '-' descending. "
+                      "A search matching more than 5,000 failures comes newest first.")
 
 
 class FailureIn(Strict):

@@ -8,6 +8,7 @@ from typing import Optional
 from fastapi import HTTPException, Query, Request
 
 from faultbook.domain import Status, ensure_aware
+from faultbook.services import search
 
 
 def parse_when(value: Optional[str], *, name: str, end: bool = False) -> Optional[datetime]:
@@ -57,7 +58,11 @@ class FailureFilters:
         component: Optional[str] = Query(None, max_length=200),
         since: Optional[str] = Query(None, description="Occurred at or after (YYYY-MM-DD or ISO 8601)."),
         until: Optional[str] = Query(None, description="Occurred before; a date includes that whole day."),
-        sort: str = Query("-occurred_at", max_length=30, description="number, occurred_at, title, status, component, occurrences; '-' reverses."),
+        sort: str = Query(
+            "", max_length=30,
+            description="relevance, number, occurred_at, title, status, component, occurrences; '-' reverses. "
+            "Default: relevance when searching (q), else -occurred_at.",
+        ),
         limit: int = Query(50, ge=1, le=500),
         offset: int = Query(0, ge=0, le=10_000_000),
     ) -> None:
@@ -66,7 +71,7 @@ class FailureFilters:
         self.component = clean(component)
         self.since = parse_when(since, name="since")
         self.until = parse_when(until, name="until", end=True)
-        self.sort = sort
+        self.sort = sort.strip() or (search.RELEVANCE if search.search_terms(self.q or "") else "-occurred_at")
         self.limit = limit
         self.offset = offset
         self.raw_since = since or ""

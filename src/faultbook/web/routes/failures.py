@@ -57,7 +57,8 @@ def list_failures(
 ) -> FailurePageOut:
     page = _search(request, filters)
     return FailurePageOut(
-        items=[FailureOut.of(f) for f in page.items], total=page.total, limit=page.limit, offset=page.offset
+        items=[FailureOut.of(f) for f in page.items], total=page.total, limit=page.limit, offset=page.offset,
+        sort=page.sort,
     )
 
 
