@@ -115,3 +115,32 @@ def test_a_batch_that_cannot_commit_answers_every_report_with_the_error(database
         assert session.scalar(select(ProjectRow.id).where(ProjectRow.key == project.key)) is None or counts(
             database, project
         ) == (0, 0)
+
+
+def test_a_ledger_filling_from_empty_gets_fresh_planner_statistics(fresh_db_url, backend, project) -> None:  # type: ignore[no-untyped-def]
+    """PostgreSQL plans a fast-filling ledger as an empty table until its statistics are refreshed (the
+    lookups then scan every failure); the writer refreshes them at 500, 2,000, 8,000 ... reports."""
+    from sqlalchemy import text
+
+    from faultbook.store.db import Database
+
+    database = Database(fresh_db_url)
+
+    def planned_rows() -> float | None:
+        if backend != "postgresql":
+            return None
+        with database.session() as session:
+            return session.scalar(text("SELECT reltuples FROM pg_class WHERE relname = 'failures'"))
+
+    try:
+        assert planned_rows() in (None, -1)  # never analysed
+        writer = ReportWriter(database, project)
+        writer.analyze_at = 3
+        jobs = [(deployment(f"k-{i}"), failure(i)) for i in range(4)]
+        results = asyncio.run(send_all(writer, jobs, threading.Event()))
+        assert all(isinstance(r, ingest.IngestResult) for r in results)
+        assert writer.analyze_at == 12  # next at 4x
+        assert planned_rows() in (None, 4)
+        assert database.refresh_statistics() is (backend == "postgresql")
+    finally:
+        database.dispose()
