@@ -121,7 +121,12 @@ def ingest_reports(
         if report.deployment.key not in first:
             first[report.deployment.key] = i
             rows.append(_row(report.deployment, project_id=project_id, host=report.host, tail=report.output_tail))
-    inserted = {key: id_ for id_, key in session.execute(_insert_new(session), rows)} if rows else {}
+    inserted = {
+        key: id_
+        for id_, key in repo.insert_many(
+            session, DeploymentRow.__table__, rows, returning=("id", "key"), skip_conflicts_on=("project_id", "key")
+        )
+    }
     results: list[IngestResult] = []
     with recognise.batched(session):
         with_failure = [i for i, r in enumerate(reports) if r.failure is not None and first[r.deployment.key] == i]
@@ -201,31 +206,6 @@ def _draft(failure: Failure, deployment: Deployment) -> Failure:
     return failure.with_changes(
         number=None, occurred_at=failure.occurred_at or deployment.finished_at or deployment.started_at
     )
-
-
-def _insert_new(session: Session) -> Any:
-    """``INSERT ... ON CONFLICT (project_id, key) DO NOTHING RETURNING id, key`` in this database's dialect.
-
-    Built once per dialect and executed with the rows as parameters: building it per report (and
-    generating its cache key) cost more than the insert itself.
-    """
-    dialect = session.get_bind().dialect.name
-    statement = _INSERTS.get(dialect)
-    if statement is None:
-        if dialect == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert as dialect_insert
-        else:
-            from sqlalchemy.dialects.sqlite import insert as dialect_insert  # type: ignore[assignment]
-        table = DeploymentRow.__table__
-        statement = _INSERTS[dialect] = (
-            dialect_insert(table)
-            .on_conflict_do_nothing(index_elements=["project_id", "key"])
-            .returning(table.c.id, table.c.key)
-        )
-    return statement
-
-
-_INSERTS: dict[str, Any] = {}
 
 
 def _utc(moment: datetime) -> datetime:

@@ -263,7 +263,6 @@ def _statements() -> dict[str, Any]:
             select(func.max(_F.c.number)).where(by_project).scalar_subquery(),
             select(func.max(_F.c.position)).where(by_project).scalar_subquery(),
         ),
-        "insert_failures": insert(_F).returning(_F.c.id, sort_by_parameter_order=True),
         "unfingerprinted": select(_F.c.id)
         .where(by_project, _F.c.fingerprint.is_(None), _F.c.error_message != "")
         .limit(1),
@@ -696,8 +695,8 @@ class _Batch:
                               "error_code": later["b_code"], "status": later["b_status"],
                               "resolved_at": later["b_resolved"]}
                 rows.append(values)
-            inserted = session.execute(_SQL["insert_failures"], rows).scalars().all()
-            ids = {row.id: real for (row, _), real in zip(self.pending, inserted)}
+            by_number = dict(repo.insert_many(session, _F, rows, returning=("number", "id")))
+            ids = {row.id: by_number[row.number] for row, _ in self.pending}
 
         def real(params: dict[str, Any], name: str) -> dict[str, Any]:
             value = params[name]

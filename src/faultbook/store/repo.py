@@ -5,7 +5,7 @@ Services call these with a session they were given; nothing here commits.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any, Iterable, Sequence
 
 from sqlalchemy import bindparam, func, or_, select
@@ -375,3 +375,65 @@ def row_to_deployment(row: DeploymentRow, *, failure_number: int | None = None) 
         url=row.url,
         failure_number=failure_number,
     )
+
+
+# ---------------------------------------------------------------- many rows in one statement (PostgreSQL)
+
+
+def insert_many(
+    session: Session,
+    table: Any,
+    rows: Sequence[dict[str, Any]],
+    *,
+    returning: Sequence[str],
+    skip_conflicts_on: Sequence[str] = (),
+) -> list[Any]:
+    """Insert ``rows`` (dicts with the same keys) into ``table`` in one statement; returns the
+    ``returning`` columns of the inserted rows, in no particular order.
+
+    On PostgreSQL the rows travel as one JSON parameter (``json_to_recordset``), so the statement's
+    text is the same whatever the number of rows: psycopg parses it once and prepares it once (a
+    multi-row VALUES list changes with every batch size, and psycopg re-parses a text over 4 KB on
+    every execution: 0.5 ms of CPU for a batch of four reports).  Elsewhere SQLAlchemy's multi-row
+    insert.  ``skip_conflicts_on``: the unique columns of ``ON CONFLICT (...) DO NOTHING``.
+    """
+    if not rows:
+        return []
+    dialect = session.get_bind().dialect.name
+    columns = tuple(rows[0])
+    key = (dialect, table.name, columns, tuple(returning), tuple(skip_conflicts_on))
+    statement = _INSERT_MANY.get(key)
+    if dialect != "postgresql":
+        if statement is None:
+            from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+            statement = sqlite_insert(table)
+            if skip_conflicts_on:
+                statement = statement.on_conflict_do_nothing(index_elements=list(skip_conflicts_on))
+            statement = _INSERT_MANY[key] = statement.returning(*(table.c[c] for c in returning))
+        return session.execute(statement, list(rows)).all()
+    import json
+
+    if statement is None:
+        from sqlalchemy import text
+        from sqlalchemy.dialects import postgresql
+
+        pg = postgresql.dialect()
+        names = ", ".join(f'"{c}"' for c in columns)
+        types = ", ".join(f'"{c}" {table.c[c].type.compile(dialect=pg)}' for c in columns)
+        conflict = f"ON CONFLICT ({', '.join(skip_conflicts_on)}) DO NOTHING" if skip_conflicts_on else ""
+        statement = _INSERT_MANY[key] = text(
+            f"INSERT INTO {table.name} ({names}) SELECT {names} FROM json_to_recordset(CAST(:rows AS json)) "
+            f"AS r({types}) {conflict} RETURNING {', '.join(returning)}"
+        )
+    payload = json.dumps([{c: _jsonable(row[c]) for c in columns} for row in rows])
+    return session.execute(statement, {"rows": payload}).all()
+
+
+_INSERT_MANY: dict[tuple, Any] = {}
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return (value if value.tzinfo else value.replace(tzinfo=timezone.utc)).isoformat()
+    return value
