@@ -276,27 +276,6 @@ def _statements() -> dict[str, Any]:
             .scalar_subquery(),
         )
         .returning(_F.c.id, _F.c.number),
-        "insert_occurrence": insert(_OCCURRENCES).values(
-            failure_id=bindparam("o_failure"),
-            deployment_id=bindparam("o_deployment", type_=_OCCURRENCES.c.deployment_id.type),
-            occurred_at=bindparam("o_at", type_=_OCCURRENCES.c.occurred_at.type),
-            error_message=bindparam("o_message"),
-            fingerprint=bindparam("o_fp"),
-        ),
-        "attach_deployment": update(_DEPLOYMENTS)
-        .where(_DEPLOYMENTS.c.id == bindparam("b_deployment"), _DEPLOYMENTS.c.project_id == bindparam("b_project"))
-        .values(failure_id=bindparam("b_failure")),
-        "recur": update(_F)
-        .where(_F.c.id == bindparam("b_id"))
-        .values(
-            occurrence_count=bindparam("b_count"),
-            first_seen=bindparam("b_first", type_=_F.c.first_seen.type),
-            last_seen=bindparam("b_last", type_=_F.c.last_seen.type),
-            updated_at=bindparam("b_updated", type_=_F.c.updated_at.type),
-            error_code=bindparam("b_code"),
-            status=bindparam("b_status"),
-            resolved_at=bindparam("b_resolved", type_=_F.c.resolved_at.type),
-        ),
         "recent_events": select(_EVENTS)
         .where(_EVENTS.c.failure_id == bindparam("fid"))
         .order_by(_EVENTS.c.id.desc())
@@ -534,25 +513,22 @@ def _recur(
             + (f" in deployment {deployment_id}" if deployment_id is not None else ""),
             details=details,
         )
-    params = {
-        "b_id": row.id,
-        "b_count": count,
-        "b_first": changes["first_seen"],
-        "b_last": changes["last_seen"],
-        "b_updated": now,
-        "b_code": changes.get("error_code", previous.error_code),
-        "b_status": changes.get("status", previous.status.value),
-        "b_resolved": changes["resolved_at"] if "resolved_at" in changes else previous.resolved_at,
+    counted = {
+        "id": row.id,
+        "occurrence_count": count,
+        "first_seen": changes["first_seen"],
+        "last_seen": changes["last_seen"],
+        "updated_at": now,
+        "error_code": changes.get("error_code", previous.error_code),
+        "status": changes.get("status", previous.status.value),
+        "resolved_at": changes["resolved_at"] if "resolved_at" in changes else previous.resolved_at,
     }
     if batch is not None:
-        batch.updates[row.id] = params
-        batch.state[row.id] = {
-            "occurrence_count": count, "first_seen": params["b_first"], "last_seen": params["b_last"],
-            "updated_at": now, "error_code": params["b_code"], "status": Status(params["b_status"]),
-            "resolved_at": params["b_resolved"],
-        }
+        batch.updates[row.id] = counted
+        batch.state[row.id] = {**counted, "status": Status(counted["status"])}
+        del batch.state[row.id]["id"]
     else:
-        session.execute(_SQL["recur"], params)
+        repo.update_many(session, _F, [counted], keys=("id",))
     _forget(session, FailureRow, row.id)
     _attach(session, failure_id=row.id, project_id=row.project_id, events=[event], draft=draft, fp=fp, at=at,
             deployment_id=deployment_id)
@@ -599,36 +575,40 @@ def _attach(
     Deferred to the end of the batch inside ``batched`` (the team server); written at once otherwise.
     """
     occurrence = {
-        "o_failure": failure_id,
-        "o_deployment": deployment_id,
-        "o_at": at,
-        "o_message": draft.error_message or "",
-        "o_fp": fp,
+        "failure_id": failure_id, "deployment_id": deployment_id, "occurred_at": at,
+        "error_message": draft.error_message or "", "fingerprint": fp,
     }
+    rows = [
+        {"failure_id": failure_id, "at": e.at, "kind": e.kind, "actor": e.actor, "description": e.description,
+         "details": e.details}
+        for e in events
+    ]
+    link = [{"id": deployment_id, "project_id": project_id, "failure_id": failure_id}] if deployment_id else []
     batch: _Batch | None = session.info.get(_BATCH)
     if batch is not None:
         batch.occurrences.append(occurrence)
-        batch.events.extend(_event_rows(failure_id, events))
-        if deployment_id is not None:
-            batch.deployments.append({"b_deployment": deployment_id, "b_project": project_id, "b_failure": failure_id})
-            _forget(session, DeploymentRow, deployment_id)
-        return
-    session.execute(_SQL["insert_occurrence"], occurrence)
-    if events:
-        session.execute(_event_insert(), _event_rows(failure_id, events))
+        batch.events.extend(rows)
+        batch.deployments.extend(link)
+    else:
+        _write(session, occurrences=[occurrence], events=rows, links=link)
     if deployment_id is not None:
-        session.execute(
-            _SQL["attach_deployment"], {"b_deployment": deployment_id, "b_project": project_id, "b_failure": failure_id}
-        )
         _forget(session, DeploymentRow, deployment_id)
 
 
-def _event_rows(failure_id: int, events: Sequence[TimelineEvent]) -> list[dict[str, Any]]:
-    return [
-        {"e_failure": failure_id, "e_at": e.at, "e_kind": e.kind, "e_actor": e.actor, "e_description": e.description,
-         "e_details": e.details}
-        for e in events
-    ]
+def _write(
+    session: Session,
+    *,
+    occurrences: Sequence[dict[str, Any]],
+    events: Sequence[dict[str, Any]],
+    links: Sequence[dict[str, Any]],
+    counts: Sequence[dict[str, Any]] = (),
+) -> None:
+    """An occurrence's writes (for a batch: all of them), one statement each whatever their number on
+    PostgreSQL (``repo.insert_many``/``update_many``)."""
+    repo.update_many(session, _F, counts, keys=("id",))
+    repo.insert_many(session, _OCCURRENCES, occurrences, returning=())
+    repo.insert_many(session, _EVENTS, events, returning=())
+    repo.update_many(session, _DEPLOYMENTS, links, keys=("id", "project_id"))
 
 
 _BATCH = "faultbook_recognition_batch"
@@ -690,26 +670,22 @@ class _Batch:
             for row, values in self.pending:
                 later = self.updates.pop(row.id, None)
                 if later is not None:  # seen again within the batch: insert the counted state
-                    values = {**values, "occurrence_count": later["b_count"], "first_seen": later["b_first"],
-                              "last_seen": later["b_last"], "updated_at": later["b_updated"],
-                              "error_code": later["b_code"], "status": later["b_status"],
-                              "resolved_at": later["b_resolved"]}
+                    values = {**values, **{k: v for k, v in later.items() if k != "id"}}
                 rows.append(values)
             by_number = dict(repo.insert_many(session, _F, rows, returning=("number", "id")))
             ids = {row.id: by_number[row.number] for row, _ in self.pending}
 
-        def real(params: dict[str, Any], name: str) -> dict[str, Any]:
-            value = params[name]
-            return {**params, name: ids[value]} if value is not None and value < 0 else params
+        def real(failure_id: int) -> int:
+            """A failure's id: a stand-in (negative) one replaced by the id it was inserted under."""
+            return ids[failure_id] if failure_id < 0 else failure_id
 
-        if self.updates:
-            session.execute(_SQL["recur"], list(self.updates.values()))
-        if self.occurrences:
-            session.execute(_SQL["insert_occurrence"], [real(p, "o_failure") for p in self.occurrences])
-        if self.events:
-            session.execute(_event_insert(), [real(p, "e_failure") for p in self.events])
-        if self.deployments:
-            session.execute(_SQL["attach_deployment"], [real(p, "b_failure") for p in self.deployments])
+        _write(
+            session,
+            counts=list(self.updates.values()),
+            occurrences=[{**o, "failure_id": real(o["failure_id"])} for o in self.occurrences],
+            events=[{**e, "failure_id": real(e["failure_id"])} for e in self.events],
+            links=[{**d, "failure_id": real(d["failure_id"])} for d in self.deployments],
+        )
 
 
 def suggest(session: Session, *, project_id: int, drafts: Sequence[Failure]) -> list[list[Match] | None]:
@@ -812,25 +788,6 @@ def batched(session: Session) -> Iterator[_Batch]:
         batch.flush(session)
     finally:
         session.info.pop(_BATCH, None)
-
-
-def _event_insert() -> Any:
-    """A one-row INSERT of a timeline event from parameters ``e_*``, run with many parameter sets.
-
-    One row per parameter set on purpose: SQLAlchemy cannot cache the compiled form of a multi-row VALUES
-    insert, and compiling it cost more than running it.
-    """
-    statement = _SQL.get("event")
-    if statement is None:
-        statement = _SQL["event"] = insert(_EVENTS).values(
-            failure_id=bindparam("e_failure"),
-            at=bindparam("e_at", type_=_EVENTS.c.at.type),
-            kind=bindparam("e_kind"),
-            actor=bindparam("e_actor", type_=_EVENTS.c.actor.type),
-            description=bindparam("e_description"),
-            details=bindparam("e_details", type_=_EVENTS.c.details.type),
-        )
-    return statement
 
 
 def _forget(session: Session, model: type, ident: int) -> None:

@@ -401,8 +401,8 @@ def insert_many(
         return []
     dialect = session.get_bind().dialect.name
     columns = tuple(rows[0])
-    key = (dialect, table.name, columns, tuple(returning), tuple(skip_conflicts_on))
-    statement = _INSERT_MANY.get(key)
+    key = ("insert", dialect, table.name, columns, tuple(returning), tuple(skip_conflicts_on))
+    statement = _MANY.get(key)
     if dialect != "postgresql":
         if statement is None:
             from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -410,27 +410,74 @@ def insert_many(
             statement = sqlite_insert(table)
             if skip_conflicts_on:
                 statement = statement.on_conflict_do_nothing(index_elements=list(skip_conflicts_on))
-            statement = _INSERT_MANY[key] = statement.returning(*(table.c[c] for c in returning))
-        return session.execute(statement, list(rows)).all()
-    import json
-
+            if returning:
+                statement = statement.returning(*(table.c[c] for c in returning))
+            _MANY[key] = statement
+        result = session.execute(statement, list(rows))
+        return result.all() if returning else []
     if statement is None:
         from sqlalchemy import text
-        from sqlalchemy.dialects import postgresql
 
-        pg = postgresql.dialect()
         names = ", ".join(f'"{c}"' for c in columns)
-        types = ", ".join(f'"{c}" {table.c[c].type.compile(dialect=pg)}' for c in columns)
-        conflict = f"ON CONFLICT ({', '.join(skip_conflicts_on)}) DO NOTHING" if skip_conflicts_on else ""
-        statement = _INSERT_MANY[key] = text(
-            f"INSERT INTO {table.name} ({names}) SELECT {names} FROM json_to_recordset(CAST(:rows AS json)) "
-            f"AS r({types}) {conflict} RETURNING {', '.join(returning)}"
+        conflict = f" ON CONFLICT ({', '.join(skip_conflicts_on)}) DO NOTHING" if skip_conflicts_on else ""
+        back = f" RETURNING {', '.join(returning)}" if returning else ""
+        statement = _MANY[key] = text(
+            f"INSERT INTO {table.name} ({names}) SELECT {names} FROM {_recordset(table, columns)}{conflict}{back}"
         )
-    payload = json.dumps([{c: _jsonable(row[c]) for c in columns} for row in rows])
-    return session.execute(statement, {"rows": payload}).all()
+    result = session.execute(statement, {"rows": _payload(rows, columns)})
+    return result.all() if returning else []
 
 
-_INSERT_MANY: dict[tuple, Any] = {}
+def update_many(session: Session, table: Any, rows: Sequence[dict[str, Any]], *, keys: Sequence[str]) -> None:
+    """Set each row's other columns where its ``keys`` columns match, in one statement on PostgreSQL
+    (``UPDATE ... FROM json_to_recordset``, see ``insert_many``); elsewhere one UPDATE per row."""
+    if not rows:
+        return
+    dialect = session.get_bind().dialect.name
+    columns = tuple(rows[0])
+    values = [c for c in columns if c not in keys]
+    key = ("update", dialect, table.name, columns, tuple(keys))
+    statement = _MANY.get(key)
+    if dialect != "postgresql":
+        if statement is None:
+            from sqlalchemy import update
+
+            statement = _MANY[key] = (
+                update(table)
+                .where(*(table.c[k] == bindparam("k_" + k, type_=table.c[k].type) for k in keys))
+                .values({c: bindparam("v_" + c, type_=table.c[c].type) for c in values})
+            )
+        session.execute(
+            statement, [{("k_" if c in keys else "v_") + c: v for c, v in row.items()} for row in rows]
+        )
+        return
+    if statement is None:
+        from sqlalchemy import text
+
+        assignments = ", ".join(f'"{c}" = r."{c}"' for c in values)
+        match = " AND ".join(f't."{k}" = r."{k}"' for k in keys)
+        statement = _MANY[key] = text(
+            f"UPDATE {table.name} AS t SET {assignments} FROM {_recordset(table, columns)} WHERE {match}"
+        )
+    session.execute(statement, {"rows": _payload(rows, columns)})
+
+
+_MANY: dict[tuple, Any] = {}
+
+
+def _recordset(table: Any, columns: Sequence[str]) -> str:
+    """``json_to_recordset(:rows) AS r(<column> <type>, ...)`` with the table's own column types."""
+    from sqlalchemy.dialects import postgresql
+
+    pg = postgresql.dialect()
+    types = ", ".join(f'"{c}" {table.c[c].type.compile(dialect=pg)}' for c in columns)
+    return f"json_to_recordset(CAST(:rows AS json)) AS r({types})"
+
+
+def _payload(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> str:
+    import json
+
+    return json.dumps([{c: _jsonable(row[c]) for c in columns} for row in rows])
 
 
 def _jsonable(value: Any) -> Any:
