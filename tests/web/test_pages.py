@@ -196,3 +196,29 @@ def test_resolution_markdown_is_rendered_and_still_escaped(make_app, database, p
     assert '<pre><code class="language-toml">type = &quot;images&quot;\n</code></pre>' in page
     assert "<script>window.__pwned" not in page
     assert "&lt;script&gt;window.__pwned=1&lt;/script&gt;" in page
+
+
+def test_admin_creates_and_revokes_tokens_from_the_page(make_app, token):
+    from fastapi.testclient import TestClient
+
+    client = TestClient(make_app(host="0.0.0.0"))
+    _signed_in(client, token("writer"))
+    assert client.get("/tokens").status_code == 403  # admins only
+    assert 'href="/tokens"' not in client.get("/failures").text
+    client = TestClient(make_app(host="0.0.0.0"))
+    _signed_in(client, token("admin"))
+    assert 'href="/tokens"' in client.get("/failures").text  # in the menu, for admins
+    assert client.post("/tokens", data={"role": "writer", "name": "GitHub Actions"}).status_code == 403  # no CSRF
+    csrf = _csrf(client, "/tokens")
+    page = client.post("/tokens", data={"role": "writer", "name": "GitHub <b>Actions</b>", "csrf_token": csrf})
+    assert page.status_code == 201 and page.headers["cache-control"] == "no-store"
+    secret = re.search(r'<pre class="secret" id="token-secret">([^<]+)</pre>', page.text).group(1)
+    assert "GitHub &lt;b&gt;Actions&lt;/b&gt;" in page.text
+    api = TestClient(make_app(host="0.0.0.0"))
+    assert api.get("/api/v1/failures", headers=bearer(secret)).status_code == 200
+    assert secret not in client.get("/tokens").text  # shown once
+    assert client.post("/tokens", data={"role": "root", "csrf_token": csrf}).status_code == 422
+    token_id = re.search(r'Token #(\d+) \(writer\) created', page.text).group(1)
+    r = client.post(f"/tokens/{token_id}/revoke", data={"csrf_token": csrf}, follow_redirects=False)
+    assert r.status_code == 303
+    assert api.get("/api/v1/failures", headers=bearer(secret)).status_code == 401

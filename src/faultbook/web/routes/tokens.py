@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Path, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 
 from faultbook.services import tokens as token_service
 from faultbook.web.app import render
@@ -39,8 +39,49 @@ def revoke_token(
     return TokenOut.model_validate(revoked.to_json())
 
 
-@pages.get("/tokens", response_class=HTMLResponse)
-def tokens_page(request: Request, _: Principal = Depends(require("admin"))) -> HTMLResponse:
+def _page(request: Request, created=None, status: int = 200) -> HTMLResponse:  # type: ignore[no-untyped-def]
     with request.app.state.ctx.database.session() as session:
         items = token_service.list_tokens(session)
-    return render(request, "tokens.html", {"items": items, "json_url": "/api/v1/tokens"})
+    response = render(request, "tokens.html", {"items": items, "created": created, "roles": token_service.ROLES,
+                                               "json_url": "/api/v1/tokens"}, status=status)
+    response.headers["Cache-Control"] = "no-store"  # a new secret is on this page once: keep it out of caches
+    return response
+
+
+@pages.get("/tokens", response_class=HTMLResponse)
+def tokens_page(request: Request, _: Principal = Depends(require("admin"))) -> HTMLResponse:
+    return _page(request)
+
+
+@pages.post("/tokens", response_class=HTMLResponse)
+async def create_token_form(request: Request, who: Principal = Depends(require("admin"))) -> HTMLResponse:
+    """Create a token from the page; its secret is shown on the answer, once."""
+    from fastapi import HTTPException
+    from pydantic import ValidationError
+    from starlette.concurrency import run_in_threadpool
+
+    form = await request.form()
+    name = str(form.get("name") or "").strip() or None
+    try:
+        body = TokenIn.model_validate({"role": str(form.get("role") or ""), "name": name})
+    except ValidationError as exc:
+        raise HTTPException(422, "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())) from None
+
+    def create():  # type: ignore[no-untyped-def]
+        with request.app.state.ctx.database.session(write=True) as session:
+            return token_service.create_token(session, role=body.role, name=body.name)
+
+    created = await run_in_threadpool(create)
+    return await run_in_threadpool(_page, request, created, 201)
+
+
+@pages.post("/tokens/{token_id}/revoke")
+def revoke_token_form(
+    request: Request, token_id: int = Path(ge=1, le=2**31 - 1), _: Principal = Depends(require("admin"))
+) -> RedirectResponse:
+    from faultbook.web.auth import forget_tokens
+
+    with request.app.state.ctx.database.session(write=True) as session:
+        token_service.revoke_token(session, token_id=token_id)
+    forget_tokens()
+    return RedirectResponse("/tokens", status_code=303)
