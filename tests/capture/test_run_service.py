@@ -257,3 +257,11 @@ def test_the_full_database_is_opened_only_to_record_a_failure_or_off_sqlite(run,
     (failure,) = run.rows(FailureRow)
     assert [d.outcome for d in run.rows(DeploymentRow)] == ["succeeded", "succeeded", "failed"]
     assert run.rows(DeploymentRow)[-1].failure_id == failure.id
+
+
+def test_a_command_line_with_bytes_that_are_not_utf8_is_recorded_readably(run):
+    # A file name in Latin-1 reaches Python's argv as a lone surrogate (surrogateescape).
+    outcome = run(["wrangler", "deploy", "--name", "caf\udce9"], mode="images")
+    assert outcome.exit_code == 1
+    (deployment,) = run.rows(DeploymentRow)
+    assert deployment.command == "wrangler deploy --name 'caf\\xe9'"

@@ -80,3 +80,9 @@ def test_long_runs_without_spaces_scrub_in_linear_time(scrubber):
     # A quadratic pattern would take minutes on this; it must finish (no timing asserted).
     blob = "a." * 200_000 + "b" * 300_000
     assert scrubber.scrub(blob) == blob
+
+
+def test_kept_text_is_storable_even_when_it_held_bytes_that_are_not_utf8(scrubber):
+    kept = scrubber.scrub("deploy caf\udce9 \ud800 ok")
+    kept.encode("utf-8")  # a database, a file and a terminal take it
+    assert kept == "deploy caf\\xe9 \\ud800 ok"

@@ -170,6 +170,8 @@ def test_update_status_goes_on_the_timeline(cli):
          "not an ISO 8601 time"),
         (("show", "42"), "no failure #42"),
         (("update", "1"), "nothing to change"),
+        # A byte that is not UTF-8 (a Latin-1 terminal) reaches Python as a lone surrogate.
+        (("record", "--title", "caf\udce9", "--component", "Backend"), 'argument "caf\\xe9" is not UTF-8 text'),
     ],
 )
 def test_bad_input_is_a_message_and_exit_2(cli, args, message):

@@ -264,3 +264,16 @@ def test_search_sees_edits_and_imports(database, project):
     with database.session() as s:
         assert search.search_failures(s, project=project, query="alpha").total == 0
         assert search.search_failures(s, project=project, query="omega").total == 1
+
+
+def test_text_that_is_not_unicode_is_refused_by_field_not_a_server_error(client, token):
+    # JSON's "\ud800" escape decodes to a lone surrogate, which cannot be stored (or even hashed) as UTF-8.
+    w = {**bearer(token("writer")), "Content-Type": "application/json"}
+    report = ('{"deployment": {"key": "lone-1", "started_at": "2025-08-20T14:10:00Z", "command": "npx wrangler deploy",'
+              ' "outcome": "failed"}, "failure": {"title": "t", "component": "Backend", "error_message": "bad \\ud800"}}')
+    r = client.post("/api/v1/reports", content=report, headers=w)
+    assert r.status_code == 422
+    assert r.json()["detail"][0]["loc"][-1] == "error_message" and "lone surrogate" in r.json()["detail"][0]["msg"]
+    r = client.post("/api/v1/failures", content='{"title": "t \\udc00", "component": "Backend"}', headers=w)
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"][-1] == "title"
+    assert client.get("/api/v1/deployments", headers=w).json()["total"] == 0

@@ -26,6 +26,7 @@ cost does not grow with what the command prints.
 
 from __future__ import annotations
 
+import codecs
 import re
 from dataclasses import dataclass, field
 from typing import Iterable, Mapping
@@ -123,9 +124,10 @@ class Scrubber:
         return cls(values=tuple(values))
 
     def scrub(self, text: str) -> str:
+        """``text`` without secrets, and storable (``storable``): what faultbook keeps comes through here."""
         if not text:
             return text
-        return self._pattern.sub(self._replace, text)
+        return storable(self._pattern.sub(self._replace, text))
 
     def scrub_optional(self, text: str | None) -> str | None:
         return None if text is None else self.scrub(text)
@@ -147,6 +149,35 @@ class Scrubber:
             scheme_user, _password = text[:-1].rsplit(":", 1)
             return f"{scheme_user}:{REDACTED}@"
         return REDACTED
+
+
+def storable(text: str) -> str:
+    """``text`` as any database, file or terminal takes it.
+
+    Bytes that are not UTF-8 reach Python as lone surrogates (a command line, a file name or an
+    environment value is decoded with ``surrogateescape``), and no UTF-8 encoder accepts those: they
+    are kept as ``\\xNN`` (other lone surrogates as ``\\udNNN``).
+    """
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return text.encode("utf-8", _STORABLE).decode("utf-8", "backslashreplace")
+
+
+def _escape_surrogates(error: UnicodeError) -> tuple[bytes, int]:
+    """Encoding error handler: an escaped byte (U+DC80..U+DCFF) back to that byte, another lone
+    surrogate to ``\\uXXXX``."""
+    assert isinstance(error, UnicodeEncodeError)
+    out = bytearray()
+    for char in error.object[error.start : error.end]:
+        code = ord(char)
+        out += bytes([code - 0xDC00]) if 0xDC80 <= code <= 0xDCFF else f"\\u{code:04x}".encode()
+    return bytes(out), error.end
+
+
+_STORABLE = "faultbook-storable"
+codecs.register_error(_STORABLE, _escape_surrogates)
 
 
 def _scrub_pair(text: str) -> str:

@@ -447,6 +447,20 @@ def _command() -> Any:
     return command
 
 
+def _check_arguments(args: list[str]) -> None:
+    """faultbook's own arguments must be text: bytes that are not UTF-8 reach Python as lone surrogates,
+    which nothing can store.  (What follows ``--`` is the wrapped command's, passed on untouched.)"""
+    own = args[: args.index("--")] if "--" in args else args
+    for arg in own:
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError:
+            from faultbook.capture.scrub import storable
+
+            shown = storable(arg)
+            raise InputError(f'argument "{shown}" is not UTF-8 text') from None
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: runs the app and maps errors to exit codes (never a traceback)."""
     try:
@@ -456,6 +470,7 @@ def main(argv: list[str] | None = None) -> int:
     import os
 
     try:
+        _check_arguments(sys.argv[1:] if argv is None else argv)
         result = _command()(args=argv, prog_name="faultbook", standalone_mode=False)
     except FaultbookError as exc:
         output.error(str(exc), hint=exc.hint)

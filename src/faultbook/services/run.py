@@ -47,7 +47,7 @@ from faultbook.capture import extract as extract_mod
 from faultbook.capture.extract import ExtractedError, WranglerOutput
 from faultbook.capture.infer import Inference, config_hash, infer, start_git_info
 from faultbook.capture.runner import CommandResult, run_command
-from faultbook.capture.scrub import Scrubber
+from faultbook.capture.scrub import Scrubber, storable
 from faultbook.domain import Deployment, DeploymentOutcome, Failure, Status, utcnow
 from faultbook.errors import ExitCode
 
@@ -368,7 +368,7 @@ def _attempt(
     use_pty: bool | None,
 ) -> Attempt:
     deployment = ledger.start(
-        command=command_line, cwd=str(cwd), component=component, step=step, env=env, git=git, config_hash=cfg_hash
+        command=command_line, cwd=storable(str(cwd)), component=component, step=step, env=env, git=git, config_hash=cfg_hash
     )
     assert deployment.id is not None
 

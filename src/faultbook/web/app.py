@@ -196,9 +196,9 @@ def _error_handlers(app: FastAPI) -> None:
         if wants_html(request):
             parts = [f"{'.'.join(str(p) for p in e['loc'][1:])}: {e['msg']}" for e in exc.errors()]
             return respond(request, 422, "; ".join(parts) or "invalid request")
-        from fastapi.encoders import jsonable_encoder
-
-        return JSONResponse({"detail": jsonable_encoder(exc.errors())}, status_code=422)
+        # Where, what and why; not the input echoed back (it may be what cannot be encoded, or a secret).
+        detail = [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in exc.errors()]
+        return JSONResponse({"detail": detail}, status_code=422)
 
     from starlette.exceptions import HTTPException as StarletteHTTPException
 

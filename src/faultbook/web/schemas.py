@@ -16,8 +16,14 @@ from faultbook.domain import Deployment, DeploymentOutcome, Failure, Status, ens
 
 
 def _no_nul(value: str) -> str:
+    """Text a database can store: no NUL (PostgreSQL refuses it) and valid Unicode (JSON's "\\ud800"
+    escape decodes to a lone surrogate, which no UTF-8 encoder accepts)."""
     if "\x00" in value:
         raise ValueError("must not contain NUL characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError(f"is not valid Unicode: a lone surrogate at character {exc.start + 1}") from None
     return value
 
 
