@@ -60,6 +60,16 @@ def test_explain_knows_the_seed_failure_and_the_catalog(client, token):
     assert client.post("/api/v1/explain", json={"text": "x", "limit": 99}, headers=w).status_code == 422
 
 
+def test_explain_is_a_read_open_to_anonymous_readers_without_csrf(make_app):
+    # Explaining changes nothing, so it needs no CSRF token (a write from the same client does).
+    from fastapi.testclient import TestClient
+
+    client = TestClient(make_app(host="127.0.0.1"))  # loopback: anonymous may read
+    r = client.post("/api/v1/explain", json={"text": "The specified bucket does not exist. [code: 10085]"})
+    assert r.status_code == 200 and any(m["code"] == 10085 for m in r.json())
+    assert client.post("/api/v1/failures/1/merge", json={"other": 2}).status_code in (401, 403)
+
+
 def test_merge_moves_later_reports_to_the_kept_failure(client, token):
     w = bearer(token("writer"))
 

@@ -167,8 +167,13 @@ async def check_csrf(request: Request, who: Principal) -> None:
         raise HTTPException(403, "missing or wrong CSRF token: reload the page and try again")
 
 
-def require(role: str):  # type: ignore[no-untyped-def]
-    """A dependency: the caller must hold ``role`` (and pass CSRF when not using a Bearer token)."""
+def require(role: str, *, changes_nothing: bool = False):  # type: ignore[no-untyped-def]
+    """A dependency: the caller must hold ``role`` (and pass CSRF when not using a Bearer token).
+
+    ``changes_nothing``: a POST that only reads (``/explain`` takes its text in the body because it can be
+    long) needs no CSRF token: a forged request could only make the server answer the forger's browser,
+    which the same-origin policy keeps from reading it.
+    """
 
     async def dependency(request: Request) -> Principal:
         from starlette.concurrency import run_in_threadpool
@@ -177,7 +182,8 @@ def require(role: str):  # type: ignore[no-untyped-def]
         who = _principal_from_cache(request)
         if who is None:
             who = await run_in_threadpool(principal, request)
-        await check_csrf(request, who)
+        if not changes_nothing:
+            await check_csrf(request, who)
         if not who.can(role):
             if who.role is None and not who.signed_in:
                 raise HTTPException(

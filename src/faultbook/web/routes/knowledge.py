@@ -31,7 +31,9 @@ def _ctx(request: Request):  # type: ignore[no-untyped-def]
 
 
 @api.post("/explain", response_model=list[MatchOut], summary="What is known about an error (faultbook explain)")
-def explain(request: Request, body: ExplainIn, _: Principal = Depends(require("reader"))) -> list[MatchOut]:
+def explain(
+    request: Request, body: ExplainIn, _: Principal = Depends(require("reader", changes_nothing=True))
+) -> list[MatchOut]:
     from faultbook.services.recognise import explain as explain_error
 
     ctx = _ctx(request)
