@@ -115,8 +115,8 @@ def record_occurrence(
     project_id = repo.project_id(session, key=project.key, name=project.name)
     postgres = session.get_bind().dialect.name == "postgresql"
     unfingerprinted: bool | None = None
-    code = draft.error_code if draft.error_code is not None else extract_code(draft.error_message)
-    keys = fingerprints(draft.error_message, code=code, component=draft.component)
+    code = _code_of(draft)
+    keys = fingerprints_of(draft)
     at = _utc(ensure_aware(draft.occurred_at) if draft.occurred_at else utcnow())
     batch: _Batch | None = session.info.get(_BATCH)
     early = postgres and not repo.holds_project_lock(session, project_id)
@@ -163,7 +163,7 @@ def record_occurrence(
     ledger.validate_failure(new)
     now = _utc(utcnow())
     if batch is not None and batch.prefetched is not None:
-        failure_id, number = batch.defer_failure(session, project_id=project_id, failure=new, now=now)
+        failure_id, number = batch.defer_failure(project_id=project_id, failure=new, now=now)
     else:
         failure_id, number = _insert_failure(session, project_id=project_id, failure=new, now=now)
     events = [
@@ -258,10 +258,6 @@ def _statements() -> dict[str, Any]:
             select(_F, literal(2).label("via"), cast(null(), String).label("matched")).where(
                 by_project, _F.c.updated_at >= since
             ),
-        ),
-        "maxima": select(
-            select(func.max(_F.c.number)).where(by_project).scalar_subquery(),
-            select(func.max(_F.c.position)).where(by_project).scalar_subquery(),
         ),
         "unfingerprinted": select(_F.c.id)
         .where(by_project, _F.c.fingerprint.is_(None), _F.c.error_message != "")
@@ -471,9 +467,10 @@ def _recur(
 ) -> Recognition:
     batch: _Batch | None = session.info.get(_BATCH)
     previous = repo.row_to_failure(row)
-    if batch is not None and row.id in batch.state:
+    if batch is not None and row.id in batch.updates:
         # Counted earlier in this batch, not yet written: continue from there.
-        previous = previous.with_changes(**batch.state[row.id])
+        counted = batch.updates[row.id]
+        previous = previous.with_changes(**{**counted, "status": Status(counted["status"])})
     regression = previous.status is Status.RESOLVED
     count = (previous.occurrence_count or 1) + 1
     now = _utc(utcnow())
@@ -514,7 +511,6 @@ def _recur(
             details=details,
         )
     counted = {
-        "id": row.id,
         "occurrence_count": count,
         "first_seen": changes["first_seen"],
         "last_seen": changes["last_seen"],
@@ -525,10 +521,8 @@ def _recur(
     }
     if batch is not None:
         batch.updates[row.id] = counted
-        batch.state[row.id] = {**counted, "status": Status(counted["status"])}
-        del batch.state[row.id]["id"]
     else:
-        repo.update_many(session, _F, [counted], keys=("id",))
+        repo.update_many(session, _F, [{"id": row.id, **counted}], keys=("id",))
     _forget(session, FailureRow, row.id)
     _attach(session, failure_id=row.id, project_id=row.project_id, events=[event], draft=draft, fp=fp, at=at,
             deployment_id=deployment_id)
@@ -616,7 +610,7 @@ _BATCH = "faultbook_recognition_batch"
 
 @dataclass
 class _Batch:
-    """Writes deferred to the end of a batch; ``state`` is what they will have made of each failure.
+    """Writes deferred to the end of a batch (``updates`` also tells what they will make of each failure).
 
     After ``prefetch``, lookups are answered from memory (the failures owning the batch's fingerprints,
     read once under the lock, and the failures this batch creates) and new failures are inserted at the
@@ -626,8 +620,8 @@ class _Batch:
     occurrences: list[dict[str, Any]] = field(default_factory=list)
     events: list[dict[str, Any]] = field(default_factory=list)
     deployments: list[dict[str, Any]] = field(default_factory=list)
+    #: failure id -> its counted columns (what ``_recur`` continues from when it recurs again).
     updates: dict[int, dict[str, Any]] = field(default_factory=dict)
-    state: dict[int, dict[str, Any]] = field(default_factory=dict)
     #: fingerprint -> failure rows, (direct, through an alias); None until ``prefetch``.
     prefetched: tuple[dict[str, list[Any]], dict[str, list[Any]]] | None = None
     #: Failures created in this batch, in order: (stand-in row, insert values).
@@ -649,10 +643,8 @@ class _Batch:
         rows = [r for k in keys for r in aliased.get(k, ())]
         return min(rows, key=lambda r: r.number) if rows else None
 
-    def defer_failure(self, session: Session, *, project_id: int, failure: Failure, now: datetime) -> tuple[int, int]:
-        if self.numbers is None:
-            number, position = session.execute(_SQL["maxima"], {"pid": project_id}).one()
-            self.numbers = (number or 0, position or 0)
+    def defer_failure(self, *, project_id: int, failure: Failure, now: datetime) -> tuple[int, int]:
+        assert self.numbers is not None  # (read by ``prefetch``, under the lock)
         number, position = self.numbers[0] + 1, self.numbers[1] + 1
         self.numbers = (number, position)
         values = {**_new_row(failure, project_id=project_id, now=now), "number": number, "position": position}
@@ -670,7 +662,7 @@ class _Batch:
             for row, values in self.pending:
                 later = self.updates.pop(row.id, None)
                 if later is not None:  # seen again within the batch: insert the counted state
-                    values = {**values, **{k: v for k, v in later.items() if k != "id"}}
+                    values = {**values, **later}
                 rows.append(values)
             by_number = dict(repo.insert_many(session, _F, rows, returning=("number", "id")))
             ids = {row.id: by_number[row.number] for row, _ in self.pending}
@@ -681,7 +673,7 @@ class _Batch:
 
         _write(
             session,
-            counts=list(self.updates.values()),
+            counts=[{"id": failure_id, **counted} for failure_id, counted in self.updates.items()],
             occurrences=[{**o, "failure_id": real(o["failure_id"])} for o in self.occurrences],
             events=[{**e, "failure_id": real(e["failure_id"])} for e in self.events],
             links=[{**d, "failure_id": real(d["failure_id"])} for d in self.deployments],
@@ -697,19 +689,18 @@ def suggest(session: Session, *, project_id: int, drafts: Sequence[Failure]) -> 
     owners answer.
     """
     batch: _Batch | None = session.info.get(_BATCH)
+    prints = [fingerprints_of(d) for d in drafts]
     owned: set[str] = set()
     if batch is not None and batch.prefetched is not None:
         owned.update(batch.prefetched[0])
         owned.update(batch.prefetched[1])
     else:
-        keys = sorted({k for d in drafts for k in fingerprints_of(d)})
         memo = session.info.setdefault("faultbook_known_index", {})
         # The cached knowledge index's changes are read with the first chunk's owners (one round trip).
         since = None if project_id in memo else _cached_watermark(session, project_id, KNOWN_FIXED)
         changed: list[Any] = []
-        for start in range(0, len(keys), 500):
-            chunk = keys[start : start + 500]
-            if start == 0 and since is not None:
+        for n, chunk in enumerate(_chunks(sorted({k for keys in prints for k in keys}))):
+            if n == 0 and since is not None:
                 rows = session.execute(_SQL["owners_and_changed"], {"pid": project_id, "keys": chunk, "since": since})
             else:
                 rows = session.execute(_SQL["lookup_all"], {"pid": project_id, "keys": chunk})
@@ -718,22 +709,23 @@ def suggest(session: Session, *, project_id: int, drafts: Sequence[Failure]) -> 
                     changed.append(r)
                 else:
                     owned.add(r.matched)
-        if since is not None and keys:
+        if since is not None and drafts:
             memo[project_id] = _index(session, project_id=project_id, failure_statuses=KNOWN_FIXED, changed_rows=changed)
-    out: list[list[Match] | None] = []
-    for draft in drafts:
-        if owned.intersection(fingerprints_of(draft)):
-            out.append(None)
-            continue
-        code = draft.error_code if draft.error_code is not None else extract_code(draft.error_message)
-        out.append(_new_matches(session, project_id=project_id, draft=draft, code=code, endpoint=None))
-    return out
+    return [
+        None if owned.intersection(keys)
+        else _new_matches(session, project_id=project_id, draft=draft, code=_code_of(draft), endpoint=None)
+        for draft, keys in zip(drafts, prints)
+    ]
 
 
 def fingerprints_of(draft: Failure) -> list[str]:
     """The fingerprints ``record_occurrence`` looks this draft up by."""
-    code = draft.error_code if draft.error_code is not None else extract_code(draft.error_message)
-    return fingerprints(draft.error_message, code=code, component=draft.component)
+    return fingerprints(draft.error_message, code=_code_of(draft), component=draft.component)
+
+
+def _code_of(draft: Failure) -> int | None:
+    """The draft's API error code: as given, else as written in its message."""
+    return draft.error_code if draft.error_code is not None else extract_code(draft.error_message)
 
 
 def prefetch(session: Session, *, project_id: int, keys: Sequence[str]) -> bool:
@@ -750,8 +742,7 @@ def prefetch(session: Session, *, project_id: int, keys: Sequence[str]) -> bool:
     repo.lock_project(session, project_id)
     direct: dict[str, list[Any]] = {}
     aliased: dict[str, list[Any]] = {}
-    chunks = [list(keys[start : start + 500]) for start in range(0, len(keys), 500)] or [[]]
-    for n, chunk in enumerate(chunks):
+    for n, chunk in enumerate(_chunks(keys) or [[]]):
         rows = session.execute(_SQL["prefetch" if n == 0 else "lookup_all"], {"pid": project_id, "keys": chunk}).all()
         if n == 0:
             first = rows[0]
@@ -766,6 +757,11 @@ def prefetch(session: Session, *, project_id: int, keys: Sequence[str]) -> bool:
                 aliased.setdefault(row.matched, []).append(row)
     batch.prefetched = (direct, aliased)
     return True
+
+
+def _chunks(keys: Sequence[str], size: int = 500) -> list[list[str]]:
+    """``keys`` in lists of at most ``size`` (an IN list of bounded length)."""
+    return [list(keys[start : start + size]) for start in range(0, len(keys), size)]
 
 
 @contextlib.contextmanager

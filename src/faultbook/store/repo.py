@@ -5,7 +5,7 @@ Services call these with a session they were given; nothing here commits.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, Iterable, Sequence
 
 from sqlalchemy import bindparam, func, or_, select
@@ -22,6 +22,7 @@ from faultbook.domain import (
     Section,
     Status,
     TimelineEvent,
+    ensure_aware,
     utcnow,
 )
 from faultbook.errors import NotFoundError
@@ -481,6 +482,4 @@ def _payload(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> str:
 
 
 def _jsonable(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return (value if value.tzinfo else value.replace(tzinfo=timezone.utc)).isoformat()
-    return value
+    return ensure_aware(value).isoformat() if isinstance(value, datetime) else value
