@@ -61,8 +61,9 @@ def start_deployment(
     host: str | None = None,
     pid: int | None = None,
     started_at: datetime | None = None,
+    snapshot: dict | None = None,
 ) -> Deployment:
-    """Record a deployment that is about to start (``command`` must already be scrubbed)."""
+    """Record a deployment that is about to start (``command`` and ``snapshot`` must already be scrubbed)."""
     row_project = repo.get_or_create_project(session, key=project.key, name=project.name)
     row = DeploymentRow(
         project_id=row_project.id,
@@ -80,6 +81,7 @@ def start_deployment(
         config_hash=config_hash,
         host=host or this_host(),
         pid=os.getpid() if pid is None else pid,
+        snapshot=snapshot,
     )
     session.add(row)
     session.flush()

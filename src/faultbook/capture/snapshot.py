@@ -1,0 +1,294 @@
+"""What a deployment deployed, kept small and secret-free: the input of the suspect change.
+
+When a deploy fails, the first question is "what changed since the last one
+that worked?".  git answers it only where there is a repository, its history
+is at hand (CI clones are often shallow) and the deploy was committed; a
+``faultbook run`` from a dirty tree or a tarball has none of that.  So every
+deployment stores a *snapshot* of what matters, taken from the files
+themselves:
+
+- the wrangler config (the scope of ``--env`` when given: bindings are never
+  inherited by environments, top-level keys are): each binding by name with
+  its kind and its fields, the compatibility date and flags, the *names* of
+  ``vars`` (never their values: a var may hold what should have been a
+  secret), and a short hash of every other key (``routes``, ``triggers``,
+  ``assets`` ...) so a change to it is seen without storing it;
+- the secret *names* the project declares (``.dev.vars`` keys and the
+  config's ``secrets.required``), never a value;
+- from the lockfile (``package-lock.json``, ``pnpm-lock.yaml`` or
+  ``yarn.lock``): the resolved versions of the direct dependencies named in
+  ``package.json``, wrangler's among them.
+
+Every string that is kept goes through the run's ``Scrubber`` as well, so a
+token pasted into a binding field is stored as ``[REDACTED]``.
+
+Size and cost: a snapshot of QuoteViral's config is about 1 KB of JSON.
+Reading a 1 MB ``package-lock.json`` with ``json.loads`` takes about 10 ms;
+only the direct dependencies' versions are kept.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+SNAPSHOT_VERSION = 1
+#: Top-level keys kept with their value (short, never secret); every other key is kept as a hash.
+PLAIN_KEYS = ("name", "main", "compatibility_date", "workers_dev", "minify", "usage_model", "pages_build_output_dir",
+              "no_bundle", "upload_source_maps", "logpush", "placement")
+#: Keys the snapshot models itself (bindings, vars, environments) and never hashes.
+MODELLED = {"vars", "env", "compatibility_flags", "secrets"}
+LOCKFILES = ("package-lock.json", "pnpm-lock.yaml", "yarn.lock")
+MAX_LOCKFILE_BYTES = 32 * 1024 * 1024
+
+
+def take_snapshot(
+    config_data: Mapping[str, Any] | None,
+    *,
+    config_file: str | None = None,
+    env: str | None = None,
+    project_dir: Path | None = None,
+    scrub: Callable[[str], str] = lambda text: text,
+) -> dict[str, Any]:
+    """The snapshot of a deployment (a JSON-able dict) from its parsed wrangler config and its folder."""
+    snapshot: dict[str, Any] = {"v": SNAPSHOT_VERSION}
+    if config_data is not None:
+        snapshot["config_file"] = config_file
+        snapshot.update(config_snapshot(config_data, env=env, scrub=scrub))
+    if project_dir is not None:
+        secrets = set(snapshot.get("secrets", []))
+        secrets.update(dev_vars_names(project_dir))
+        if secrets:
+            snapshot["secrets"] = sorted(secrets)
+        lock = lockfile_snapshot(project_dir)
+        if lock:
+            snapshot["lockfile"] = lock
+    return snapshot
+
+
+def config_snapshot(data: Mapping[str, Any], *, env: str | None = None, scrub: Callable[[str], str] = lambda t: t) -> dict[str, Any]:
+    """Bindings, compatibility, var names, secret names and hashed other keys of one config scope."""
+    from faultbook.checks.bindings import KINDS
+
+    envs = data.get("env") if isinstance(data.get("env"), Mapping) else {}
+    scope: Mapping[str, Any] = data
+    if env and isinstance(envs.get(env), Mapping):
+        scope = envs[env]
+
+    def inherited(key: str) -> Any:
+        return scope[key] if key in scope else data.get(key)
+
+    out: dict[str, Any] = {}
+    if env:
+        out["env"] = env
+    settings: dict[str, Any] = {}
+    for key in PLAIN_KEYS:
+        value = inherited(key)
+        if value is not None:
+            settings[key] = _scrubbed(value, scrub)
+    flags = inherited("compatibility_flags")
+    out["compatibility_flags"] = sorted(str(f) for f in flags) if isinstance(flags, list) else []
+    binding_keys = {kind.key[0] for kind in KINDS}
+    hashed = {}
+    for key in sorted(set(data) | set(scope)):
+        if key in MODELLED or key in PLAIN_KEYS or key in binding_keys:
+            continue
+        hashed[key] = _digest(inherited(key))
+    out["settings"] = settings
+    out["other_keys"] = hashed
+    bindings: dict[str, Any] = {}
+    for kind in KINDS:
+        node: Any = scope
+        for part in kind.key:
+            node = node.get(part) if isinstance(node, Mapping) else None
+        entries = node if kind.many and isinstance(node, list) else [node] if isinstance(node, Mapping) else []
+        for entry in entries:
+            if not isinstance(entry, Mapping):
+                continue
+            name = str(entry.get(kind.name_field) or f"({kind.config_key})")
+            fields = {k: _scrubbed(v, scrub) for k, v in sorted(entry.items()) if k != kind.name_field}
+            bindings[name] = {"kind": kind.config_key, "fields": fields}
+    out["bindings"] = bindings
+    variables = scope.get("vars") if isinstance(scope.get("vars"), Mapping) else {}
+    out["vars"] = sorted(str(k) for k in variables)
+    secrets = scope.get("secrets") if isinstance(scope.get("secrets"), Mapping) else data.get("secrets")
+    required = secrets.get("required") if isinstance(secrets, Mapping) else None
+    if isinstance(required, list):
+        out["secrets"] = sorted(str(s) for s in required)
+    return out
+
+
+def dev_vars_names(project_dir: Path) -> list[str]:
+    """The variable names in ``.dev.vars`` (wrangler's local secrets file); values are never read into the snapshot."""
+    names: set[str] = set()
+    for path in sorted(project_dir.glob(".dev.vars*")):
+        try:
+            text = path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
+        for line in text.splitlines():
+            match = re.match(r"\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=", line)
+            if match:
+                names.add(match.group(1))
+    return sorted(names)
+
+
+def lockfile_snapshot(project_dir: Path) -> dict[str, Any] | None:
+    """``{"file", "dependencies": {name: version}}`` for the direct dependencies, from the first lockfile found."""
+    direct = _direct_dependencies(project_dir)
+    for name in LOCKFILES:
+        path = project_dir / name
+        try:
+            if not path.is_file() or path.stat().st_size > MAX_LOCKFILE_BYTES:
+                continue
+            text = path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
+        if name == "package-lock.json":
+            versions = parse_package_lock(text)
+        elif name == "pnpm-lock.yaml":
+            versions = parse_pnpm_lock(text)
+        else:
+            versions = parse_yarn_lock(text, direct)
+        if direct:
+            versions = {k: v for k, v in versions.items() if k in direct}
+        return {"file": name, "dependencies": dict(sorted(versions.items()))}
+    return None
+
+
+def parse_package_lock(text: str) -> dict[str, str]:
+    """Direct dependencies' resolved versions from npm's ``package-lock.json`` (lockfileVersion 1, 2 and 3)."""
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    packages = data.get("packages")
+    if isinstance(packages, dict) and isinstance(packages.get(""), dict):
+        root = packages[""]
+        names = {**(root.get("devDependencies") or {}), **(root.get("dependencies") or {})}
+        out = {}
+        for name in names:
+            entry = packages.get(f"node_modules/{name}")
+            if isinstance(entry, dict) and entry.get("version"):
+                out[name] = str(entry["version"])
+        return out
+    deps = data.get("dependencies")
+    if isinstance(deps, dict):  # lockfileVersion 1: every package at the top, direct ones not marked
+        return {name: str(entry["version"]) for name, entry in deps.items()
+                if isinstance(entry, dict) and entry.get("version") and not entry.get("dev_of")}
+    return {}
+
+
+def parse_pnpm_lock(text: str) -> dict[str, str]:
+    """Direct dependencies of the root importer in ``pnpm-lock.yaml`` (v5: name: version; v6-v9: version: field).
+
+    A line reader rather than a YAML parser: the lockfile's layout is fixed by
+    pnpm, and faultbook does not need PyYAML for anything else.
+    """
+    out: dict[str, str] = {}
+    section: str | None = None  # "importer" once inside importers['.'] (or the v5 top level)
+    in_deps = False
+    current: str | None = None
+    has_importers = re.search(r"^importers:\s*$", text, re.M) is not None
+    if not has_importers:
+        section = "importer"
+    for raw in text.splitlines():
+        if not raw.strip() or raw.lstrip().startswith("#"):
+            continue
+        indent = len(raw) - len(raw.lstrip(" "))
+        line = raw.strip()
+        base = 4 if has_importers else 0
+        if has_importers:
+            if indent == 0:
+                section = None
+                in_deps = False
+                continue
+            if indent == 2:
+                section = "importer" if line in (".:", "'.':", '".":') else None
+                in_deps = False
+                continue
+        if section != "importer":
+            continue
+        if indent == base and line.endswith(":"):
+            in_deps = line[:-1] in ("dependencies", "devDependencies", "optionalDependencies")
+            current = None
+            continue
+        if indent == base:
+            in_deps = False
+            continue
+        if not in_deps:
+            continue
+        if indent == base + 2:
+            name, _, rest = line.partition(":")
+            current = name.strip().strip("'\"")
+            rest = rest.strip()
+            if rest:  # v5: "  wrangler: 4.86.0"
+                out[current] = _pnpm_version(rest)
+        elif indent == base + 4 and current and line.startswith("version:"):
+            out[current] = _pnpm_version(line.partition(":")[2].strip())
+    return out
+
+
+def _pnpm_version(value: str) -> str:
+    value = value.strip().strip("'\"")
+    return value.split("(", 1)[0]
+
+
+def parse_yarn_lock(text: str, names: set[str] | None = None) -> dict[str, str]:
+    """Resolved versions from ``yarn.lock`` (classic v1 and berry); ``names`` limits it to those packages."""
+    out: dict[str, str] = {}
+    current: list[str] = []
+    for raw in text.splitlines():
+        if not raw.strip() or raw.startswith("#"):
+            continue
+        if not raw.startswith(" "):
+            current = []
+            for spec in raw.rstrip(":").split(","):
+                spec = spec.strip().strip('"')
+                at = spec.find("@", 1)
+                if at > 0:
+                    current.append(spec[:at])
+            continue
+        match = re.match(r'\s+version:?\s+"?([^"\s]+)"?', raw)
+        if match and current:
+            for name in current:
+                if names is None or name in names:
+                    out.setdefault(name, match.group(1))
+            current = []
+    return out
+
+
+def _direct_dependencies(project_dir: Path) -> set[str]:
+    try:
+        data = json.loads((project_dir / "package.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return set()
+    if not isinstance(data, dict):
+        return set()
+    names: set[str] = set()
+    for key in ("dependencies", "devDependencies", "optionalDependencies"):
+        if isinstance(data.get(key), dict):
+            names.update(data[key])
+    return names
+
+
+def _scrubbed(value: Any, scrub: Callable[[str], str]) -> Any:
+    if isinstance(value, str):
+        return scrub(value)
+    if isinstance(value, (bool, int, float)) or value is None:
+        return value
+    if isinstance(value, list):
+        return [_scrubbed(v, scrub) for v in value]
+    if isinstance(value, Mapping):
+        return {str(k): _scrubbed(v, scrub) for k, v in value.items()}
+    return scrub(str(value))
+
+
+def _digest(value: Any) -> str:
+    text = json.dumps(value, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
