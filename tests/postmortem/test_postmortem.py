@@ -152,3 +152,25 @@ def test_the_cli_writes_the_file_and_refuses_an_unknown_number(database, project
     assert main(["postmortem", "99"]) == 2
     assert "#99" in capsys.readouterr().err
     assert not (tmp_path / "pm-99.md").exists()
+
+
+def test_the_dashboard_page_download_and_json_twin(database, project, client, token):
+    from webfixtures import bearer
+
+    number = arrange(database, project)
+    reader = bearer(token("reader"))
+    assert client.get(f"/failures/{number}/postmortem", follow_redirects=False).status_code in (401, 303, 302, 403)
+    page = client.get(f"/failures/{number}/postmortem", headers=reader)
+    assert page.status_code == 200
+    assert 'id="postmortem"' in page.text and "<h2>Trigger</h2>" in page.text
+    assert f'href="/failures/{number}/postmortem.md"' in page.text
+    download = client.get(f"/failures/{number}/postmortem.md", headers=reader)
+    assert download.headers["content-type"].startswith("text/markdown")
+    assert "attachment" in download.headers["content-disposition"]
+    assert normalise(download.text) == GOLDEN.read_text(encoding="utf-8")
+    data = client.get(f"/api/v1/failures/{number}/postmortem", headers=reader).json()
+    assert data["blocked_deploys"] == 2 and data["action_items"][0]["status"] == "done"
+    failure_page = client.get(f"/failures/{number}", headers=reader)
+    assert 'id="suspect-changes"' in failure_page.text and "binding IMAGES added" in failure_page.text
+    assert f'href="/failures/{number}/postmortem"' in failure_page.text
+    assert client.get("/failures/99/postmortem", headers=reader).status_code == 404

@@ -57,7 +57,7 @@ def create_app(
     ``allowed_hosts`` turns on Host-header checking (``faultbook serve`` sets it
     on loopback so a DNS-rebinding page cannot talk to the local server).
     """
-    from faultbook.web.routes import deployments, failures, knowledge, metrics, misc, potential, tokens
+    from faultbook.web.routes import deployments, failures, knowledge, metrics, misc, postmortem, potential, tokens
 
     server = settings.section("server")
     setting = anonymous if anonymous is not None else server.get("anonymous", server.get("anonymous_read"))
@@ -90,7 +90,7 @@ def create_app(
     )
     app.state.ctx = ctx
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
-    for module in (misc, failures, knowledge, potential, deployments, metrics, tokens):
+    for module in (misc, failures, postmortem, knowledge, potential, deployments, metrics, tokens):
         app.include_router(module.api, prefix="/api/v1")
         app.include_router(module.pages)
     _error_handlers(app)

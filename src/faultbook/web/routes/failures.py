@@ -48,6 +48,14 @@ def _detail(request: Request, number: int) -> tuple[Failure, list[dict[str, Any]
     return failure, occurrences
 
 
+def _suspects(request: Request, number: int) -> list[dict[str, Any]]:
+    from faultbook.services.suspect import suspect_changes_for_failure
+
+    ctx = _ctx(request)
+    with ctx.database.session() as session:
+        return [c.to_json() for c in suspect_changes_for_failure(session, project=ctx.project, number=number)]
+
+
 # ---------------------------------------------------------------- JSON API
 
 
@@ -123,6 +131,7 @@ def failure_page(request: Request, number: int = Number, who: Principal = Depend
             "can_edit": who.can("writer"),
             "saved": request.query_params.get("saved"),
             "json_url": f"/api/v1/failures/{number}",
+            "suspect_changes": _suspects(request, number),
         },
     )
 
