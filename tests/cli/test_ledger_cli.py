@@ -73,8 +73,9 @@ def test_record_then_show_json_has_the_contract_keys(cli):
     data = json.loads(out)
     assert list(data) == [
         "number", "title", "occurred_at", "component", "component_detail", "step", "error_message",
-        "root_cause", "resolution", "status", "lessons_learned",
+        "root_cause", "resolution", "status", "lessons_learned", "suspect_changes",
     ]
+    assert data["suspect_changes"] == []  # recorded by hand: no deployment to compare
     assert data["occurred_at"] == "2025-08-20T14:15:00+00:00"
     assert data["status"] == "resolved"
     assert data["error_message"] == SEED_ERROR

@@ -99,6 +99,7 @@ def test_an_agent_finds_the_teams_fix_and_the_ledger(database, project, db_url, 
     assert [f["number"] for f in recent["failures"]] == [2]
     assert len(everything["failures"]) == 1
     assert one["number"] == 1 and one["status"] == "resolved" and one["timeline"]
+    assert one["suspect_changes"] == []  # recorded by hand: no deployment to compare with
     assert missing.is_error and "#99" in missing.content[0].text
     assert check["files"] and check["files"][0].endswith("wrangler.toml")
     assert isinstance(check["diagnostics"], list) and check["exit_code"] in (0, 1)
