@@ -7,7 +7,7 @@ stores both in one transaction and is idempotent by the deployment's ``key``
 deployment and changes nothing, which is what makes the client's outbox safe
 to resend after a timeout.
 
-The failure draft goes through ``services.recognise.record_occurrence`` —
+The failure draft goes through ``services.recognition.record_occurrence`` —
 the same code ``faultbook run`` uses locally — so a report from CI and a local
 run recognise a failure identically: the fingerprint is recomputed from the
 message, error code and component (a fingerprint the client sent is not
@@ -28,9 +28,9 @@ from sqlalchemy.orm import Session
 
 from faultbook.domain import Deployment, DeploymentOutcome, Failure, ensure_aware
 from faultbook.errors import InputError, NotFoundError
+from faultbook.knowledge.match import Match
 from faultbook.services.ledger import ProjectRef
-from faultbook.services import recognise
-from faultbook.services.recognise import record_occurrence
+from faultbook.services.recognition import BatchWriter, KnowledgeCache, fingerprints_of, record_occurrence
 from faultbook.store import repo
 from faultbook.store.tables import DeploymentRow, FailureRow, OccurrenceRow, ProjectRow
 
@@ -70,6 +70,7 @@ def ingest_report(
     host: str | None = None,
     output_tail: str | None = None,
     actor: str | None = None,
+    knowledge: KnowledgeCache | None = None,
 ) -> IngestResult:
     """Store a deployment (and the failure it hit) unless its key is already stored.
 
@@ -78,7 +79,7 @@ def ingest_report(
     stored deployment back.  No project lock is needed for that; recognising the failure takes it.
     """
     report = Report(deployment=deployment, failure=failure, host=host, output_tail=output_tail, actor=actor)
-    return ingest_reports(session, project=project, reports=[report])[0]
+    return ingest_reports(session, project=project, reports=[report], knowledge=knowledge)[0]
 
 
 @dataclass(frozen=True)
@@ -98,16 +99,22 @@ def project_id(session: Session, project: ProjectRef) -> int:
 
 
 def ingest_reports(
-    session: Session, *, project: ProjectRef, reports: Sequence[Report], known_project_id: int | None = None
+    session: Session,
+    *,
+    project: ProjectRef,
+    reports: Sequence[Report],
+    known_project_id: int | None = None,
+    knowledge: KnowledgeCache | None = None,
 ) -> list[IngestResult]:
     """``ingest_report`` for each report in turn, in this transaction, with fewer round trips.
 
     The deployments go in with one multi-row ``INSERT ... ON CONFLICT DO NOTHING RETURNING``, and
-    recognition sends its dependent writes together at the end (``recognise.batched``); the results are
+    recognition sends its dependent writes together at the end (a ``BatchWriter``); the results are
     what the reports one after another would have given — a key repeated within the batch is a resend of
     the first, a failure first seen earlier in the batch is recognised.  Any error raises (the caller
     rolls back and may retry the reports one by one).  ``known_project_id``: the project's id
-    (``project_id``), from a caller that keeps it across transactions.
+    (``project_id``), from a caller that keeps it across transactions; ``knowledge``: the caller's
+    long-lived knowledge cache (the team server's app context).
     """
     for report in reports:
         if not report.deployment.key:
@@ -128,33 +135,34 @@ def ingest_reports(
         )
     }
     results: list[IngestResult] = []
-    with recognise.batched(session):
-        with_failure = [i for i, r in enumerate(reports) if r.failure is not None and first[r.deployment.key] == i]
-        drafts = [_draft(reports[i].failure, reports[i].deployment) for i in with_failure]  # type: ignore[arg-type]
-        suggestions: dict[int, Any] = {}
-        if drafts:
-            keys = sorted({k for d in drafts for k in recognise.fingerprints_of(d)})
-            if session.get_bind().dialect.name == "postgresql":
-                # Matching first, while the project lock is not held yet; then the lock and the lookups.
-                suggestions = dict(zip(with_failure, recognise.suggest(session, project_id=project_id, drafts=drafts)))
-                recognise.prefetch(session, project_id=project_id, keys=keys)
-            else:  # SQLite's write lock is held from BEGIN: one lookup serves both
-                recognise.prefetch(session, project_id=project_id, keys=keys)
-                suggestions = dict(zip(with_failure, recognise.suggest(session, project_id=project_id, drafts=drafts)))
-        for i, report in enumerate(reports):
-            key = report.deployment.key
-            if first[key] != i:  # sent twice in one batch: the second is a resend of the first
-                earlier = results[first[key]]
-                results.append(
-                    IngestResult(deployment=earlier.deployment, created=False, failure_number=earlier.failure_number)
-                )
-            elif key not in inserted:
-                results.append(_existing(session, project_id, key))
-            else:
-                results.append(
-                    _recognise(session, project=project, report=report, deployment_id=inserted[key],
-                               matches=suggestions.get(i))
-                )
+    writer = BatchWriter(knowledge)
+    with_failure = [i for i, r in enumerate(reports) if r.failure is not None and first[r.deployment.key] == i]
+    drafts = [_draft(reports[i].failure, reports[i].deployment) for i in with_failure]  # type: ignore[arg-type]
+    suggestions: dict[int, list[Match] | None] = {}
+    if drafts:
+        keys = sorted({k for d in drafts for k in fingerprints_of(d)})
+        if session.get_bind().dialect.name == "postgresql":
+            # Matching first, while the project lock is not held yet; then the lock and the lookups.
+            suggestions = dict(zip(with_failure, writer.suggest(session, project_id=project_id, drafts=drafts)))
+            writer.prefetch(session, project_id=project_id, keys=keys)
+        else:  # SQLite's write lock is held from BEGIN: one lookup serves both
+            writer.prefetch(session, project_id=project_id, keys=keys)
+            suggestions = dict(zip(with_failure, writer.suggest(session, project_id=project_id, drafts=drafts)))
+    for i, report in enumerate(reports):
+        key = report.deployment.key
+        if first[key] != i:  # sent twice in one batch: the second is a resend of the first
+            earlier = results[first[key]]
+            results.append(
+                IngestResult(deployment=earlier.deployment, created=False, failure_number=earlier.failure_number)
+            )
+        elif key not in inserted:
+            results.append(_existing(session, project_id, key))
+        else:
+            results.append(
+                _recognise(session, project=project, report=report, deployment_id=inserted[key],
+                           matches=suggestions.get(i), writer=writer)
+            )
+    writer.flush(session)
     return results
 
 
@@ -177,7 +185,13 @@ def _existing(session: Session, project_id: int, key: str) -> IngestResult:
 
 
 def _recognise(
-    session: Session, *, project: ProjectRef, report: Report, deployment_id: int, matches: Any = None
+    session: Session,
+    *,
+    project: ProjectRef,
+    report: Report,
+    deployment_id: int,
+    writer: BatchWriter,
+    matches: list[Match] | None = None,
 ) -> IngestResult:
     """The result for a newly stored deployment, recognising its failure if it has one."""
     deployment = report.deployment
@@ -189,7 +203,7 @@ def _recognise(
         return IngestResult(deployment=stored, created=True)
     recognition = record_occurrence(
         session, project=project, draft=_draft(report.failure, deployment), deployment_id=deployment_id,
-        actor=report.actor, source="reported", detailed=False, matches=matches,
+        actor=report.actor, source="reported", detailed=False, matches=matches, writer=writer,
     )
     number = recognition.failure.number
     return IngestResult(

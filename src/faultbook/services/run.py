@@ -11,7 +11,7 @@ Dispatch layout): for each attempt it
    is read);
 3. pulls out the exact error (``capture.extract``), scrubs it and everything
    else it keeps (``capture.scrub``), and, when the deployment failed, hands
-   a draft failure to the knowledge side (``services.recognise``) which
+   a draft failure to the knowledge side (``services.recognition``) which
    counts an occurrence, reopens a resolved failure as a regression or opens
    a new one, and returns the known fixes to print straight away;
 4. retries (``--retry N``) only failures classed transient, with exponential
@@ -467,7 +467,7 @@ def _attempt(
 
 def _record(session: Any, *, project: "ProjectRef", draft: Failure, deployment_id: int, endpoint: str | None, actor: str | None) -> Any:
     try:
-        from faultbook.services.recognise import record_occurrence
+        from faultbook.services.recognition import record_occurrence
     except ImportError:  # the knowledge side is not installed: record a plain new failure
         from faultbook.services import ledger
 
@@ -515,7 +515,7 @@ def describe(attempt: Attempt) -> list[str]:
     matches = list(getattr(recognition, "matches", []) or [])
     if matches:
         try:
-            from faultbook.services.recognise import render_match
+            from faultbook.services.recognition import render_match
         except ImportError:  # pragma: no cover - matches only come from that module
             render_match = str  # type: ignore[assignment]
         for match in matches[:3]:
