@@ -23,22 +23,16 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import Any, Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from faultbook.domain import Deployment, DeploymentOutcome, Failure, ensure_aware
+from faultbook.domain import Deployment, Failure, ensure_aware
 from faultbook.errors import InputError, NotFoundError
 from faultbook.knowledge.match import Match
 from faultbook.services.ledger import ProjectRef
 from faultbook.services.recognition import BatchWriter, KnowledgeCache, fingerprints_of, record_occurrence
-from faultbook.store import repo
+from faultbook.store import deployment_rows, repo
 from faultbook.store.tables import DeploymentRow, FailureRow, OccurrenceRow, ProjectRow
-
-DEPLOYMENT_FIELDS = (
-    "started_at", "finished_at", "command", "outcome", "component", "step", "environment", "cwd",
-    "exit_code", "git_commit", "git_branch", "git_dirty", "config_hash", "version_id", "url",
-)
-
 
 @dataclass(frozen=True)
 class IngestResult:
@@ -127,7 +121,8 @@ def ingest_reports(
     for i, report in enumerate(reports):
         if report.deployment.key not in first:
             first[report.deployment.key] = i
-            rows.append(_row(report.deployment, project_id=project_id, host=report.host, tail=report.output_tail))
+            rows.append(deployment_rows.reported(report.deployment, project_id=project_id, host=report.host,
+                                                 output_tail=report.output_tail))
     inserted = {
         key: id_
         for id_, key in repo.insert_many(
@@ -164,15 +159,6 @@ def ingest_reports(
             )
     writer.flush(session)
     return results
-
-
-def _row(deployment: Deployment, *, project_id: int, host: str | None, tail: str | None) -> dict[str, Any]:
-    values = {name: getattr(deployment, name) for name in DEPLOYMENT_FIELDS}
-    values["outcome"] = deployment.outcome.value
-    values["started_at"] = _utc(deployment.started_at)
-    values["finished_at"] = _utc(deployment.finished_at) if deployment.finished_at else None
-    values.update(project_id=project_id, key=deployment.key, host=host, output_tail=tail)
-    return values
 
 
 def _existing(session: Session, project_id: int, key: str) -> IngestResult:
@@ -224,47 +210,6 @@ def _draft(failure: Failure, deployment: Deployment) -> Failure:
 
 def _utc(moment: datetime) -> datetime:
     return ensure_aware(moment).astimezone(timezone.utc)
-
-
-def list_deployments(
-    session: Session,
-    *,
-    project: ProjectRef,
-    outcome: DeploymentOutcome | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
-    limit: int = 100,
-    offset: int = 0,
-) -> tuple[list[Deployment], int]:
-    """Newest first, with the total for paging."""
-    project_id = session.scalar(select(ProjectRow.id).where(ProjectRow.key == project.key))
-    if project_id is None:
-        return [], 0
-    conditions = [DeploymentRow.project_id == project_id]
-    if outcome is not None:
-        conditions.append(DeploymentRow.outcome == outcome.value)
-    if since:
-        conditions.append(DeploymentRow.started_at >= since)
-    if until:
-        conditions.append(DeploymentRow.started_at < until)
-    total = session.scalar(select(func.count()).select_from(DeploymentRow).where(*conditions)) or 0
-    rows = session.execute(
-        select(DeploymentRow, FailureRow.number)
-        .outerjoin(FailureRow, FailureRow.id == DeploymentRow.failure_id)
-        .where(*conditions)
-        .order_by(DeploymentRow.started_at.desc(), DeploymentRow.id.desc())
-        .limit(limit)
-        .offset(offset)
-    ).all()
-    return [repo.row_to_deployment(r, failure_number=n) for r, n in rows], total
-
-
-def get_deployment(session: Session, *, project: ProjectRef, key: str) -> Deployment:
-    project_id = session.scalar(select(ProjectRow.id).where(ProjectRow.key == project.key))
-    row = _deployment_by_key(session, project_id, key) if project_id is not None else None
-    if row is None:
-        raise NotFoundError(f"there is no deployment with key {key!r}")
-    return _to_deployment(session, row)
 
 
 def occurrences_of(session: Session, *, project: ProjectRef, number: int) -> list[dict[str, Any]]:
