@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from faultbook.capture.snapshot import take_snapshot
+from faultbook.services.snapshot import take_snapshot
 
 GOLDEN = Path(__file__).parent / "golden" / "postmortem.md"
 ERROR = "binding IMAGES has an unknown type Images [code: 10021]"
@@ -46,7 +46,7 @@ def deploy(database, project, *, when, snapshot, error=None, commit=None):
     from faultbook.domain import DeploymentOutcome, Failure
     from faultbook.services import deployments
     from faultbook.services.deployments import GitContext
-    from faultbook.services.recognise import record_occurrence
+    from faultbook.services.recognition import record_occurrence
 
     with database.session(write=True) as session:
         dep = deployments.start_deployment(

@@ -8,7 +8,7 @@ import tomllib
 import pytest
 
 from faultbook.capture.scrub import Scrubber
-from faultbook.capture.snapshot import parse_package_lock, parse_pnpm_lock, parse_yarn_lock, take_snapshot
+from faultbook.services.snapshot import parse_package_lock, parse_pnpm_lock, parse_yarn_lock, take_snapshot
 
 CONFIG = """
 name = "quoteviral-api"

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from faultbook.capture.snapshot import take_snapshot
+from faultbook.services.snapshot import take_snapshot
 from faultbook.services.suspect import diff_snapshots, rank, suspect, suspect_changes_for_failure
 
 GOOD = """
@@ -130,7 +130,7 @@ def record(database, project, *, at, outcome, snapshot, commit=None, component="
     from faultbook.domain import DeploymentOutcome, Failure
     from faultbook.services import deployments
     from faultbook.services.deployments import GitContext
-    from faultbook.services.recognise import record_occurrence
+    from faultbook.services.recognition import record_occurrence
 
     with database.session(write=True) as session:
         dep = deployments.start_deployment(

@@ -91,7 +91,7 @@ def build_server(settings: "Settings", *, database: Any = None) -> MCPServer:
         (ledger = a failure this team had before, with its number; catalog = a known Cloudflare error;
         potential = anticipated in the team's document), root cause, resolution and a score in [0, 1].
         """
-        from faultbook.services.recognise import explain
+        from faultbook.services.recognition import explain
 
         if not error_text or not error_text.strip():
             raise ToolError("error_text is empty: pass the exact error message")

@@ -2,7 +2,7 @@
 
 ``deployments.snapshot`` (JSON, nullable): the wrangler config's bindings,
 compatibility date and flags, var and secret *names*, hashes of its other
-keys, and the lockfile's direct dependency versions (``capture.snapshot``).
+keys, and the lockfile's direct dependency versions (``services.snapshot``).
 About 1 KB per deployment; null for deployments recorded before this.
 
 Revision ID: 0010_deployment_snapshot
