@@ -8,7 +8,7 @@ import tomllib
 import pytest
 
 from faultbook.capture.scrub import Scrubber
-from faultbook.services.snapshot import parse_package_lock, parse_pnpm_lock, parse_yarn_lock, take_snapshot
+from faultbook.services.snapshot import parse_package_lock, parse_pnpm_lock, parse_yarn_lock, take_snapshot, view
 
 CONFIG = """
 name = "quoteviral-api"
@@ -118,8 +118,9 @@ YARN_BERRY = """__metadata:
 def test_config_snapshot_keeps_names_and_structure_never_var_values(tmp_path):
     (tmp_path / ".dev.vars").write_text("MY_SERVICE_SECRET=planted-dev-secret-99\nexport STRIPE_KEY = x\n")
     data = tomllib.loads(CONFIG)
-    snap = take_snapshot(data, config_file="wrangler.toml", project_dir=tmp_path, scrub=Scrubber().scrub)
-    text = json.dumps(snap)
+    stored = take_snapshot(data, config_file="wrangler.toml", project_dir=tmp_path, scrub=Scrubber().scrub)
+    text = json.dumps(stored)
+    snap = view(stored)
     assert "planted-var-value-7c1d" not in text and "planted-dev-secret-99" not in text
     assert snap["vars"] == ["API_KEY", "FRONTEND_ORIGIN"]
     assert snap["secrets"] == ["MY_SERVICE_SECRET", "STRIPE_KEY"]
@@ -133,7 +134,7 @@ def test_config_snapshot_keeps_names_and_structure_never_var_values(tmp_path):
 
 
 def test_an_environment_has_its_own_bindings_and_inherits_top_level_keys():
-    snap = take_snapshot(tomllib.loads(CONFIG), config_file="wrangler.toml", env="staging")
+    snap = view(take_snapshot(tomllib.loads(CONFIG), config_file="wrangler.toml", env="staging"))
     assert set(snap["bindings"]) == {"CACHE"}
     assert snap["settings"]["name"] == "quoteviral-api-staging"
     assert snap["settings"]["compatibility_date"] == "2025-08-01"
@@ -141,9 +142,11 @@ def test_an_environment_has_its_own_bindings_and_inherits_top_level_keys():
 
 
 def test_a_secret_pasted_into_a_binding_field_is_scrubbed():
-    data = {"kv_namespaces": [{"binding": "CACHE", "id": "x", "preview_id": "token=abcd1234efgh5678"}]}
+    data = {"kv_namespaces": [{"binding": "CACHE", "id": "x", "preview_id": "token=abcd1234efgh5678"}],
+            "observability": {"api_token": "plain-value-without-a-shape"}}
     snap = take_snapshot(data, scrub=Scrubber().scrub)
     assert "abcd1234efgh5678" not in json.dumps(snap)
+    assert "plain-value-without-a-shape" not in json.dumps(snap)
 
 
 @pytest.mark.parametrize("name, text, expected", [

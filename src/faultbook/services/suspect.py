@@ -2,7 +2,7 @@
 
 Sentry shows "suspect commits"; a Cloudflare deploy fails far more often on
 the config than on the code, so faultbook compares what it stored with each
-deployment (``capture.snapshot``: bindings, compatibility date and flags, var
+deployment (``services.snapshot``: bindings, compatibility date and flags, var
 and secret names, lockfile versions) and adds the commits in between when git
 can tell.  It works without git: the snapshots alone give the config,
 lockfile and secret items.
@@ -75,7 +75,13 @@ class SuspectChange:
 
 
 def diff_snapshots(before: Mapping[str, Any] | None, after: Mapping[str, Any] | None) -> list[SuspectChange]:
-    """The changes from snapshot ``before`` (last good) to ``after`` (failed), in a stable order."""
+    """The changes from snapshot ``before`` (last good) to ``after`` (failed), in a stable order.
+
+    Both are stored snapshots (``services.snapshot.take_snapshot``).
+    """
+    from faultbook.services.snapshot import view
+
+    before, after = view(before), view(after)
     if not before or not after:
         return []
     changes: list[SuspectChange] = []
