@@ -58,9 +58,27 @@ class State:
         if self._db is None:
             from faultbook.store.db import Database
 
-            self._db = Database(self.settings().database_url)
+            self._db = Database(self.require_project().database_url)
             _report_interrupted(self._db, self.project_ref())
         return self._db
+
+    def require_project(self) -> "Settings":
+        """The settings, refusing to create a ledger in a folder that is not a project.
+
+        Outside a project (no faultbook.toml and no .git upwards) the embedded
+        ledger would land in whatever folder the command was typed in; say so and
+        create nothing.  A configured database (FAULTBOOK_DATABASE_URL or a team
+        server's URL) needs no project folder.
+        """
+        from faultbook.config import uses_embedded_database
+
+        settings = self.settings()
+        if not settings.in_project and uses_embedded_database(settings):
+            raise InputError(
+                f"{settings.project_root} is not in a faultbook project (no faultbook.toml or .git here or above)",
+                hint="run `faultbook init` in your project's folder first (or set FAULTBOOK_DATABASE_URL)",
+            )
+        return settings
 
     def project_ref(self) -> "ProjectRef":
         from faultbook.services.project import ProjectRef
@@ -92,10 +110,21 @@ def _report_interrupted(db: "Database", project: "ProjectRef") -> None:
         )
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from faultbook import __version__
+
+        output.emit_text(f"faultbook {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
 def _root(
     project: Optional[str] = typer.Option(
         None, "--project", help="Project key (default: faultbook.toml's 'project' or the folder name)."
+    ),
+    version: bool = typer.Option(
+        False, "--version", is_eager=True, callback=_print_version, help="Print faultbook's version and exit."
     ),
 ) -> None:
     state.project = project
@@ -121,7 +150,7 @@ def db_upgrade() -> None:
     """Upgrade the database schema to the newest version (also done on first use)."""
     from faultbook.store.db import Database
 
-    settings = state.settings()
+    settings = state.require_project()
     db = Database(settings.database_url, upgrade=False)
     ran = db.upgrade()
     output.info(
