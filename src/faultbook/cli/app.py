@@ -201,17 +201,9 @@ def record(
         "lessons_learned": lessons_learned,
     }
     if output.stdin_is_tty():
-        prompts = {
-            "title": "Brief description",
-            "component": "Component (Backend/Frontend/Assets/DNS)",
-            "step": "Deployment step",
-            "error_message": "Exact error message",
-            "root_cause": "Root cause (blank if unknown)",
-            "resolution": "Resolution (blank if none yet)",
-        }
-        for key, label in prompts.items():
-            if values[key] is None:
-                values[key] = typer.prompt(label, default="", show_default=False)
+        from faultbook.cli.prompts import ask_failure_fields
+
+        values, status = ask_failure_fields(values, status=status)
     missing = [flag for flag, key in (("--title", "title"), ("--component", "component")) if not values[key]]
     if missing:
         raise InputError(f"missing {' and '.join(missing)} (stdin is not a terminal, so faultbook cannot ask)")
