@@ -138,11 +138,30 @@ def init(
     path: Path = typer.Argument(Path("."), help="The project folder."),
     name: Optional[str] = typer.Option(None, help="Project key (default: the folder name)."),
 ) -> None:
-    """Create faultbook.toml and the embedded database in a project folder."""
+    """Create faultbook.toml and the embedded database; find wrangler configs and an existing failure log."""
+    import shlex
+
     from faultbook.services.setup import init_project
 
     result = init_project(path=path, project=name)
     output.info(result.message)
+    for config in result.configs:
+        what = {"worker": "Worker", "pages": "Pages project", "unreadable": "not readable"}[config.kind]
+        output.info(f"Found {config.path.relative_to(result.root)}: {what}"
+                    + (f" '{config.name}'" if config.name else "")
+                    + f" (check it: faultbook check {shlex.quote(str(config.path.parent.relative_to(result.root)))})")
+    if not result.configs:
+        output.info("No wrangler config (wrangler.toml/.json/.jsonc) found below this folder.")
+    for log in result.logs:
+        shown = log.path.relative_to(result.root)
+        output.info(f"Found a failure log: {shown} ({log.failures} failures, {log.potential_failures} potential)")
+        command = f"faultbook import {shlex.quote(str(shown))}"
+        if output.stdin_is_tty() and output.stdout_is_tty():
+            if typer.confirm(f"Import {shown} into the ledger now?", default=True):
+                import_(file=log.path, update_existing=False)
+        else:
+            output.info(f"To import it: {command}")
+    output.info("Next: wrap your deploy, e.g. faultbook run -- npx wrangler deploy")
 
 
 @db_app.command("upgrade")
