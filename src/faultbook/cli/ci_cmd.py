@@ -30,7 +30,7 @@ def register(app: Any, state: Any) -> None:
         """Job summary, outputs, annotations and one PR comment for the newest deployment."""
         from faultbook.services.github import GitHubContext, report
         from faultbook.services.notify import fixes_from_matches, latest_notice
-        from faultbook.services.recognise import explain
+        from faultbook.services.recognition import explain
 
         settings = state.settings()
         project = state.project_ref()

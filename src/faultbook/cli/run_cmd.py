@@ -36,7 +36,10 @@ def register(app: Any, state: Any) -> None:
         env: Optional[str] = typer.Option(None, "--env", help="The environment deployed to (recorded on the deployment)."),
         retry: int = typer.Option(0, "--retry", min=0, max=10, help="Retry transient failures up to N times."),
         notify: Optional[str] = typer.Option(
-            None, "--notify", help="POST a JSON summary (with a Slack-compatible 'text') to this URL."
+            None, "--notify", help="POST the outcome to this webhook (Slack, Discord or any JSON receiver)."
+        ),
+        notify_format: Optional[str] = typer.Option(
+            None, "--notify-format", help="slack, discord or json (default: detected from the URL's host)."
         ),
         strict: bool = typer.Option(
             False, "--strict", help="Exit 1 when the command exits 0 but printed an error."
@@ -64,7 +67,7 @@ def register(app: Any, state: Any) -> None:
             raise InputError("no command to run: faultbook run [OPTIONS] -- COMMAND [ARGS]...")
         settings = state.settings()
         request = run_flow.RunRequest(
-            argv=argv, component=component, step=step, env=env, retry=retry, notify=notify, strict=strict,
+            argv=argv, component=component, step=step, env=env, retry=retry, notify=notify, notify_format=notify_format, strict=strict,
             rollback_on_failure=rollback_on_failure, server_url=server, server_token=token, actor=output.actor(),
         )
         result = run_flow.run(
