@@ -75,3 +75,13 @@ def test_version_is_printed():
 
     result = _faultbook("--version", cwd=ROOT)
     assert (result.returncode, result.stdout.strip()) == (0, f"faultbook {__version__}")
+
+
+def test_run_outside_a_project_runs_the_command_unrecorded_with_its_exit_code(tmp_path):
+    outside = tmp_path / "somewhere"
+    outside.mkdir()
+    result = _faultbook("run", "--", "sh", "-c", "echo deployed; exit 3", cwd=outside)
+    assert (result.returncode, result.stdout) == (3, "deployed\n")
+    assert "without recording it" in result.stderr and "faultbook init" in result.stderr
+    assert _faultbook("run", "--", "no-such-command-xyz", cwd=outside).returncode == 127
+    assert list(outside.iterdir()) == []
