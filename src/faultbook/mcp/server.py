@@ -55,11 +55,11 @@ def writes_allowed(settings: "Settings") -> bool:
     return settings.section("mcp").get("allow_writes") is True
 
 
-def build_server(settings: "Settings", *, database: Any = None) -> MCPServer:
-    """The MCP server for one project (``settings``); ``database`` defaults to the project's."""
+def build_server(settings: "Settings", *, database: Any = None, project: Any = None) -> MCPServer:
+    """The MCP server for one project (``settings``'); ``database`` defaults to the project's."""
     from faultbook.services.project import ProjectRef
 
-    project = ProjectRef(key=settings.project_key, name=settings.project_name)
+    project = project or ProjectRef(key=settings.project_key, name=settings.project_name)
     holder: dict[str, Any] = {"db": database}
 
     def db() -> Any:

@@ -99,6 +99,10 @@ def create_app(
         app.include_router(module.api, prefix="/api/v1")
         app.include_router(module.pages)
     _error_handlers(app)
+    if settings.section("mcp").get("http") is True:
+        from faultbook.web.mcp_mount import mount_mcp
+
+        mount_mcp(app, ctx)
 
     app.add_middleware(ReportFastPath, ctx=ctx)  # innermost: the security headers and Host check still apply
     app.add_middleware(SecurityHeaders, ctx=ctx)
