@@ -170,3 +170,67 @@ def test_lockfile_parsers_survive_garbage():
     assert parse_package_lock("{not json") == {}
     assert parse_pnpm_lock("::::\n  - [") == {}
     assert parse_yarn_lock("\x00\n  version") == {}
+
+
+PNPM_WORKSPACE = """lockfileVersion: '9.0'
+
+importers:
+
+  .:
+    devDependencies:
+      wrangler:
+        specifier: ^4.0.0
+        version: 4.136.1
+
+  packages/shared: {}
+
+  workers/download:
+    dependencies:
+      '@acme/shared':
+        specifier: workspace:*
+        version: link:../../packages/shared
+      lit-2:
+        specifier: catalog:lit2-compat
+        version: lit@2.8.0
+    devDependencies:
+      wrangler:
+        specifier: 4.118.0
+        version: 4.118.0(@cloudflare/workers-types@4.20250801.0)
+
+packages:
+
+  wrangler@4.118.0:
+    resolution: {integrity: sha512-a}
+"""
+
+
+def test_a_worker_in_a_pnpm_workspace_reads_its_own_importer_from_the_root_lockfile(tmp_path):
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "pnpm-lock.yaml").write_text(PNPM_WORKSPACE)
+    worker = tmp_path / "workers" / "download"
+    worker.mkdir(parents=True)
+    (worker / "package.json").write_text(json.dumps({"dependencies": {"@acme/shared": "workspace:*", "lit-2": "x"},
+                                                     "devDependencies": {"wrangler": "4.118.0"}}))
+    assert take_snapshot(None, project_dir=worker)["lockfile"] == {
+        "file": "../../pnpm-lock.yaml",
+        "dependencies": {"@acme/shared": "link:../../packages/shared", "lit-2": "lit@2.8.0", "wrangler": "4.118.0"},
+    }
+
+
+def test_an_npm_workspace_and_no_lockfile_beyond_the_repository(tmp_path):
+    repo = tmp_path / "repo"
+    worker = repo / "apps" / "api"
+    worker.mkdir(parents=True)
+    (repo / ".git").mkdir()
+    (worker / "package.json").write_text(json.dumps({"devDependencies": {"wrangler": "^4", "hono": "^4"}}))
+    (repo / "package-lock.json").write_text(json.dumps({"lockfileVersion": 3, "packages": {
+        "": {"workspaces": ["apps/*"]},
+        "apps/api": {"dependencies": {"hono": "^4"}, "devDependencies": {"wrangler": "^4"}},
+        "apps/api/node_modules/wrangler": {"version": "4.86.0"},
+        "node_modules/wrangler": {"version": "4.20.0"},
+        "node_modules/hono": {"version": "4.6.3"},
+    }}))
+    assert take_snapshot(None, project_dir=worker)["lockfile"]["dependencies"] == {"hono": "4.6.3", "wrangler": "4.86.0"}
+    (tmp_path / "yarn.lock").write_text(YARN_V1)  # above the repository: not this project's
+    (repo / "package-lock.json").unlink()
+    assert "lockfile" not in take_snapshot(None, project_dir=worker)

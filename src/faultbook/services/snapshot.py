@@ -44,6 +44,8 @@ PLAIN_KEYS = ("name", "main", "compatibility_date", "workers_dev", "minify", "us
 #: Keys the snapshot models itself (bindings, vars, environments) and never hashes.
 MODELLED = {"vars", "env", "compatibility_flags", "secrets"}
 LOCKFILES = ("package-lock.json", "pnpm-lock.yaml", "yarn.lock")
+#: How many folders above the Worker's a workspace lockfile is looked for.
+LOCKFILE_LEVELS = 3
 MAX_LOCKFILE_BYTES = 32 * 1024 * 1024
 
 
@@ -185,30 +187,47 @@ def dev_vars_names(project_dir: Path) -> list[str]:
 
 
 def lockfile_snapshot(project_dir: Path) -> dict[str, Any] | None:
-    """``{"file", "dependencies": {name: version}}`` for the direct dependencies, from the first lockfile found."""
+    """``{"file", "dependencies": {name: version}}`` for the direct dependencies, from the nearest lockfile.
+
+    In a workspace (pnpm, npm or yarn) the lockfile sits at the repository's root, several folders above
+    the Worker's: the nearest one up to ``LOCKFILE_LEVELS`` folders up is read, for the importer (pnpm) or
+    workspace (npm) that is the Worker's folder.
+    """
     direct = _direct_dependencies(project_dir)
-    for name in LOCKFILES:
-        path = project_dir / name
-        try:
-            if not path.is_file() or path.stat().st_size > MAX_LOCKFILE_BYTES:
+    here = project_dir.resolve()
+    for level, folder in enumerate((here, *here.parents)):
+        if level > LOCKFILE_LEVELS:
+            break
+        for name in LOCKFILES:
+            path = folder / name
+            try:
+                if not path.is_file() or path.stat().st_size > MAX_LOCKFILE_BYTES:
+                    continue
+                text = path.read_text(encoding="utf-8", errors="replace")
+            except OSError:
                 continue
-            text = path.read_text(encoding="utf-8", errors="replace")
-        except OSError:
-            continue
-        if name == "package-lock.json":
-            versions = parse_package_lock(text)
-        elif name == "pnpm-lock.yaml":
-            versions = parse_pnpm_lock(text)
-        else:
-            versions = parse_yarn_lock(text, direct)
-        if direct:
-            versions = {k: v for k, v in versions.items() if k in direct}
-        return {"file": name, "dependencies": dict(sorted(versions.items()))}
+            importer = here.relative_to(folder).as_posix() or "."
+            if name == "package-lock.json":
+                versions = parse_package_lock(text, importer=importer)
+            elif name == "pnpm-lock.yaml":
+                versions = parse_pnpm_lock(text, importer=importer)
+            else:
+                versions = parse_yarn_lock(text, direct)
+            if direct:
+                versions = {k: v for k, v in versions.items() if k in direct}
+            shown = name if importer == "." else f"{'../' * len(here.relative_to(folder).parts)}{name}"
+            return {"file": shown, "dependencies": dict(sorted(versions.items()))}
+        if (folder / ".git").exists() or (folder / "faultbook.toml").is_file() and folder != here:
+            break  # never past the repository's (or the faultbook project's) root
     return None
 
 
-def parse_package_lock(text: str) -> dict[str, str]:
-    """Direct dependencies' resolved versions from npm's ``package-lock.json`` (lockfileVersion 1, 2 and 3)."""
+def parse_package_lock(text: str, *, importer: str = ".") -> dict[str, str]:
+    """Direct dependencies' resolved versions from npm's ``package-lock.json`` (lockfileVersion 1, 2 and 3).
+
+    ``importer`` is the workspace folder relative to the lockfile (``.`` for the root package); npm hoists
+    a workspace's dependencies to the root ``node_modules`` unless versions clash.
+    """
     try:
         data = json.loads(text)
     except ValueError:
@@ -216,24 +235,29 @@ def parse_package_lock(text: str) -> dict[str, str]:
     if not isinstance(data, dict):
         return {}
     packages = data.get("packages")
-    if isinstance(packages, dict) and isinstance(packages.get(""), dict):
-        root = packages[""]
+    key = "" if importer == "." else importer
+    if isinstance(packages, dict) and isinstance(packages.get(key), dict):
+        root = packages[key]
         names = {**(root.get("devDependencies") or {}), **(root.get("dependencies") or {})}
         out = {}
         for name in names:
-            entry = packages.get(f"node_modules/{name}")
-            if isinstance(entry, dict) and entry.get("version"):
-                out[name] = str(entry["version"])
+            for where in ((f"{key}/node_modules/{name}",) if key else ()) + (f"node_modules/{name}",):
+                entry = packages.get(where)
+                if isinstance(entry, dict) and entry.get("version"):
+                    out[name] = str(entry["version"])
+                    break
         return out
     deps = data.get("dependencies")
-    if isinstance(deps, dict):  # lockfileVersion 1: every package at the top, direct ones not marked
+    if isinstance(deps, dict) and importer == ".":  # lockfileVersion 1: every package at the top
         return {name: str(entry["version"]) for name, entry in deps.items()
-                if isinstance(entry, dict) and entry.get("version") and not entry.get("dev_of")}
+                if isinstance(entry, dict) and entry.get("version")}
     return {}
 
 
-def parse_pnpm_lock(text: str) -> dict[str, str]:
-    """Direct dependencies of the root importer in ``pnpm-lock.yaml`` (v5: name: version; v6-v9: version: field).
+def parse_pnpm_lock(text: str, *, importer: str = ".") -> dict[str, str]:
+    """Direct dependencies of one importer in ``pnpm-lock.yaml`` (v5: name: version; v6-v9: version: field).
+
+    ``importer`` is the workspace folder relative to the lockfile (``.``, ``workers/download`` ...).
 
     A line reader rather than a YAML parser: the lockfile's layout is fixed by
     pnpm, and faultbook does not need PyYAML for anything else.
@@ -257,7 +281,7 @@ def parse_pnpm_lock(text: str) -> dict[str, str]:
                 in_deps = False
                 continue
             if indent == 2:
-                section = "importer" if line in (".:", "'.':", '".":') else None
+                section = "importer" if line.rstrip(":").strip("'\"") == importer else None
                 in_deps = False
                 continue
         if section != "importer":
