@@ -126,7 +126,7 @@ def build_server(settings: "Settings", *, database: Any = None, project: Any = N
 
         def fetch(session: Any) -> dict[str, Any]:
             data = ledger.get_failure(session, project=project, number=number).to_json(extended=True)
-            data.update(_extras(session, project, number))
+            data.update(_extras(session, project, number, settings.project_root))
             return data
 
         return call(fetch)
@@ -191,13 +191,12 @@ def build_server(settings: "Settings", *, database: Any = None, project: Any = N
     return server
 
 
-def _extras(session: Any, project: Any, number: int) -> dict[str, Any]:
-    """Values ``show --json`` adds to a failure (the suspect changes), when that service is present."""
-    try:
-        from faultbook.services.suspect import suspect_changes_for_failure
-    except ImportError:  # pragma: no cover - the suspect service ships with this module
-        return {}
-    return {"suspect_changes": [c.to_json() for c in suspect_changes_for_failure(session, project=project, number=number)]}
+def _extras(session: Any, project: Any, number: int, root: Path) -> dict[str, Any]:
+    """What ``show --json`` adds to a failure: the suspect changes (commits too, where ``root`` is a git checkout)."""
+    from faultbook.services.suspect import suspect_changes_for_failure
+
+    changes = suspect_changes_for_failure(session, project=project, number=number, root=root)
+    return {"suspect_changes": [c.to_json() for c in changes]}
 
 
 def _clamp(value: int, high: int = MAX_LIMIT) -> int:
