@@ -170,6 +170,9 @@ def test_the_dashboard_page_download_and_json_twin(database, project, client, to
     assert normalise(download.text) == GOLDEN.read_text(encoding="utf-8")
     data = client.get(f"/api/v1/failures/{number}/postmortem", headers=reader).json()
     assert data["blocked_deploys"] == 2 and data["action_items"][0]["status"] == "done"
+    detail = client.get(f"/api/v1/failures/{number}", headers=reader).json()
+    assert detail["suspect_changes"][0]["summary"].startswith("binding IMAGES added")
+    assert detail["suspect_changes"][0]["named_in_error"] is True
     failure_page = client.get(f"/failures/{number}", headers=reader)
     assert 'id="suspect-changes"' in failure_page.text and "binding IMAGES added" in failure_page.text
     assert f'href="/failures/{number}/postmortem"' in failure_page.text

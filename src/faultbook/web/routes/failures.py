@@ -73,7 +73,8 @@ def list_failures(
 @api.get("/failures/{number}", response_model=FailureDetailOut, summary="One failure with timeline and occurrences")
 def get_failure(request: Request, number: int = Number, _: Principal = Depends(require("reader"))) -> FailureDetailOut:
     failure, occurrences = _detail(request, number)
-    return FailureDetailOut.model_validate({**failure.to_json(extended=True), "occurrences": occurrences})
+    return FailureDetailOut.model_validate({**failure.to_json(extended=True), "occurrences": occurrences,
+                                            "suspect_changes": _suspects(request, number)})
 
 
 @api.post("/failures", response_model=FailureOut, status_code=201, summary="Record a failure")
