@@ -61,7 +61,7 @@ def main() -> int:
 
     from datetime import datetime, timezone
 
-    from faultbook.capture.fingerprint import fingerprint, fingerprints
+    from faultbook.knowledge.fingerprint import fingerprint, fingerprints
     from faultbook.domain import Failure, Status
     from faultbook.knowledge.catalog import load_catalog
     from faultbook.knowledge.match import KnowledgeIndex

@@ -1,6 +1,6 @@
 from datetime import datetime, timezone
 
-from faultbook.capture.fingerprint import fingerprint
+from faultbook.knowledge.fingerprint import fingerprint
 from faultbook.domain import Failure, PotentialFailure, Status
 from faultbook.knowledge.catalog import load_catalog
 from faultbook.knowledge.match import KnowledgeIndex, Match, find_matches, render_match
@@ -38,9 +38,9 @@ POTENTIAL_2 = PotentialFailure(
 def test_a_ledger_failure_with_the_same_fingerprint_beats_the_catalog():
     matches = find_matches(message=SEED_10021, code=10021, component="Backend", endpoint=None,
                            catalog=CATALOG, resolved=[FAILURE_1])
-    assert [m.source for m in matches] == ["ledger", "catalog", "catalog"]
+    # The pattern-less 10021 fallback is not printed once the binding-type entry's pattern confirms the message.
+    assert [(m.source, m.known_error_id) for m in matches] == [("ledger", None), ("catalog", "workers-unknown-binding-type")]
     assert matches[0].failure_number == 1 and matches[0].score == 1.0
-    assert matches[1].known_error_id == "workers-unknown-binding-type"
 
 
 def test_without_a_component_the_ledger_is_searched_under_every_component():

@@ -2,7 +2,7 @@
 
 ``record_occurrence`` is called once per failed deployment with a draft
 failure (exact message, code, component).  It fingerprints the draft
-(``capture.fingerprint``) and looks the key up in the project's failures and
+(``knowledge.fingerprint``) and looks the key up in the project's failures and
 then in ``fingerprint_aliases`` (merges), both by index:
 
 - found: one more occurrence row on that failure (count, first/last seen,
@@ -43,7 +43,7 @@ from typing import Any, Iterator, Sequence
 from sqlalchemy import String, bindparam, cast, exists, func, insert, literal, null, select, true, union_all, update
 from sqlalchemy.orm import Session
 
-from faultbook.capture.fingerprint import extract_code, fingerprint, fingerprints
+from faultbook.knowledge.fingerprint import extract_code, fingerprint, fingerprints
 from faultbook.domain import Failure, Status, TimelineEvent, ensure_aware, utcnow
 from faultbook.errors import ConflictError, InputError
 from faultbook.knowledge.catalog import load_catalog
