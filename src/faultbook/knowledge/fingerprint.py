@@ -241,7 +241,7 @@ _FAMILY_NAME_AFTER = _API_NAME_AFTER | frozenset(
 )
 _FAMILY_ID_RE = re.compile(r"[0-9a-fA-F-]{8,}|\d+|[A-Za-z0-9]*\d[A-Za-z0-9]*\d[A-Za-z0-9]*")
 #: "A request to the Cloudflare API (/accounts/.../workers/scripts/x) failed."  (wrangler 3 and 4)
-API_FAILED_RE = re.compile(r"A request to the Cloudflare API \((/[^)\s]*)\) failed")
+API_FAILED_RE = re.compile(r"A request to the Cloudflare API\s*\(\s*(/[^)\s]*)\s*\)\s*failed")
 _API_IN_TEXT_RE = re.compile(r"(?:/client/v4)?/(?:accounts|zones|user|memberships)/[^\s,;'\"()\[\]]+")
 
 
