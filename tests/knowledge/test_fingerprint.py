@@ -36,7 +36,7 @@ def test_fingerprint_is_versioned_and_stable():
 
 
 V1_SEED_1 = "881e9a8429bb2ef1695022f7c52e700c4d4b2c58"
-V2_SEED_1 = "dbc6eb6b42004c2e3d5613bd98da1c89e3ca5da3"
+V2_SEED_1 = "61be65a4503726a868cba9becd16832ac51ace86"
 
 
 def test_the_endpoint_or_an_api_path_in_the_message_gives_the_family():

