@@ -57,6 +57,9 @@ class Figures:
     grouped: int = 0
     different_pairs: int = 0
     merged: int = 0
+    #: The corpus's ``holdout`` cases (kept aside while rules were written), counted again on their own.
+    holdout_resolved: int = 0
+    holdout_explained: int = 0
     misses: list[str] = field(default_factory=list)
     splits: list[str] = field(default_factory=list)
     merges: list[str] = field(default_factory=list)
@@ -67,7 +70,8 @@ class Figures:
 
     def lines(self) -> list[str]:
         return [
-            f"cases: {self.cases}",
+            f"cases: {self.cases} (holdout cases resolved: {self.holdout_resolved}, right explanation:"
+            f" {self.holdout_explained})",
             f"right explanation (resolved cases): {self.explained}/{self.resolved} = {self.explained_rate:.1%}"
             f" (target >= {TARGET_EXPLAINED:.0%})",
             f"same-error pairs grouped: {self.grouped}/{self.pairs}",
@@ -114,8 +118,10 @@ def measure(
         figures.resolved += 1
         best = next((m for m in index.match(message=message, code=code, component=COMPONENT, endpoint=endpoint)
                      if m.source == "catalog"), None)
+        figures.holdout_resolved += bool(case.get("holdout"))
         if best is not None and best.known_error_id in causes.get(cause, ()):
             figures.explained += 1
+            figures.holdout_explained += bool(case.get("holdout"))
         else:
             figures.misses.append(f"{case['id']}: cause {cause} -> {best.known_error_id if best else 'nothing'}")
     for (a, ka), (b, kb) in itertools.combinations(keyed, 2):

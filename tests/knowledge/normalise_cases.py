@@ -62,6 +62,9 @@ CASES = [
     ("node-builtin", 'Could not resolve "node:buffer"', "could not resolve <node-builtin>"),
     ("node-builtin-bare", 'Could not resolve "fs/promises"', "could not resolve <node-builtin>"),
     ("a-file-is-not-a-builtin", 'Could not resolve "./index_bg.wasm"', "could not resolve <quoted>"),
+    ("http-status-class", "POST /accounts/abc/pages/projects/site/file -> 502 Bad Gateway", "post <api> -> <5xx>"),
+    ("program-name-kept", "The process '/home/runner/setup-pnpm/node_modules/.bin/pnpm' failed with exit code 1",
+     "the process <program:pnpm> failed with exit code <int>"),
     ("json-values", 'Expected "route" to be a string, but got {"pattern":"a.tld/*","zone_name":"z"}.',
      'expected "route" to be a string, but got <value>'),
     ("json-list", 'but these weren\'t valid: [ { "pattern": "a.com/" }, { "pattern": "b.com/" } ].',
@@ -86,6 +89,9 @@ NON_MERGES = [
      ("workers.api.error.internal_server [code: 10002]", None, "Backend", "/zones/0123456789abcdef0123456789abcdef/workers/routes"),
      ("workers.api.error.internal_server [code: 10002]", None, "Backend",
       "/accounts/0123456789abcdef0123456789abcdef/workers/scripts/api")),
+    ("programs-differ",
+     ("Error: The process '/usr/local/bin/npx' failed with exit code 1", None, "Backend"),
+     ("Error: The process '/home/runner/setup-pnpm/node_modules/.bin/pnpm' failed with exit code 1", None, "Backend")),
     ("a-builtin-is-not-a-file", ('Could not resolve "node:buffer"', None, "Backend"), ('Could not resolve "./index_bg.wasm"', None, "Backend")),
 ]
 
@@ -114,5 +120,8 @@ MERGES = [
      ("Script startup exceeded CPU time limit. [code: 10021]", None, "Backend"),
      ("Script startup exceeded CPU time limit. [code: 10021]", None, "Backend",
       "/accounts/0123456789abcdef0123456789abcdef/workers/scripts/api/versions")),
+    ("http-status-reasons",
+     ("Received a malformed response from the API\nPOST /accounts/a/pages/projects/x/file -> 502 Bad Gateway", None, "Frontend"),
+     ("Received a malformed response from the API\nPOST /accounts/b/pages/projects/y/file -> 503 Service Unavailable", None, "Frontend")),
     ("node-builtins", ('Could not resolve "node:buffer"', None, "Backend"), ('Could not resolve "buffer"', None, "Backend")),
 ]

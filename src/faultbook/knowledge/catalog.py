@@ -29,16 +29,17 @@ from faultbook.errors import InputError
 
 #: API names an entry may give as ``endpoint``, and the API paths that belong to each (first match wins).
 ENDPOINTS: tuple[tuple[str, str], ...] = (
+    ("routes", r"/workers/scripts/[^/]+/routes|/workers/routes|/zones/[^/]+/workers/routes"),
     ("workers-secrets", r"/workers/scripts/[^/]+/secrets"),
     ("workers-deployments", r"/workers/scripts/[^/]+/(?:deployments|rollback)|/workers/deployments"),
-    ("script-upload", r"/workers/(?:dispatch/namespaces/[^/]+/)?scripts/[^/]+(?:/versions|/content)?/?$"),
+    ("script-upload", r"/workers/(?:dispatch/namespaces/[^/]+/)?scripts/[^/]+(?:/versions|/content|/edge-preview)?/?$"),
     ("workers", r"/workers/(?:services|scripts)/"),
     ("r2", r"/r2/"),
     ("kv", r"/storage/kv/"),
     ("d1", r"/d1/"),
     ("queues", r"/queues"),
     ("pages", r"/pages/"),
-    ("domains", r"/workers/domains|/workers/routes|/zones/[^/]+/workers/"),
+    ("domains", r"/workers/domains|/zones/[^/]+/workers/"),
     ("zones", r"/zones"),
     ("tokens", r"/tokens/verify|/user/tokens|/memberships"),
 )

@@ -189,6 +189,8 @@ _RULES_V2: tuple[tuple[str, str], ...] = (
     # An opaque token: long, letters and digits mixed (base32/base62 ids, version tags, request ids).
     ("ref", r"\b(?=[A-Za-z0-9]*\d[A-Za-z0-9]*\d)(?=[A-Za-z0-9]*[A-Za-z])[A-Za-z0-9]{12,}\b"),
     ("version", r"\bv?\d+\.\d+\.\d+(?:-[\w.]+)?\b"),
+    # "POST /accounts/.../file -> 502 Bad Gateway": the class of the status, not its number and reason.
+    ("status", r"(?<=-> )[1-5]\d\d\b(?: [A-Z][\w-]*)*"),
     ("size", r"(?<![\w.])\d+(?:\.\d+)?\s?(?:[KMGT]i?B|[kmg]b|bytes?|B)\b"),
     (
         "duration",
@@ -224,6 +226,8 @@ _ADVICE_V2 = re.compile(
     r"(?<=[.!?] )(?i:please|refer to|if (?:you|this|the problem|it)|for (?:support|more)|see|visit"
     r"|to learn more|try again|contact)\b.*?(?:[.!?](?=\s|$)|$)"
 )
+#: An executable's path (".../node_modules/.bin/pnpm", "/usr/local/bin/npx"): its name is not volatile.
+_PROGRAM_V2 = re.compile(r"(?:.*/)?\.?bin/([\w.+-]+)")
 _NODE_MODULE_V2 = re.compile(r"(node:)?([a-z_0-9]+)(?:/(?:promises|web|types|posix|win32|strict|consumers))?")
 #: Node.js built-in modules: ``Could not resolve "buffer"`` and ``"node:buffer"`` are one error (no
 #: nodejs_compat), a file or package that cannot be resolved is another.
@@ -241,8 +245,13 @@ def _replace_v2(match: re.Match[str]) -> str:
         return ""
     if kind in ("refctx", "refword", "refsep", "refval"):
         return f"{match.group('refword')}{match.group('refsep')}<ref>"
+    if kind == "status":
+        return f"<{match.group(0)[0]}xx>"
     if kind == "quoted":
         inner = match.group(0)[1:-1]
+        program = _PROGRAM_V2.fullmatch(inner)
+        if program:
+            return f"<program:{program.group(1)}>"  # '/usr/local/bin/npx': which program failed matters
         module = _NODE_MODULE_V2.fullmatch(inner)
         if module and (module.group(1) or module.group(2) in NODE_BUILTINS):
             return "<node-builtin>"

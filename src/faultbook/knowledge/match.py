@@ -286,10 +286,17 @@ class KnowledgeIndex:
           explains the code, and below everything that has some;
         - an entry without a code matches by its pattern alone, with or
           without a code in the error ("fetch failed", "The entry-point file
-          at ... was not found");
+          at ... was not found"); an error without a code matches an entry
+          with one only by its pattern and only if the entry is not tied to
+          one API (wrangler's own check prints "Queue ... does not exist"
+          without the code; "Uncaught ReferenceError" without 10021 is a
+          runtime error, not the upload's);
         - different codes never match: ``[code: 10021]`` is not ``[code: 10085]``;
         - a pattern-less entry for a code is the fallback for that code: when
-          a sibling's pattern confirms the message, the fallback is dropped.
+          a sibling's pattern confirms the message, the fallback is dropped —
+          unless the fallback is for the API that answered and the sibling is
+          a generic one (10002 on the routes API is about routes, whatever
+          the generic "internal error" entry says).
         """
         found: list[tuple[KnownError, float, str]] = []
         guesses: list[tuple[KnownError, float, str]] = []
@@ -302,6 +309,8 @@ class KnowledgeIndex:
                 continue
             if (entry.code is None or code is None) and not text_ok:
                 continue  # without a code in common, only the message can vouch
+            if code is None and entry.code is not None and entry.endpoint not in ("any", "config"):
+                continue  # an API's own error comes with its code: the same words without it are another error
             if entry.code is None:
                 found.append((entry, 0.9 if code is None else 0.75, "message"))
                 continue
@@ -323,8 +332,19 @@ class KnowledgeIndex:
                 found.append((entry, 0.92, reason))
             else:
                 guesses.append((entry, 0.5, f"code {code}, if it came from the {entry.endpoint} API"))
-        confirmed = {entry.code for entry, _, _ in found if entry.pattern is not None and entry.code is not None}
-        kept = [item for item in found if item[0].pattern is not None or item[0].code not in confirmed]
+        confirmed = {e.code for e, _, _ in found if e.pattern is not None and e.code is not None}
+        confirmed_specific = {e.code for e, _, _ in found
+                              if e.pattern is not None and e.code is not None and e.endpoint not in ("any", "config")}
+
+        def fallback_dropped(entry: KnownError) -> bool:
+            # A generic confirmation does not silence an entry the API itself vouches for (10002 on routes).
+            if entry.pattern is not None:
+                return False
+            if entry.endpoint in ("any", "config"):
+                return entry.code in confirmed
+            return entry.code in confirmed_specific
+
+        kept = [item for item in found if not fallback_dropped(item[0])]
         if not kept:
             kept = guesses
         return [catalog_match(entry, score=score, reason=reason) for entry, score, reason in kept]
