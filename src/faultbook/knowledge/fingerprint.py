@@ -218,6 +218,9 @@ _LEAD_V2 = re.compile(
 #: A dumped JSON value ("but got {"pattern": ...}", "weren't valid: [ {...}, {...} ]"): the user's data.
 _JSON_OBJECT_V2 = re.compile(r'\{\s*"[^{}\n]*\}')
 _JSON_LIST_V2 = re.compile(r"\[\s*<value>(?:\s*,\s*<value>)*\s*\]")
+#: A Node.js system error on a path ("EACCES: permission denied, mkdir '/opt/wranglerArtifacts'"): which file
+#: or directory it is (its name) is what failed; where the machine keeps it is not.
+_SYSCALL_PATH_V2 = re.compile(r"\b(E[A-Z]{2,}: [^,\n]{1,80}, \w+ )'([^'\n]+)'")
 #: A source location after the message ("... 'export' at worker.js:108:2"): where, not what.
 _LOCATION_V2 = re.compile(r"\s+at \(?(?:[\w:]+//)?[\w./\\@-]*\.\w+:\d+(?::\d+)?\)?")
 #: Advice that follows the error and changed wording between wrangler versions ("Please update ...",
@@ -260,11 +263,17 @@ def _replace_v2(match: re.Match[str]) -> str:
     return f"<{kind}>"
 
 
+def _syscall_path(match: re.Match[str]) -> str:
+    name = re.sub(r"[^\w.@+-]", "", match.group(2).rstrip("/").rsplit("/", 1)[-1])
+    return f"{match.group(1)}<file:{name}>"
+
+
 def normalise_v2(message: str) -> str:
     text = _ANSI_RE.sub("", message or "")
     text = _WS_RE.sub(" ", text).strip()
     text = _LEAD_V2.sub("", text)
     text = _JSON_LIST_V2.sub("<value>", _JSON_OBJECT_V2.sub("<value>", text))
+    text = _SYSCALL_PATH_V2.sub(_syscall_path, text)
     text = _LOCATION_V2.sub("", text)
     text = _ADVICE_V2.sub("", text)
     text = _PATTERN_V2.sub(_replace_v2, text)
