@@ -168,3 +168,9 @@ def test_an_api_error_without_its_code_is_not_explained_as_that_api_error():
     assert "workers-startup-undefined-global" not in catalog_ids("Uncaught ReferenceError: quoteStore is not defined")
     assert catalog_ids("Uncaught ReferenceError: process is not defined [code: 10021]")[0] == \
         "workers-startup-undefined-global"
+
+
+def test_a_fallback_entry_gives_way_to_any_pattern_that_explains_the_message():
+    timeout = ('binding HYPERDRIVE of type hyperdrive failed to generate: Failed to perform request against x: '
+               'context deadline exceeded (Client.Timeout exceeded while awaiting headers). [code: 10021]')
+    assert catalog_ids(timeout, endpoint=UPLOAD) == ["api-internal-timeout"]

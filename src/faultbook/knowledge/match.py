@@ -296,7 +296,9 @@ class KnowledgeIndex:
           a sibling's pattern confirms the message, the fallback is dropped —
           unless the fallback is for the API that answered and the sibling is
           a generic one (10002 on the routes API is about routes, whatever
-          the generic "internal error" entry says).
+          the generic "internal error" entry says); an entry marked
+          ``fallback`` (the catch-all of its code) is dropped when any
+          pattern explains the message.
         """
         found: list[tuple[KnownError, float, str]] = []
         guesses: list[tuple[KnownError, float, str]] = []
@@ -312,7 +314,7 @@ class KnowledgeIndex:
             if code is None and entry.code is not None and entry.endpoint not in ("any", "config"):
                 continue  # an API's own error comes with its code: the same words without it are another error
             if entry.code is None:
-                found.append((entry, 0.9 if code is None else 0.75, "message"))
+                found.append((entry, 0.9, "message"))
                 continue
             if code is None:  # the code was not printed: the message alone vouches
                 found.append((entry, 0.85, "message"))
@@ -344,7 +346,9 @@ class KnowledgeIndex:
                 return entry.code in confirmed
             return entry.code in confirmed_specific
 
-        kept = [item for item in found if not fallback_dropped(item[0])]
+        explained = any(e.pattern is not None for e, _, _ in found)
+        kept = [item for item in found
+                if not fallback_dropped(item[0]) and not (item[0].fallback and explained)]
         if not kept:
             kept = guesses
         return [catalog_match(entry, score=score, reason=reason) for entry, score, reason in kept]
