@@ -56,7 +56,7 @@ CASES = [
     ("error-prefix-dropped", "Error: fetch failed", "fetch failed"),
     ("error-class-dropped", "TypeError: fetch failed", "fetch failed"),
     ("source-location-dropped", "Uncaught SyntaxError: Unexpected token 'export' at worker.js:108:2 (Code: 10021)",
-     "unexpected token <quoted>"),
+     "unexpected token <token:export>"),
     ("advice-dropped", "Wrangler requires at least node.js v16.13.0. You are using v16.11.1. Please update your version of node.js.",
      "wrangler requires at least node.js <version>. you are using <version>"),
     ("node-builtin", 'Could not resolve "node:buffer"', "could not resolve <node-builtin>"),
@@ -97,6 +97,9 @@ NON_MERGES = [
     ("programs-differ",
      ("Error: The process '/usr/local/bin/npx' failed with exit code 1", None, "Backend"),
      ("Error: The process '/home/runner/setup-pnpm/node_modules/.bin/pnpm' failed with exit code 1", None, "Backend")),
+    ("syntax-error-tokens",
+     ("Uncaught SyntaxError: Unexpected token 'export' [code: 10021]", None, "Backend"),
+     ("Uncaught SyntaxError: Unexpected token '<' [code: 10021]", None, "Backend")),
     ("a-builtin-is-not-a-file", ('Could not resolve "node:buffer"', None, "Backend"), ('Could not resolve "./index_bg.wasm"', None, "Backend")),
 ]
 

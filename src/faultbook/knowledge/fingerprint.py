@@ -221,6 +221,8 @@ _JSON_LIST_V2 = re.compile(r"\[\s*<value>(?:\s*,\s*<value>)*\s*\]")
 #: A Node.js system error on a path ("EACCES: permission denied, mkdir '/opt/wranglerArtifacts'"): which file
 #: or directory it is (its name) is what failed; where the machine keeps it is not.
 _SYSCALL_PATH_V2 = re.compile(r"\b(E[A-Z]{2,}: [^,\n]{1,80}, \w+ )'([^'\n]+)'")
+#: The token a syntax error names ("Unexpected token 'export'", "'<'") is what is wrong, not a name.
+_SYNTAX_TOKEN_V2 = re.compile(r"(?i)(\bunexpected (?:token|character)\s+)(['\"`])([^'\"`\s]{1,20})\2")
 #: A source location after the message ("... 'export' at worker.js:108:2"): where, not what.
 _LOCATION_V2 = re.compile(r"\s+at \(?(?:[\w:]+//)?[\w./\\@-]*\.\w+:\d+(?::\d+)?\)?")
 #: Advice that follows the error and changed wording between wrangler versions ("Please update ...",
@@ -274,6 +276,7 @@ def normalise_v2(message: str) -> str:
     text = _LEAD_V2.sub("", text)
     text = _JSON_LIST_V2.sub("<value>", _JSON_OBJECT_V2.sub("<value>", text))
     text = _SYSCALL_PATH_V2.sub(_syscall_path, text)
+    text = _SYNTAX_TOKEN_V2.sub(r"\1<token:\3>", text)
     text = _LOCATION_V2.sub("", text)
     text = _ADVICE_V2.sub("", text)
     text = _PATTERN_V2.sub(_replace_v2, text)
