@@ -77,6 +77,9 @@ def v1_ledger(fresh_db_url):
         conn.execute(text("INSERT INTO timeline_events (failure_id, at, kind, description, details) "
                           "VALUES (6, :t, 'merged-into', 'Merged into Failure #1', :d)"),
                      {"t": T, "d": json.dumps({"into": 1, "fingerprint": v1(MERGED)})})
+        if engine.dialect.name == "postgresql":  # the rows above chose their ids: move the sequences past them
+            for table in ("projects", "deployments", "failures", "occurrences", "fingerprint_aliases"):
+                conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"))
     yield engine
     engine.dispose()
 
@@ -121,3 +124,30 @@ def test_downgrade_gives_the_v1_keys_back(v1_ledger):
         config.attributes["connection"] = conn
         command.downgrade(config, "0005_ingest_indexes")
     assert (keys(v1_ledger, "failures"), keys(v1_ledger, "fingerprint_aliases")) == before
+
+
+def test_after_the_upgrade_each_error_comes_back_to_its_number(v1_ledger, fresh_db_url):
+    from faultbook.domain import Failure
+    from faultbook.services.ledger import ProjectRef
+    from faultbook.services.recognition import record_occurrence
+    from faultbook.store.db import Database
+
+    run_alembic_upgrade(v1_ledger, "0006_fingerprint_v2")
+    database = Database(fresh_db_url)  # (upgrades to head: the later revisions of other work)
+    project = ProjectRef(key="qv", name="QuoteViral")
+
+    def again(message: str, endpoint: str) -> tuple[int, bool]:
+        draft = Failure(number=None, title=message[:60], occurred_at=T, component="Backend",
+                        step="Worker deployment", error_message=message)
+        with database.session(write=True) as session:
+            got = record_occurrence(session, project=project, draft=draft, deployment_id=None, endpoint=endpoint)
+        return got.failure.number, got.is_new
+
+    try:
+        assert again(SEED, UPLOAD) == (1, False)
+        assert again(REF_B, UPLOAD) == (2, False)  # the older of the two that collapsed owns the key
+        assert again(AUTH, UPLOAD.replace("quoteviral-api", "other")) == (4, False)  # same API, another script
+        assert again(AUTH, ROUTES) == (7, True)  # another API: another failure from now on
+        assert again("Failed to upload to R2 by hand", UPLOAD) == (5, False)  # fingerprinted on first use
+    finally:
+        database.dispose()
