@@ -34,6 +34,8 @@ from faultbook.knowledge.catalog import KnownError, classify_endpoint
 MIN_SIMILARITY = 0.45
 #: At most this many similarity candidates (by shared tokens) get the costly difflib comparison.
 MAX_CANDIDATES = 25
+#: A word in more texts than this does not pick candidates (it still counts in their similarity).
+MAX_POSTINGS = 1000
 _TOKEN_RE = re.compile(r"[a-z][a-z0-9_]{2,}")
 _STOPWORDS = frozenset(
     "the and for are was were with that this from not but you your has have had its into can could "
@@ -357,9 +359,13 @@ class KnowledgeIndex:
         normalised = normalise(message)
         lowered = normalised.lower()
         wanted = tokens(normalised)
+        # Candidates come from the words few texts share: a word in thousands of texts ("binding", "type")
+        # picks nothing out and would make this a scan of the ledger (10 ms at 10,000 failures, 0.3 ms without).
+        postings = [self._by_token[t] for t in wanted if t in self._by_token]
+        discriminating = [p for p in postings if len(p) <= MAX_POSTINGS] or [p[:MAX_POSTINGS] for p in postings]
         counts: dict[int, int] = defaultdict(int)
-        for token in wanted:
-            for index in self._by_token.get(token, ()):
+        for posting in discriminating:
+            for index in posting:
                 counts[index] += 1
         ranked = sorted(counts, key=lambda i: (-counts[i], i))[:MAX_CANDIDATES]
         best: dict[tuple[str, int], Match] = {}
@@ -368,7 +374,7 @@ class KnowledgeIndex:
             if text.kind == "failure" and (text.item is exclude or _other_code(text.item, code)):
                 continue
             union = len(wanted | text.tokens) or 1
-            jaccard = counts[index] / union
+            jaccard = len(wanted & text.tokens) / union
             ratio = difflib.SequenceMatcher(None, lowered, text.lowered, autojunk=False).ratio()
             similarity = max(jaccard, ratio) * 0.5 + min(jaccard, ratio) * 0.5
             if text.kind == "potential" and len(text.lowered) >= 8 and text.lowered.strip('"') in lowered:
