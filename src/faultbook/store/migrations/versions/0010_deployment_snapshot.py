@@ -6,7 +6,7 @@ keys, and the lockfile's direct dependency versions (``services.snapshot``).
 About 1 KB per deployment; null for deployments recorded before this.
 
 Revision ID: 0010_deployment_snapshot
-Revises: 0005_ingest_indexes (the lead re-chains it after 0009 at merge)
+Revises: 0006_fingerprint_v2 (for now; the lead re-chains it after 0009 at merge)
 Create Date: 2026-12-02
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 
 
 revision = "0010_deployment_snapshot"
-down_revision = "0005_ingest_indexes"
+down_revision = "0006_fingerprint_v2"
 branch_labels = None
 depends_on = None
 
