@@ -501,7 +501,12 @@ def _error_lines(text: str) -> list[str]:
     coded = [ln for ln in lines if _code_of(ln) is not None]
     if coded:
         return coded
-    strong = [ln for ln in lines if STRONG_RE.search(ln) and not TRAILER_RE.search(ln)]
+    strong = [
+        ln
+        for ln in lines
+        if (STRONG_RE.search(ln) or GENERIC_HEADER_RE.search(ln) or REQUEST_STATUS_RE.match(ln))
+        and not TRAILER_RE.search(ln)
+    ]
     if strong:
         return strong
     weak = [ln for ln in lines if WEAK_RE.search(ln) and not TRAILER_RE.search(ln)]
@@ -601,7 +606,12 @@ def looks_like_output(text: str) -> bool:
         return True
     if DUMP_NOTES_RE.search(text) or any(FRAME_RE.match(line) for line in text.split("\n")):
         return True
-    return strip_prefixes(normalise(text)) != normalise(text)
+    # A prefix column: a timestamp heading a line, or a label carried by three lines or more.
+    lines = normalise(text).split("\n")
+    if any(TIMESTAMP_PREFIX_RE.match(line) for line in lines):
+        return True
+    stripped = strip_prefixes("\n".join(lines)).split("\n")
+    return sum(a != b and bool(b.strip()) for a, b in zip(lines, stripped)) >= 3
 
 
 def clean_message(text: str) -> str:
