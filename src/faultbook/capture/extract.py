@@ -336,6 +336,7 @@ def _paragraphs(lines: Sequence[str]) -> list[str]:
             continue
         if current and (
             line.startswith("- ")
+            or REQUEST_STATUS_RE.match(line)
             or CODE_END_RE.search(current[-1])
             or line.startswith(BOILERPLATE)
             or current[-1].startswith(BOILERPLATE)
@@ -448,7 +449,9 @@ def _block_message(blocks: Sequence[_Block]) -> tuple[str, str | None] | None:
 def extract_wrangler_error(text: str) -> ExtractedError | None:
     """The error of wrangler's error blocks (``[ERROR]``, wrangler 1's API error), or None when there is none."""
     lines = strip_prefixes(normalise(text)).split("\n")
-    found = _block_message(_blocks(lines))
+    found = _block_message([b for b in _blocks(lines) if b.header or any(ln.strip() for ln in b.body)])
+    if found is not None and not found[0].strip():
+        found = None  # an empty "✘ [ERROR]": the error is in the lines before it
     if found is None:
         notes = _dump_notes("\n".join(lines)) or _body_errors("\n".join(lines))
         if not notes:
@@ -465,14 +468,19 @@ def _logical_lines(text: str) -> list[str]:
     """Lines with their wrapped continuations: more-indented lines that are not new errors, a lone code."""
     out: list[tuple[int, str]] = []
     paragraph_start = 0
+    after_frames = False
     for raw in text.split("\n"):
         line = raw.strip()
         if not line:
             out.append((0, ""))
             paragraph_start = len(out)
+            after_frames = False
             continue
         if FRAME_RE.match(raw) or (out and out[-1][1] and FRAME_CONTINUATION_RE.match(raw)):
+            after_frames = True
             continue
+        if after_frames and not CODE_ONLY_RE.match(raw):
+            continue  # what follows a stack dump ("code: 1", "}") is the dumped object, not the message
         indent = len(raw) - len(raw.lstrip())
         if indent and CODE_END_RE.search(raw) and not CODE_ONLY_RE.match(raw):
             # An indented note wrapped at the terminal width ends with its code: join its lines.
@@ -485,7 +493,14 @@ def _logical_lines(text: str) -> list[str]:
             del out[paragraph_start:]
             out.append((0, f"{joined} {line}"))
             continue
-        if out and out[-1][1] and indent > out[-1][0] and not STRONG_RE.search(line):
+        if (
+            out
+            and out[-1][1]
+            and indent > out[-1][0]
+            and not STRONG_RE.search(line)
+            and (not re.search(r"[.!?:]$", out[-1][1]) or re.match(r"[a-z(\"'`\[]", line))
+        ):
+            # A wrapped continuation: the line before it has not finished, or this one reads on from it.
             out[-1] = (out[-1][0], f"{out[-1][1]} {line}")
             continue
         out.append((indent, line))
@@ -496,11 +511,14 @@ def _error_lines(text: str) -> list[str]:
     """The lines of a headerless output that say what failed, best first."""
     lines = [
         ln for ln in _dedupe(_logical_lines(strip_prefixes(normalise(text))))
-        if not _is_boilerplate(ln) and not ln.lower().startswith(NOISE_PREFIXES)
+        if not _is_boilerplate(ln) and not ln.lower().startswith(NOISE_PREFIXES) and _header_of(ln) != ("", False)
     ]
     coded = [ln for ln in lines if _code_of(ln) is not None]
     if coded:
         return coded
+    # A line that introduces what follows ("To submit this report, run:") is the message only when alone.
+    statements = [ln for ln in lines if not ln.endswith(":")]
+    lines = statements or lines
     strong = [
         ln
         for ln in lines
