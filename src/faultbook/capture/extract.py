@@ -101,8 +101,9 @@ WEAK_RE = re.compile(
     re.I,
 )
 #: The runner's own last word on a failed command; only the message when nothing else is there.
+INSPECTED_ERROR_RE = re.compile(r"^\[((?:\w+)?Error: .*)\](\s*\{)?\s*$")
 TRAILER_RE = re.compile(
-    r"\bexit (?:code|status)\b|\bexited with\b|while running (?:the )?[\w-]+ command|\baction failed\b",
+    r"\bexit (?:code|status)\b|\bstatus code:? \d{1,2}\b|\bexited with\b|while running (?:the )?[\w-]+ command|\baction failed\b",
     re.I,
 )
 #: Lines of a wrangler block that are boilerplate, not the error.
@@ -465,10 +466,14 @@ def extract_wrangler_error(text: str) -> ExtractedError | None:
 
 
 def _logical_lines(text: str) -> list[str]:
-    """Lines with their wrapped continuations: more-indented lines that are not new errors, a lone code."""
+    """Lines with their wrapped continuations: more-indented lines that are not new errors, a lone code.
+
+    A blank line comes back as "" (so callers can tell which lines were adjacent).
+    """
     out: list[tuple[int, str]] = []
     paragraph_start = 0
     after_frames = False
+    in_dump = False
     for raw in text.split("\n"):
         line = raw.strip()
         if not line:
@@ -476,11 +481,19 @@ def _logical_lines(text: str) -> list[str]:
             paragraph_start = len(out)
             after_frames = False
             continue
+        if in_dump:
+            in_dump = not line.startswith("}")
+            continue
         if FRAME_RE.match(raw) or (out and out[-1][1] and FRAME_CONTINUATION_RE.match(raw)):
             after_frames = True
             continue
         if after_frames and not CODE_ONLY_RE.match(raw):
             continue  # what follows a stack dump ("code: 1", "}") is the dumped object, not the message
+        inspected = INSPECTED_ERROR_RE.match(line)
+        if inspected:
+            # Node's util.inspect of an error: "[Error: EACCES: ...] {" then its fields until "}".
+            line, in_dump = inspected.group(1), bool(inspected.group(2))
+            raw = line
         indent = len(raw) - len(raw.lstrip())
         if indent and CODE_END_RE.search(raw) and not CODE_ONLY_RE.match(raw):
             # An indented note wrapped at the terminal width ends with its code: join its lines.
@@ -504,33 +517,45 @@ def _logical_lines(text: str) -> list[str]:
             out[-1] = (out[-1][0], f"{out[-1][1]} {line}")
             continue
         out.append((indent, line))
-    return [_code_spelling(t) for _, t in out if t]
+    return [_code_spelling(t) for _, t in out]
 
 
 def _error_lines(text: str) -> list[str]:
     """The lines of a headerless output that say what failed, best first."""
-    lines = [
-        ln for ln in _dedupe(_logical_lines(strip_prefixes(normalise(text))))
-        if not _is_boilerplate(ln) and not ln.lower().startswith(NOISE_PREFIXES) and _header_of(ln) != ("", False)
+    logical = [
+        ln if ln and not _is_boilerplate(ln) and not ln.lower().startswith(NOISE_PREFIXES)
+        and _header_of(ln) != ("", False) else ""
+        for ln in _logical_lines(strip_prefixes(normalise(text)))
     ]
+    # A weak line right under an error line is that error's cause ("Error: could not download X" /
+    # "Access is denied. (os error 5)"): it belongs to the message.
+    follows_strong = {
+        i for i in range(1, len(logical))
+        if logical[i] and logical[i - 1] and _is_strong(logical[i - 1]) and WEAK_RE.search(logical[i])
+        and not TRAILER_RE.search(logical[i]) and not logical[i].endswith(":")
+    }
+    lines = _dedupe(ln for ln in logical if ln)
     coded = [ln for ln in lines if _code_of(ln) is not None]
     if coded:
         return coded
     # A line that introduces what follows ("To submit this report, run:") is the message only when alone.
     statements = [ln for ln in lines if not ln.endswith(":")]
     lines = statements or lines
-    strong = [
-        ln
-        for ln in lines
-        if (STRONG_RE.search(ln) or GENERIC_HEADER_RE.search(ln) or REQUEST_STATUS_RE.match(ln))
-        and not TRAILER_RE.search(ln)
-    ]
+    strong = [ln for ln in lines if _is_strong(ln)]
     if strong:
-        return strong
+        with_causes = [ln for i, ln in enumerate(logical) if ln and (ln in strong or i in follows_strong)]
+        return _dedupe(with_causes)
     weak = [ln for ln in lines if WEAK_RE.search(ln) and not TRAILER_RE.search(ln)]
     if weak:
         return weak
     return [ln for ln in lines if TRAILER_RE.search(ln)]
+
+
+def _is_strong(line: str) -> bool:
+    return bool(
+        (STRONG_RE.search(line) or GENERIC_HEADER_RE.search(line) or REQUEST_STATUS_RE.match(line))
+        and not TRAILER_RE.search(line)
+    )
 
 
 def extract_generic_error(stderr: str, stdout: str = "") -> ExtractedError | None:
