@@ -48,6 +48,7 @@ import json
 import re
 from collections import Counter
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -194,6 +195,12 @@ def _prefix_head(line: str) -> str | None:
         if ERROR_MARK_RE.search(head) or "[" in label:
             return None
     return head
+
+
+@lru_cache(maxsize=8)
+def _clean(text: str) -> str:
+    """``strip_prefixes(normalise(text))``, kept for the few texts one extraction reads several times."""
+    return strip_prefixes(normalise(text))
 
 
 def strip_prefixes(text: str) -> str:
@@ -449,7 +456,9 @@ def _block_message(blocks: Sequence[_Block]) -> tuple[str, str | None] | None:
 
 def extract_wrangler_error(text: str) -> ExtractedError | None:
     """The error of wrangler's error blocks (``[ERROR]``, wrangler 1's API error), or None when there is none."""
-    lines = strip_prefixes(normalise(text)).split("\n")
+    if "ERROR" not in text and "Something went wrong" not in text and "notes:" not in text and "errors" not in text:
+        return None  # no header, dump or error body can be in it (most of a successful run's output)
+    lines = _clean(text).split("\n")
     found = _block_message([b for b in _blocks(lines) if b.header or any(ln.strip() for ln in b.body)])
     if found is not None and not found[0].strip():
         found = None  # an empty "✘ [ERROR]": the error is in the lines before it
@@ -525,7 +534,7 @@ def _error_lines(text: str) -> list[str]:
     logical = [
         ln if ln and not _is_boilerplate(ln) and not ln.lower().startswith(NOISE_PREFIXES)
         and _header_of(ln) != ("", False) else ""
-        for ln in _logical_lines(strip_prefixes(normalise(text)))
+        for ln in _logical_lines(_clean(text))
     ]
     # A weak line right under an error line is that error's cause ("Error: could not download X" /
     # "Access is denied. (os error 5)"): it belongs to the message.
@@ -569,7 +578,7 @@ def extract_generic_error(stderr: str, stdout: str = "") -> ExtractedError | Non
         if kept:
             message = "\n".join(kept)
             return ExtractedError(message=message, title=make_title(kept[0]), code=_code_of(message), source="output")
-    clean = strip_prefixes(normalise(stderr))
+    clean = _clean(stderr)
     tail = [line.strip() for line in clean.split("\n") if line.strip()][-MAX_GENERIC_LINES:]
     if tail:
         message = "\n".join(tail)
@@ -588,11 +597,7 @@ def _traceback_last_line(text: str) -> str | None:
 
 
 def _dedupe(lines: Iterable[str]) -> list[str]:
-    seen: list[str] = []
-    for line in lines:
-        if line and line not in seen:
-            seen.append(line)
-    return seen
+    return [line for line in dict.fromkeys(lines) if line]
 
 
 # ---------------------------------------------------------------- entry points
