@@ -59,7 +59,7 @@ CODE_END_RE = re.compile(r"(?:\[(?:API )?code: \d+\]|\(Code: \d+\))\s*$")
 CODE_ONLY_RE = re.compile(r"^\s*\[(?:API )?code: \d+\]\s*$")
 #: esbuild's header ("✘ [ERROR] text"; tests print "X [ERROR]"; a doubled marker is one), found anywhere in a line.
 ERROR_MARK_RE = re.compile(r"(?:(?:^|(?<=\s))[✘X×]\s*)?\[ERROR\]\s?")
-BARE_ERROR_HEADER_RE = re.compile(r"^\s*ERROR (?=[A-Z])")
+BARE_ERROR_HEADER_RE = re.compile(r"^\s*ERROR:? (?=[A-Z])")
 WARNING_MARK_RE = re.compile(r"(?:[▲⚠]\s*)?\[(?:WARNING|INFO)\]")
 #: wrangler 1 (wrangler-legacy): the generic line its API errors started with.
 V1_HEADER_RE = re.compile(r"(?:Error: )?Something went wrong with the request to Cloudflare\.*")
@@ -74,11 +74,14 @@ FRAME_CONTINUATION_RE = re.compile(r"^\s*\([^()]*\)\s*\{?\s*$")
 CODE_FRAME_RE = re.compile(r"^\s*(?:\d+\s*[│|]|╵|[~^]+\s*$|\S+:\d+:\d+:\s*$)")
 SEPARATOR_RE = re.compile(r"^[\s\-|=─━]*$")
 FENCE_RE = re.compile(r"^\s*```")
+HTML_TAG_RE = re.compile(r"</?[a-zA-Z][\w-]*(?:\s[^<>]*)?>")
 TIMESTAMP_RE = re.compile(
     r"\[?(?:\d{4}-\d\d-\d\d[T ]\d\d:\d\d(?::\d\d(?:[.,]\d+)?)?(?:Z|[+-]\d\d:?\d\d)?|\d\d?:\d\d:\d\d(?:[.,]\d+)?)\]?"
 )
 TIMESTAMP_ONLY_RE = re.compile(r"^\s*" + TIMESTAMP_RE.pattern + r"\s*$")
 TIMESTAMP_PREFIX_RE = re.compile(r"^" + TIMESTAMP_RE.pattern + r"(?:\s+\|\s?|\t|\s)")
+#: A run of non-ASCII symbols (not letters) heading a line, with the space after it.
+SYMBOL_HEAD_RE = re.compile(r"^(?:[^\w\s\x00-\x7f]|\ufe0f)+(?: {1,2}|\t|$)")
 #: A line's head up to its first separator: a candidate prefix column.
 HEAD_RE = re.compile(r"^(?P<head>[^\t]{0,80}?(?:\t| \| |\| |: ))")
 BORDER_RE = re.compile(r"^\s*[>│┃|](?:\s|$)")
@@ -175,13 +178,16 @@ def normalise(text: str) -> str:
 
 
 def _template(head: str) -> str:
-    return re.sub(r"\d+", "0", head)
+    return re.sub(r"\d+", "0", head).rstrip(" \t") or head
 
 
 def _prefix_head(line: str) -> str | None:
     """The candidate prefix of a line (up to and including its first separator), if it may be one."""
     match = TIMESTAMP_PREFIX_RE.match(line)
     if match:
+        return match.group(0)
+    match = SYMBOL_HEAD_RE.match(line)
+    if match:  # a tool's symbol before each line ("⚡️ " of next-on-pages, "▲  " of the Vercel CLI)
         return match.group(0)
     match = HEAD_RE.match(line)
     if not match:
@@ -281,6 +287,10 @@ def _header_of(line: str) -> tuple[str, bool] | None:
     return None
 
 
+def _mark_column(line: str) -> int:
+    return len(line) - len(line.lstrip())
+
+
 def _blocks(lines: Sequence[str]) -> list[_Block]:
     blocks: list[_Block] = []
     i = 0
@@ -290,6 +300,7 @@ def _blocks(lines: Sequence[str]) -> list[_Block]:
             i += 1
             continue
         header, v1 = found
+        start = i
         i += 1
         # A header wrapped at the terminal width continues on indented lines until its sentence ends.
         while (
@@ -304,9 +315,16 @@ def _blocks(lines: Sequence[str]) -> list[_Block]:
             header = f"{header} {lines[i].strip()}"
             i += 1
         body: list[str] = []
+        column = _mark_column(lines[start])
         while i < len(lines):
             line = lines[i]
-            if _header_of(line) is not None or WARNING_MARK_RE.search(line):
+            nested = _header_of(line)
+            if nested is not None and header.endswith(":") and _mark_column(line) > column:
+                # "✘ [ERROR] Build failed with 1 error:" then, indented, "✘ [ERROR] No matching export ...":
+                # the inner error is this block's detail.
+                line = " " * _mark_column(line) + nested[0]
+                nested = None
+            if nested is not None or WARNING_MARK_RE.search(line):
                 break
             body.append(line)
             i += 1
@@ -364,7 +382,12 @@ def _is_boilerplate(paragraph: str) -> bool:
 
 
 def _is_markup(paragraph: str) -> bool:
-    return paragraph.startswith("<") or CODE_FRAME_RE.match(paragraph) is not None
+    """An HTML body, a code frame or an elision ("...") printed under a header: not what went wrong."""
+    if paragraph.startswith("<") or CODE_FRAME_RE.match(paragraph) is not None:
+        return True
+    if paragraph in ("...", "…"):
+        return True
+    return paragraph.startswith(("...", "…")) and HTML_TAG_RE.search(paragraph) is not None
 
 
 def _dump_notes(text: str) -> list[str]:
