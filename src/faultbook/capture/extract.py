@@ -567,9 +567,9 @@ def _error_lines(text: str) -> list[str]:
         and not TRAILER_RE.search(logical[i]) and not logical[i].endswith(":")
     }
     lines = _dedupe(ln for ln in logical if ln)
-    coded = [ln for ln in lines if _code_of(ln) is not None]
+    coded = [_strip_item(ln) for ln in lines if _code_of(ln) is not None]
     if coded:
-        return coded
+        return _dedupe(coded)
     # A line that introduces what follows ("To submit this report, run:") is the message only when alone.
     statements = [ln for ln in lines if not ln.endswith(":")]
     lines = statements or lines
