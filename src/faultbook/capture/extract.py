@@ -575,12 +575,33 @@ def _error_lines(text: str) -> list[str]:
     lines = statements or lines
     strong = [ln for ln in lines if _is_strong(ln)]
     if strong:
-        with_causes = [ln for i, ln in enumerate(logical) if ln and (ln in strong or i in follows_strong)]
-        return _dedupe(with_causes)
+        with_causes = {i for i, ln in enumerate(logical) if ln and (ln in strong or i in follows_strong)}
+        return _dedupe(logical[i] for i in sorted(with_causes | _list_intros(logical, with_causes)))
     weak = [ln for ln in lines if WEAK_RE.search(ln) and not TRAILER_RE.search(ln)]
     if weak:
         return weak
     return [ln for ln in lines if TRAILER_RE.search(ln)]
+
+
+def _list_intros(logical: Sequence[str], chosen: set[int]) -> set[int]:
+    """For a chosen ``- `` item: the line that introduces its list ("... for my-worker:") and the list's items.
+
+    The same shape as a block whose header ends with ":" and its items, without the ``[ERROR]`` marker.
+    """
+    extra: set[int] = set()
+    for i in chosen:
+        if not logical[i].startswith("- "):
+            continue
+        start = i
+        while start > 0 and logical[start - 1].startswith("- "):
+            start -= 1
+        if start == 0 or not logical[start - 1].endswith(":"):
+            continue
+        end = i
+        while end + 1 < len(logical) and logical[end + 1].startswith("- "):
+            end += 1
+        extra.update(range(start - 1, end + 1))
+    return extra
 
 
 def _is_strong(line: str) -> bool:
