@@ -42,7 +42,10 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 TARGET_EXACT = 0.97
 TARGET_EXPLAINED = 0.85
 COMPONENT = "Backend"
-PRINTER = "import sys; data = open(sys.argv[1], 'rb').read(); (sys.stdout if sys.argv[2] == 'out' else sys.stderr).buffer.write(data)"
+PRINTER = (
+    "import sys; data = open(sys.argv[1], 'rb').read(); "
+    "(sys.stdout if sys.argv[2] == 'out' else sys.stderr).buffer.write(data)"
+)
 
 
 def run_path(text: str, *, stream: str, in_process: bool):
@@ -198,7 +201,8 @@ def main() -> int:
         ok = ok and figures.merged == 0
     else:
         pairs, grouped, different, merged, splits, merges = grouping(cases, extracted)
-        print("right explanation: not measured (benchmarks/match_fidelity.py, the matcher's benchmark, is not in this tree)")
+        print("right explanation: not measured here (benchmarks/match_fidelity.py, the matcher's own benchmark,"
+              " is not in this tree)")
         print(f"same-error pairs grouped: {grouped}/{pairs}")
         print(f"different-cause pairs merged: {merged}/{different} (target 0)")
         if args.verbose:

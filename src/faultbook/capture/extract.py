@@ -104,10 +104,12 @@ WEAK_RE = re.compile(
     r"not allowed|unexpected)\b",
     re.I,
 )
-#: The runner's own last word on a failed command; only the message when nothing else is there.
+#: Node's util.inspect of an error: "[Error: EACCES: ...] {" (its fields follow until "}").
 INSPECTED_ERROR_RE = re.compile(r"^\[((?:\w+)?Error: .*)\](\s*\{)?\s*$")
+#: The runner's own last word on a failed command; only the message when nothing else is there.
 TRAILER_RE = re.compile(
-    r"\bexit (?:code|status)\b|\bstatus code:? \d{1,2}\b|\bexited with\b|while running (?:the )?[\w-]+ command|\baction failed\b",
+    r"\bexit (?:code|status)\b|\bstatus code:? \d{1,2}\b|\bexited with\b"
+    r"|while running (?:the )?[\w-]+ command|\baction failed\b",
     re.I,
 )
 #: Lines of a wrangler block that are boilerplate, not the error.
@@ -529,7 +531,10 @@ def _logical_lines(text: str) -> list[str]:
         indent = len(raw) - len(raw.lstrip())
         if indent and CODE_END_RE.search(raw) and not CODE_ONLY_RE.match(raw):
             # An indented note wrapped at the terminal width ends with its code: join its lines.
-            while len(out) > paragraph_start and out[-1][1] and out[-1][0] == indent and not STRONG_RE.search(out[-1][1]):
+            while (
+                len(out) > paragraph_start and out[-1][1] and out[-1][0] == indent
+                and not STRONG_RE.search(out[-1][1])
+            ):
                 indent, line = out[-1][0], f"{out[-1][1]} {line}"
                 out.pop()
         if CODE_ONLY_RE.match(raw) and out and out[-1][1]:
