@@ -68,6 +68,9 @@ GENERIC_HEADER_RE = re.compile(
     r"Cloudflare API|response from the API|request to Cloudflare|^(?:Error on remote worker: )?ParseError\b", re.I
 )
 API_FAILED_RE = re.compile(r"A request to the Cloudflare API \((/[^)\s]*)\) failed\.?")
+API_HEADER_LINE_RE = re.compile(
+    r"^\s*(?:A request to the Cloudflare API \(\S*\) failed\.?|Received a (?:bad|malformed) response from the API)\s*$"
+)
 REQUEST_STATUS_RE = re.compile(r"^(?:GET|POST|PUT|PATCH|DELETE|HEAD) /\S* -> \d{3}\b")
 FRAME_RE = re.compile(r"^\s*at\s+\S")
 FRAME_CONTINUATION_RE = re.compile(r"^\s*\([^()]*\)\s*\{?\s*$")
@@ -283,6 +286,8 @@ def _header_of(line: str) -> tuple[str, bool] | None:
         return TRAILING_BORDER_RE.sub("", rest).strip(), False
     if BARE_ERROR_HEADER_RE.match(line):
         return BARE_ERROR_HEADER_RE.sub("", line).strip(), False
+    if API_HEADER_LINE_RE.match(line):  # wrangler's API header pasted without its "✘ [ERROR]"
+        return line.strip(), False
     match = V1_HEADER_RE.search(line)
     if match and not line[: match.start()].strip(" :"):
         return match.group(0).removeprefix("Error: ").strip(), True
