@@ -71,6 +71,8 @@ API_FAILED_RE = re.compile(r"A request to the Cloudflare API \((/[^)\s]*)\) fail
 API_HEADER_LINE_RE = re.compile(
     r"^\s*(?:A request to the Cloudflare API \(\S*\) failed\.?|Received a (?:bad|malformed) response from the API)\s*$"
 )
+#: A header that only counts the errors reported after it.
+COUNT_SUMMARY_RE = re.compile(r"^(?:Build failed with )?\d+ errors?(?:\(s\))?(?: and \d+ warnings?(?:\(s\))?)?\b[^:]*\.?$")
 REQUEST_STATUS_RE = re.compile(r"^(?:GET|POST|PUT|PATCH|DELETE|HEAD) /\S* -> \d{3}\b")
 FRAME_RE = re.compile(r"^\s*at\s+\S")
 FRAME_CONTINUATION_RE = re.compile(r"^\s*\([^()]*\)\s*\{?\s*$")
@@ -459,7 +461,9 @@ def _block_message(blocks: Sequence[_Block]) -> tuple[str, str | None] | None:
                 coded.append(item)
     if coded:
         return "\n".join(coded), endpoint
-    first = blocks[0]
+    # "1 error(s) and 0 warning(s) when compiling Worker." only counts the errors printed after it.
+    counted = [b for b in blocks if not COUNT_SUMMARY_RE.match(b.header)]
+    first = counted[0] if counted else blocks[0]
     paragraphs = [p for p in _paragraphs(first.body) if not _is_boilerplate(p)]
     header = first.header
     if first.v1 or GENERIC_HEADER_RE.search(header) or not header:
