@@ -497,7 +497,10 @@ def extract_wrangler_error(text: str) -> ExtractedError | None:
     if found is not None and not found[0].strip():
         found = None  # an empty "✘ [ERROR]": the error is in the lines before it
     if found is None:
-        notes = _dump_notes("\n".join(lines)) or _body_errors("\n".join(lines))
+        joined = "\n".join(lines)
+        # A response body printed inside a quoted string (wrangler 1: 'msg: "... {\\n  \\"errors\\": ..."').
+        unescaped = joined.replace('\\"', '"').replace("\\n", "\n") if '\\"' in joined else ""
+        notes = _dump_notes(joined) or _body_errors(joined) or _body_errors(unescaped)
         if not notes:
             return None
         found = ("\n".join(dict.fromkeys(notes)), None)
