@@ -78,7 +78,8 @@ FRAME_RE = re.compile(r"^\s*at\s+\S")
 FRAME_CONTINUATION_RE = re.compile(r"^\s*\([^()]*\)\s*\{?\s*$")
 CODE_FRAME_RE = re.compile(r"^\s*(?:\d+\s*[│|]|╵|[~^]+\s*$|\S+:\d+:\d+:\s*$)")
 SEPARATOR_RE = re.compile(r"^[\s\-|=─━]*$")
-FENCE_RE = re.compile(r"^\s*```")
+FENCE_RE = re.compile(r"\s*```[\w-]*\s*")
+GLUED_FENCE_RE = re.compile(r"^\s*```[\w-]*(?=\S)|```\s*$")
 HTML_TAG_RE = re.compile(r"</?[a-zA-Z][\w-]*(?:\s[^<>]*)?>")
 TIMESTAMP_RE = re.compile(
     r"\[?(?:\d{4}-\d\d-\d\d[T ]\d\d:\d\d(?::\d\d(?:[.,]\d+)?)?(?:Z|[+-]\d\d:?\d\d)?|\d\d?:\d\d:\d\d(?:[.,]\d+)?)\]?"
@@ -103,12 +104,14 @@ STRONG_RE = re.compile(
     re.I,
 )
 WEAK_RE = re.compile(
-    r"\b(?:error|errors|failed|failure|fatal|exception|invalid|missing|not found|no such|not defined|"
+    r"\b(?:error|errors|failed|failure|fatal|exception|invalid|missing|no such|"
+    r"not (?:found|defined|installed|supported|allowed|available|configured|specified|permitted|recognized)|"
     r"could not|cannot|can't|unable|denied|forbidden|unauthori[sz]ed|exceeded|too large|timed out|"
-    r"refused|requires at least|not supported|no longer supported|does not exist|doesn't exist|"
-    r"not allowed|unexpected)\b",
+    r"refused|requires at least|no longer supported|does not exist|doesn't exist|unexpected)\b",
     re.I,
 )
+CARET_RE = re.compile(r"^\s*\^+\s*$")
+LOCATION_RE = re.compile(r"\S+:\d+(?::\d+)?$")
 #: Node's util.inspect of an error: "[Error: EACCES: ...] {" (its fields follow until "}").
 INSPECTED_ERROR_RE = re.compile(r"^\[((?:\w+)?Error: .*)\](\s*\{)?\s*$")
 #: The runner's own last word on a failed command; only the message when nothing else is there.
@@ -259,8 +262,10 @@ def _strip_one_layer(text: str) -> str:
             stamp = TIMESTAMP_RE.match(line)
             if stamp and not line[stamp.end():].strip(" |\t"):
                 line = ""
-        if FENCE_RE.match(line) or (line.strip() and SEPARATOR_RE.match(line) and re.search(r"[-─=]", line)):
+        if FENCE_RE.fullmatch(line) or (line.strip() and SEPARATOR_RE.match(line) and re.search(r"[-─=]", line)):
             line = ""
+        elif "```" in line:  # a markdown fence glued to the output ("```✘ [ERROR] ...", "... [code: 10021]```")
+            line = GLUED_FENCE_RE.sub("", line)
         out.append(line)
     return "\n".join(out)
 
@@ -535,6 +540,13 @@ def _logical_lines(text: str) -> list[str]:
             continue
         if after_frames and not CODE_ONLY_RE.match(raw):
             continue  # what follows a stack dump ("code: 1", "}") is the dumped object, not the message
+        if CARET_RE.match(raw):
+            # Node's "file.js:60" / source line / "^" before an uncaught throw: a code frame, not the message.
+            if out and out[-1][1]:
+                out.pop()  # the source line
+            if out and out[-1][1] and LOCATION_RE.search(out[-1][1]):
+                out.pop()  # "file.js:60"
+            continue
         inspected = INSPECTED_ERROR_RE.match(line)
         if inspected:
             # Node's util.inspect of an error: "[Error: EACCES: ...] {" then its fields until "}".
