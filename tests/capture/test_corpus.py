@@ -52,3 +52,20 @@ def test_a_report_or_an_import_stores_the_same_message(case):
 def test_a_stored_message_reads_back_as_itself(case):
     """``explain`` on a stored message, or ``record`` of one, keys the same failure."""
     assert extract_text(case["message"]).message == case["message"]
+
+
+def test_a_failure_run_recorded_is_recognised_when_its_output_is_pasted_into_explain(database, project):
+    """The service paths end to end, on SQLite and PostgreSQL: what run stores, explain finds again."""
+    from faultbook.services.recognition import explain, record_occurrence
+
+    sample = CASES[::6]  # a slice keeps the test fast; test_run_and_explain_store_the_message covers every case
+    for case in sample:
+        found = extract_error(stdout="", stderr=case["raw"], exit_code=1)
+        draft = Failure(number=None, title=found.title, occurred_at=None, component="Backend",
+                        step="Worker deployment", error_message=found.message, error_code=found.code)
+        with database.session(write=True) as s:
+            record_occurrence(s, project=project, draft=draft, deployment_id=None, endpoint=found.endpoint, actor="ci")
+    for case in sample:
+        with database.session() as s:
+            matches = explain(s, project=project, text=case["raw"], component="Backend")
+        assert matches and matches[0].source == "ledger" and matches[0].score == 1.0, case["id"]
