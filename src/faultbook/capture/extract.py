@@ -134,6 +134,7 @@ NOISE_PREFIXES = ("npm warn", "warn ", "warning", "[warn", "info ", "note:", "hi
 MAX_TITLE = 80
 SHORT_TITLE = 60
 MAX_GENERIC_LINES = 5
+MAX_CODED_LINES = 20
 
 
 @dataclass(frozen=True)
@@ -647,7 +648,10 @@ def extract_generic_error(stderr: str, stdout: str = "") -> ExtractedError | Non
         if last:
             return ExtractedError(message=last, title=make_title(last), code=_code_of(last), source="output")
     for text in (stderr, stdout):
-        kept = _error_lines(text)[:MAX_GENERIC_LINES]
+        lines = _error_lines(text)
+        # Coded lines are each an API error wrangler printed (one per route, say): keep them all, within reason.
+        limit = MAX_CODED_LINES if lines and all(_code_of(ln) is not None for ln in lines) else MAX_GENERIC_LINES
+        kept = lines[:limit]
         if kept:
             message = "\n".join(kept)
             return ExtractedError(message=message, title=make_title(kept[0]), code=_code_of(message), source="output")
