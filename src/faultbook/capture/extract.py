@@ -27,7 +27,8 @@ How a text is read:
      ``[code: N]``); a ``ParseError`` whose notes only appear in its dumped object
      (``notes: [ { text: '...' } ]``) gives those notes, and so does a JSON error body
      (``{"code": 10022, "message": "..."}``);
-   - a generic API header without coded notes keeps a ``METHOD /path -> status`` line, else its first note;
+   - a generic API header without coded notes keeps a ``METHOD /path -> status`` line, else its first note,
+     else the title of the HTML page that came back instead of JSON;
    - any other block is its header, plus, when the header introduces details (ends with ``:``), the
      ``- `` items (``Processing wrangler.jsonc configuration:``) or else the first detail line;
    - output without a header: its error lines (a coded line first; ``Error:``/``Failed``/``fatal``/
@@ -80,6 +81,7 @@ CODE_FRAME_RE = re.compile(r"^\s*(?:\d+\s*[│|]|╵|[~^]+\s*$|\S+:\d+:\d+:\s*$)
 SEPARATOR_RE = re.compile(r"^[\s\-|=─━]*$")
 FENCE_RE = re.compile(r"\s*```[\w-]*\s*")
 GLUED_FENCE_RE = re.compile(r"^\s*```[\w-]*(?=\S)|```\s*$")
+HTML_TITLE_RE = re.compile(r"<(title|h1)\b[^>]*>([^<]+)</\1>", re.I)
 HTML_TAG_RE = re.compile(r"</?[a-zA-Z][\w-]*(?:\s[^<>]*)?>")
 TIMESTAMP_RE = re.compile(
     r"\[?(?:\d{4}-\d\d-\d\d[T ]\d\d:\d\d(?::\d\d(?:[.,]\d+)?)?(?:Z|[+-]\d\d:?\d\d)?|\d\d?:\d\d:\d\d(?:[.,]\d+)?)\]?"
@@ -479,6 +481,11 @@ def _block_message(blocks: Sequence[_Block]) -> tuple[str, str | None] | None:
         useful = [p for p in paragraphs if not _is_markup(p)]
         if useful:
             return useful[0], endpoint
+        # An HTML page instead of JSON: its title says what answered ("413 Request Entity Too Large",
+        # a firewall's "Sorry, you have been blocked"); the rest of the page is not the error.
+        page = HTML_TITLE_RE.search("\n".join(first.body))
+        if page:
+            return f"{header}\n{' '.join(page.group(2).split())}", endpoint
         return header, endpoint
     if header.endswith(":"):
         items: list[str] = []
