@@ -28,7 +28,7 @@ How a text is read:
      (``notes: [ { text: '...' } ]``) gives those notes, and so does a JSON error body
      (``{"code": 10022, "message": "..."}``);
    - a generic API header without coded notes keeps a ``METHOD /path -> status`` line, else its first note,
-     else the title of the HTML page that came back instead of JSON;
+     else the title of the HTML page that came back instead of JSON (under the header, one per line);
    - any other block is its header, plus, when the header introduces details (ends with ``:``), the
      ``- `` items (``Processing wrangler.jsonc configuration:``) or else the first detail line;
    - output without a header: its error lines (a coded line first; ``Error:``/``Failed``/``fatal``/
@@ -480,7 +480,7 @@ def _block_message(blocks: Sequence[_Block]) -> tuple[str, str | None] | None:
             return "\n".join([header, *status]), endpoint
         useful = [p for p in paragraphs if not _is_markup(p)]
         if useful:
-            return useful[0], endpoint
+            return f"{header}\n{useful[0]}", endpoint
         # An HTML page instead of JSON: its title says what answered ("413 Request Entity Too Large",
         # a firewall's "Sorry, you have been blocked"); the rest of the page is not the error.
         page = HTML_TITLE_RE.search("\n".join(first.body))
@@ -503,7 +503,7 @@ def _block_message(blocks: Sequence[_Block]) -> tuple[str, str | None] | None:
 
 def extract_wrangler_error(text: str) -> ExtractedError | None:
     """The error of wrangler's error blocks (``[ERROR]``, wrangler 1's API error), or None when there is none."""
-    if "ERROR" not in text and "Something went wrong" not in text and "notes:" not in text and "errors" not in text:
+    if not any(mark in text for mark in ("ERROR", "Something went wrong", "notes:", "errors", "from the API", "Cloudflare API")):
         return None  # no header, dump or error body can be in it (most of a successful run's output)
     lines = _clean(text).split("\n")
     found = _block_message([b for b in _blocks(lines) if b.header or any(ln.strip() for ln in b.body)])
