@@ -75,7 +75,11 @@ API_HEADER_LINE_RE = re.compile(
 #: A header that only counts the errors reported after it.
 COUNT_SUMMARY_RE = re.compile(r"^(?:Build failed with )?\d+ errors?(?:\(s\))?(?: and \d+ warnings?(?:\(s\))?)?\b[^:]*\.?$")
 REQUEST_STATUS_RE = re.compile(r"^(?:GET|POST|PUT|PATCH|DELETE|HEAD) /\S* -> \d{3}\b")
-FRAME_RE = re.compile(r"^\s*at\s+\S")
+#: A stack frame: "at fn (file:1:2)", "at file:1:2", "at async fn", "at null.<anonymous>", "at X [as y]",
+#: wrangler 1's "at line 2" ("at upload" in a person's words is not one).
+FRAME_RE = re.compile(r"^\s*at\s+(?:async\s|line\s+\d|\S*(?:<anonymous>|\[as\s)|.*\(|\S+:\d+)")
+#: "at throwFetchError" whose "(file:1:2)" was wrapped onto the next line.
+WRAPPED_FRAME_RE = re.compile(r"^\s*at\s+[\w$.<>]+\s*$")
 FRAME_CONTINUATION_RE = re.compile(r"^\s*\([^()]*\)\s*\{?\s*$")
 CODE_FRAME_RE = re.compile(r"^\s*(?:\d+\s*[│|]|╵|[~^]+\s*$|\S+:\d+:\d+:\s*$)")
 SEPARATOR_RE = re.compile(r"^[\s\-|=─━]*$")
@@ -362,13 +366,14 @@ def _paragraphs(lines: Sequence[str]) -> list[str]:
             current.clear()
 
     in_frames = False
-    for raw in lines:
+    frames = _frame_lines(lines)
+    for index, raw in enumerate(lines):
         line = raw.strip()
         if not line:
             in_frames = False
             flush()
             continue
-        if FRAME_RE.match(raw):
+        if index in frames:
             in_frames = True
             continue
         if in_frames and (FRAME_CONTINUATION_RE.match(raw) or line.startswith("(")):
@@ -388,6 +393,17 @@ def _paragraphs(lines: Sequence[str]) -> list[str]:
         current.append(line)
     flush()
     return [_code_spelling(p) for p in out]
+
+
+def _frame_lines(lines: Sequence[str]) -> set[int]:
+    """Indexes of the stack-frame lines (a wrapped "at fn" counts when its "(file:1:2)" follows)."""
+    frames = set()
+    for i, raw in enumerate(lines):
+        if FRAME_RE.match(raw):
+            frames.add(i)
+        elif WRAPPED_FRAME_RE.match(raw) and i + 1 < len(lines) and lines[i + 1].lstrip().startswith("("):
+            frames.add(i)
+    return frames
 
 
 def _code_spelling(text: str) -> str:
@@ -533,7 +549,9 @@ def _logical_lines(text: str) -> list[str]:
     paragraph_start = 0
     after_frames = False
     in_dump = False
-    for raw in text.split("\n"):
+    raw_lines = text.split("\n")
+    frames = _frame_lines(raw_lines)
+    for index, raw in enumerate(raw_lines):
         line = raw.strip()
         if not line:
             out.append((0, ""))
@@ -543,7 +561,7 @@ def _logical_lines(text: str) -> list[str]:
         if in_dump:
             in_dump = not line.startswith("}")
             continue
-        if FRAME_RE.match(raw) or (out and out[-1][1] and FRAME_CONTINUATION_RE.match(raw)):
+        if index in frames or (out and out[-1][1] and FRAME_CONTINUATION_RE.match(raw)):
             after_frames = True
             continue
         if after_frames and not CODE_ONLY_RE.match(raw):

@@ -22,7 +22,7 @@ from faultbook.domain import (
     ensure_aware,
     utcnow,
 )
-from faultbook.capture.extract import clean_message, extract_text
+from faultbook.capture.extract import clean_message
 from faultbook.errors import ConflictError, InputError
 from faultbook.services.project import ProjectRef  # re-exported: callers import it from here
 from faultbook.store import repo
@@ -45,18 +45,17 @@ def record_failure(
 ) -> Failure:
     """Store a new failure; allocates the next number unless ``failure.number`` is set.
 
-    ``pasted``: the error message is what a person pasted (``record --error-message``, the
-    dashboard's form), so its error is extracted the way ``run`` and ``explain`` read output
-    (``capture.extract.extract_text``); an error message that is already one comes out unchanged.
+    ``pasted``: the error message is what a person pasted or typed (``record``, the dashboard's form):
+    raw output (a wrangler block, a CI log with its timestamps) is reduced to its error the way ``run``
+    and ``explain`` read it; what a person typed as the message is kept as written
+    (``capture.extract.clean_message``).
 
     Numbers are gapless and unique under concurrency: the project row is
     locked (PostgreSQL) or the write lock held from BEGIN (SQLite) while the
     next number is computed and inserted.
     """
-    if pasted and (failure.error_message or "").strip():
-        found = extract_text(failure.error_message)
-        if found is not None and found.message != failure.error_message:
-            failure = failure.with_changes(error_message=found.message)
+    if pasted:
+        failure = with_clean_message(failure)
     validate_failure(failure)
     row_project = repo.get_or_create_project(session, key=project.key, name=project.name)
     repo.lock_project(session, row_project)
