@@ -240,7 +240,9 @@ def record(
         lessons_learned=values["lessons_learned"] or "",
     )
     with state.database().session(write=True) as session:
-        stored = ledger.record_failure(session, project=state.project_ref(), failure=failure, actor=output.actor())
+        stored = ledger.record_failure(
+            session, project=state.project_ref(), failure=failure, actor=output.actor(), pasted=True
+        )
     if as_json:
         output.emit_json(stored.to_json())
     output.info(f"Recorded failure #{stored.number}: {stored.title}")

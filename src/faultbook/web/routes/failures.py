@@ -81,7 +81,9 @@ def get_failure(request: Request, number: int = Number, _: Principal = Depends(r
 def create_failure(request: Request, body: FailureIn, who: Principal = Depends(require("writer"))) -> FailureOut:
     ctx = _ctx(request)
     with ctx.database.session(write=True) as session:
-        failure = ledger.record_failure(session, project=ctx.project, failure=body.to_domain(), actor=who.name)
+        failure = ledger.record_failure(
+            session, project=ctx.project, failure=body.to_domain(), actor=who.name, pasted=True
+        )
     return FailureOut.of(failure)
 
 
