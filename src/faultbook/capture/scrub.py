@@ -44,10 +44,11 @@ from __future__ import annotations
 
 import base64
 import codecs
+import functools
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Iterator, Mapping
+from typing import Any, Callable, Iterable, Iterator, Mapping
 from urllib.parse import quote, quote_plus
 
 REDACTED = "[REDACTED]"
@@ -55,7 +56,7 @@ REDACTED = "[REDACTED]"
 #: Always treated as secret, whatever their length.
 ALWAYS_SECRET_VARS = ("CLOUDFLARE_API_TOKEN", "CLOUDFLARE_API_KEY", "CF_API_TOKEN", "CF_API_KEY")
 #: Names that match the word list but hold no secret (socket paths, file names).
-NOT_SECRET_VARS = frozenset({"SSH_AUTH_SOCK", "XAUTHORITY", "GPG_AGENT_INFO"})
+NOT_SECRET_VARS = frozenset({"SSH_AUTH_SOCK", "XAUTHORITY", "GPG_AGENT_INFO", "PWD", "OLDPWD"})
 #: Values of look-alike variables shorter than this are not scrubbed (``AUTH_ENABLED=true``).
 MIN_SECRET_LENGTH = 8
 
@@ -100,6 +101,7 @@ def _words(name: str) -> list[str]:
     return [w for w in re.split(r"[^A-Za-z0-9]+", spaced.lower()) if w]
 
 
+@functools.lru_cache(maxsize=4096)
 def looks_secret_name(name: str) -> bool:
     """Whether an environment variable, option, header or key name looks like it holds a secret."""
     upper = name.upper().lstrip("-")
@@ -120,6 +122,7 @@ def looks_secret_name(name: str) -> bool:
     return glued.endswith("key") and any(glued.startswith(q) for q in ("api", "secret", "access", "private", "auth"))
 
 
+@functools.lru_cache(maxsize=4096)
 def _password_like(name: str) -> bool:
     """Keys whose unquoted value may contain spaces (it runs to the end of the line)."""
     lower = name.lower()
@@ -175,7 +178,7 @@ _PAIR = re.compile(
 #: ``--flag value`` / ``--flag=value`` / ``-flag value`` (the value may be quoted).
 _FLAG = re.compile(r"(?<![\w\-])(?P<flag>--?[A-Za-z][\w\-]{0,60})(?P<sep>=|[ \t]+)(?=[^\s\-])")
 _HEADER = re.compile(r"(?im)(?<![\w\-])(?P<key>(?:proxy-)?authorization|(?:set-)?cookie)(?P<close>[\"']?)[ \t]*:[ \t]*")
-_BINDING = re.compile(r"(?m)^[ \t]*env\.(?P<name>[\w$.\-]+)(?P<rest>[^\n]*)")
+_BINDING = re.compile(r"(?m)(?:^|(?<=[\s'\"]))env\.(?P<name>[\w$\-]+)(?P<rest>[^\n]*)")
 _URL_USERINFO = re.compile(r"(?<![A-Za-z0-9+.\-])(?P<scheme>[A-Za-z][A-Za-z0-9+.\-]{1,30})://(?P<userinfo>[^\s/?#@\"'<>]*(?::[^\s@\"'<>]*)?)@(?=[\w\[])")
 _CLI_USER = re.compile(r"(?<![\w\-])(?:-u|--user|--proxy-user)(?:=|[ \t]+|(?=[^\s\-]))[\"']?(?P<user>[^\s:\"']*):(?P<pw>[^\s\"']+)")
 _CLI_SPACED_P = re.compile(r"(?<![\w\-])(?:sshpass|mysql|mysqladmin|mysqldump|mariadb|az login\b[^\n]*?)[ \t]+(?:-[A-Za-z]+[ \t]+\S+[ \t]+)*?-p[ \t]+")
@@ -665,17 +668,20 @@ class Scrubber:
         return _merge(_continued(text, _merge(found)))
 
     def _cut_ends(self, text: str) -> Iterator[Span]:
-        """A secret cut by the tail window: its end opens a line, or its start ends the text."""
+        """A secret cut by a tail window: its end opens the text (or a ``--- stderr ---`` part), or its start
+        ends the text."""
+        if not self._prefixes:
+            return
+        starts = [0, *(m.end() for m in _PART_HEADER.finditer(text))]
         for value in self._prefixes:
             for n in range(len(value) - 1, 7, -1):
                 if text.endswith(value[:n]):
                     yield len(text) - n, len(text)
                     break
-            for line in re.finditer(r"(?m)^[^\n]{8,}", text):
-                head = line.group(0)
+            for start in starts:
                 for n in range(len(value) - 1, 7, -1):
-                    if head.startswith(value[-n:]):
-                        yield line.start(), line.start() + n
+                    if text.startswith(value[-n:], start):
+                        yield start, start + n
                         break
 
     def scrub(self, text: str) -> str:
@@ -694,12 +700,21 @@ class Scrubber:
     def scrub_optional(self, text: str | None) -> str | None:
         return None if text is None else self.scrub(text)
 
+    def scrub_command(self, argv: Iterable[str]) -> str:
+        """A command line as it is kept: each argument scrubbed alone (shell quoting would hide a value's
+        start and end from the rules), then the joined line (``--token X`` spans two arguments)."""
+        import shlex
 
+        return self.scrub(shlex.join(self.scrub(arg) for arg in argv))
+
+
+#: The header of each stream in a stored tail (``services.run``): each part starts where a window cut it.
+_PART_HEADER = re.compile(r"(?m)^--- [a-z]+ ---\n")
 _B64_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=_-")
 
 
 #: The rest of a token a terminal or a log wrapped onto the next line: that line is one random-looking word.
-_CONTINUATION = re.compile(r"\r?\n[ \t]*(?P<word>[A-Za-z0-9+/=_\-.]{4,})[ \t]*(?=\r?\n|$)")
+_CONTINUATION = re.compile(r"\r?\n[ \t]*(?P<word>[A-Za-z0-9+/=_\-.]{4,})[ \t\"'`,;)\]}]*(?=\r?\n|$)")
 
 
 def _continued(text: str, spans: list[Span]) -> list[Span]:
@@ -732,6 +747,12 @@ SHAPES_ONLY = Scrubber()
 def scrub(text: str, *, scrubber: Scrubber | None = None) -> str:
     """``text`` through ``scrubber`` (the shape rules alone by default)."""
     return (scrubber or SHAPES_ONLY).scrub(text)
+
+
+def scrub_fields(values: Mapping[str, Any], *, scrubber: Scrubber | None = None) -> dict[str, Any]:
+    """``values`` with every text scrubbed (a failure's fields, a deployment's, a report's)."""
+    active = scrubber or SHAPES_ONLY
+    return {key: active.scrub(value) if type(value) is str else value for key, value in values.items()}
 
 
 def storable(text: str) -> str:

@@ -1,0 +1,71 @@
+"""The scrubber against the corpus: every shape in its context line is caught, every ordinary text is kept.
+
+Case by case (a failure names the shape), then all at once (rules must not disturb each other), then the
+ordinary texts interleaved with secrets (a neighbour's redaction must not spill onto them).
+"""
+
+from __future__ import annotations
+
+import shlex
+
+import pytest
+
+from faultbook.capture.scrub import REDACTED, Scrubber, looks_secret_name
+from security.corpus import environment, leaks, load
+
+SHAPES, ORDINARY = load()
+SCRUBBER = Scrubber.from_environ(environment(SHAPES))
+
+
+def test_the_corpus_is_big_enough_and_cites_its_sources():
+    assert len(SHAPES) >= 100
+    assert len(ORDINARY) >= 50
+    assert all(shape.source for shape in SHAPES)
+
+
+@pytest.mark.parametrize("shape", SHAPES, ids=[s.name for s in SHAPES])
+def test_each_shape_is_caught_in_its_context(shape):
+    kept = SCRUBBER.scrub(shape.line)
+    assert not leaks(kept, [shape]), kept
+    assert REDACTED in kept
+
+
+@pytest.mark.parametrize("text", ORDINARY)
+def test_ordinary_text_is_kept_byte_for_byte(text):
+    assert SCRUBBER.scrub(text) == text
+
+
+def test_all_shapes_and_ordinary_texts_together():
+    lines = [line for shape, text in zip(SHAPES, ORDINARY * 3) for line in (text, shape.line)]
+    kept = SCRUBBER.scrub("\n".join(lines))
+    assert not leaks(kept, SHAPES)
+    kept_lines = set(kept.split("\n"))
+    assert [t for t in ORDINARY if "\n" not in t and t not in kept_lines] == []
+
+
+def test_a_command_line_keeps_ordinary_arguments_and_no_secret():
+    argv = ["npx", "wrangler", "deploy", *ORDINARY, *(s.line for s in SHAPES)]
+    kept = SCRUBBER.scrub_command(argv)
+    assert not leaks(kept, SHAPES)
+    assert [t for t in ORDINARY if shlex.quote(t) not in kept] == []
+
+
+def test_secrets_in_the_environment_are_caught_without_any_shape():
+    scrubber = Scrubber.from_environ({"SHOP_DB_PASS": "plain words here", "CLOUDFLARE_API_TOKEN": "short"})
+    assert scrubber.scrub("connecting as plain words here now") == f"connecting as {REDACTED} now"
+    assert "short" not in scrubber.scrub("token short")
+
+
+@pytest.mark.parametrize(
+    "name, secret",
+    [
+        ("ADMIN_PASSWORD", True), ("DB_PASS", True), ("MYSQL_PWD", True), ("SSHPASS", True),
+        ("apiKey", True), ("X-Auth-Token", True), ("AccountKey", True), ("SESSION_SECRET", True),
+        ("SENTRY_DSN", True), ("client_secret", True), ("Cookie", True), ("private_key", True),
+        ("PWD", False), ("SSH_AUTH_SOCK", False), ("TOKEN_FILE", False), ("SECRET_NAME", False),
+        ("public_key", False), ("primary_key", False), ("author", False), ("bypass", False),
+        ("password_length", False), ("AUTH_URL", False), ("FRONTEND_ORIGIN", False),
+    ],
+)
+def test_secret_looking_names(name, secret):
+    assert looks_secret_name(name) is secret
