@@ -178,7 +178,7 @@ _PAIR = re.compile(
 #: ``--flag value`` / ``--flag=value`` / ``-flag value`` (the value may be quoted).
 _FLAG = re.compile(r"(?<![\w\-])(?P<flag>--?[A-Za-z][\w\-]{0,60})(?P<sep>=|[ \t]+)(?=[^\s\-])")
 _HEADER = re.compile(r"(?im)(?<![\w\-])(?P<key>(?:proxy-)?authorization|(?:set-)?cookie)(?P<close>[\"']?)[ \t]*:[ \t]*")
-_BINDING = re.compile(r"(?m)(?:^|(?<=[\s'\"]))env\.(?P<name>[\w$\-]+)(?P<rest>[^\n]*)")
+_BINDING = re.compile(r"(?m)(?:^|(?<=[\s'\"]))env\.(?P<name>[\w$\-]+)(?P<rest>(?:(?![ \t]env\.)[^\n])*)")
 _URL_USERINFO = re.compile(r"(?<![A-Za-z0-9+.\-])(?P<scheme>[A-Za-z][A-Za-z0-9+.\-]{1,30})://(?P<userinfo>[^\s/?#@\"'<>]*(?::[^\s@\"'<>]*)?)@(?=[\w\[])")
 _CLI_USER = re.compile(r"(?<![\w\-])(?:-u|--user|--proxy-user)(?:=|[ \t]+|(?=[^\s\-]))[\"']?(?P<user>[^\s:\"']*):(?P<pw>[^\s\"']+)")
 _CLI_SPACED_P = re.compile(r"(?<![\w\-])(?:sshpass|mysql|mysqladmin|mysqldump|mariadb|az login\b[^\n]*?)[ \t]+(?:-[A-Za-z]+[ \t]+\S+[ \t]+)*?-p[ \t]+")
@@ -714,16 +714,23 @@ _B64_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123
 
 
 #: The rest of a token a terminal or a log wrapped onto the next line: that line is one random-looking word.
-_CONTINUATION = re.compile(r"\r?\n[ \t]*(?P<word>[A-Za-z0-9+/=_\-.]{4,})[ \t\"'`,;)\]}]*(?=\r?\n|$)")
+_CONTINUATION = re.compile(
+    r"\r?\n[ \t]*(?P<word>[A-Za-z0-9+/_\-.]{4,}={0,2})(?P<alone>[ \t\"'`,;)\]}]*(?=\r?\n|$))?(?=[\s\"'`,;)\]}]|$)"
+)
 
 
 def _continued(text: str, spans: list[Span]) -> list[Span]:
     out = []
     for start, end in spans:
-        token = text[start:end]
-        if end - start >= 16 and not any(c.isspace() for c in token):
+        words = text[start:end].split()
+        if words and len(words[-1]) >= 16 and not text[end - 1].isspace():
             more = _CONTINUATION.match(text, end)
-            if more and re.search(r"\d", more.group("word")) and re.search(r"[A-Za-z]", more.group("word")):
+            word = more.group("word") if more else ""
+            # the whole next line, or a first word that is plainly generated (digits and both cases)
+            if more and re.search(r"\d", word) and re.search(r"[A-Za-z]", word) and (
+                more.group("alone") is not None
+                or (len(word) >= 8 and re.fullmatch(r"[A-Za-z0-9_\-]+={0,2}", word) and _random_body(word, minimum=8))
+            ):
                 end = more.end("word")
         out.append((start, end))
     return out
