@@ -35,6 +35,12 @@ def test_ordinary_text_is_kept_byte_for_byte(text):
     assert SCRUBBER.scrub(text) == text
 
 
+@pytest.mark.parametrize("shape", [s for s in SHAPES if not s.env], ids=[s.name for s in SHAPES if not s.env])
+def test_the_shape_rules_alone_catch_every_shape_that_does_not_need_the_environment(shape):
+    # what a team server can do for a client that scrubbed nothing, and a failure typed into the dashboard
+    assert not leaks(Scrubber().scrub(shape.line), [shape])
+
+
 def test_all_shapes_and_ordinary_texts_together():
     lines = [line for shape, text in zip(SHAPES, ORDINARY * 3) for line in (text, shape.line)]
     kept = SCRUBBER.scrub("\n".join(lines))

@@ -651,6 +651,8 @@ class Scrubber:
 
     def spans(self, text: str) -> list[Span]:
         """Where the secrets in ``text`` are, merged and sorted."""
+        if self._literal is None and not _MAYBE_SECRET.search(text):
+            return []  # most short fields (a title, a branch, a step): no rule could fire
         found: list[Span] = []
         if self._literal is not None:
             found.extend(m.span() for m in self._literal.finditer(text))
@@ -708,6 +710,13 @@ class Scrubber:
         return self.scrub(shlex.join(self.scrub(arg) for arg in argv))
 
 
+#: What every shape rule needs at least one of: a long token-like run, a URL, a PEM header, a binding, a
+#: ``-p``/``-u`` flag, a ``...`` cut, or a secret-looking word.  Only a prefilter: a false alarm costs a scan.
+_MAYBE_SECRET = re.compile(
+    r"[A-Za-z0-9+/=_\-.~]{16}|://|-----BEGIN|\benv\.|(?<![\w\-])-[pu]|\.\.\.|…|\$\w+\$|"
+    r"(?i:pass|pwd|pw\b|token|secret|key|auth|cookie|bearer|sig|dsn|cred|session|jwt|salt|pin\b|otp|webhook|"
+    r"hmac|psk|sas|pat\b)"
+)
 #: The header of each stream in a stored tail (``services.run``): each part starts where a window cut it.
 _PART_HEADER = re.compile(r"(?m)^--- [a-z]+ ---\n")
 _B64_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=_-")
