@@ -67,7 +67,7 @@ def test_secrets_in_the_environment_are_caught_without_any_shape():
     [
         ("ADMIN_PASSWORD", True), ("DB_PASS", True), ("MYSQL_PWD", True), ("SSHPASS", True),
         ("apiKey", True), ("X-Auth-Token", True), ("AccountKey", True), ("SESSION_SECRET", True),
-        ("SENTRY_DSN", True), ("client_secret", True), ("Cookie", True), ("private_key", True),
+        ("SENTRY_DSN", True), ("client_secret", True), ("Proxy-Authorization", True), ("private_key", True),
         ("PWD", False), ("SSH_AUTH_SOCK", False), ("TOKEN_FILE", False), ("SECRET_NAME", False),
         ("public_key", False), ("primary_key", False), ("author", False), ("bypass", False),
         ("password_length", False), ("AUTH_URL", False), ("FRONTEND_ORIGIN", False),

@@ -70,7 +70,7 @@ _SECRET_SUBSTRINGS = (
 )
 #: A name holding one of these as a *word* (split at ``_ - .`` and camelCase) is secret.
 _SECRET_WORDS = frozenset({
-    "pass", "pwd", "pw", "auth", "authorization", "authn", "oauth", "cookie", "cookies", "session", "dsn", "sig",
+    "pass", "pwd", "pw", "auth", "authorization", "authn", "oauth", "dsn", "sig",
     "jwt", "bearer", "creds", "sas", "salt", "pat", "otp", "pin", "passcode", "webhook", "hmac", "psk",
 })
 #: ``key`` alone is too common (``key: value`` in KV output); with one of these before it, it is a secret.
@@ -90,6 +90,7 @@ _REFERENCE_WORDS = frozenset({
     "alg", "hash", "public", "pub", "arn", "ref", "source", "page", "pages", "list", "error", "errors", "status",
     "plugin", "command", "cmd", "level", "limit", "user", "username", "login", "email", "account", "domain",
     "region", "issuer", "audience", "label", "description", "policy", "template", "option", "options", "key_id",
+    "code", "mark", "marker", "message", "msg", "text", "title", "help", "doc", "docs", "regex", "pattern",
 })
 #: Words ending in "pass" that are not passwords (``sshpass``, ``dbpass``, ``rootpass`` are).
 _NOT_PASS = frozenset({"bypass", "compass", "encompass", "trespass", "overpass", "underpass", "surpass", "subpass", "multipass", "onepass", "firstpass"})
@@ -111,6 +112,8 @@ def looks_secret_name(name: str) -> bool:
     if not words or words[-1] in _REFERENCE_WORDS:
         return False
     lower = name.lower()
+    if "tokeniz" in lower:
+        return False
     if any(part in lower for part in _SECRET_SUBSTRINGS):
         return True
     if any(word in _SECRET_WORDS or (word.endswith(("pass", "pwd")) and word not in _NOT_PASS) for word in words):
@@ -139,12 +142,13 @@ def _password_like(name: str) -> bool:
 _PLACEHOLDER = re.compile(
     r"""(?ix)^(?:
         |null|none|nil|undefined|true|false|yes|no|on|off|n/?a|empty|unset|set|not\s?set|missing|required|
-        invalid|expired|revoked|hidden|\(hidden\)|redacted|\[redacted\]|\[filtered\]|masked|secret|password|
+        invalid|expired|revoked|hidden|\(hidden\)|redacted|\[redacted\]|\[filtered\]|masked|secrets?|passwords?|
+        tokens?|keys?|api_?key|credentials?|auth|cookies?|session|value|bearer|basic|
         \*+|x{3,}|\.{3}|…|<[^<>]*>|\$\{?[A-Za-z_][A-Za-z0-9_]*\}?|\$\{\{[^}]*\}\}|%[A-Za-z_][A-Za-z0-9_]*%|
         \{\{[^}]*\}\}|env\([^)]*\)|process\.env\.[\w.]+|os\.environ.*|secrets\.[\w.]+|
         string|str|number|int|integer|boolean|bool|object|any|bytes|optional\[.*\]|
         (?:your|my)[_\-][\w\-]*|
-        (?-i:[A-Z][A-Z_\-]{2,}(?:=[A-Z][A-Z_\-]*)?)|\((?-i:[A-Z][A-Z_=\-]+)\)
+        (?-i:[A-Z][A-Z_\-]*(?:=[A-Z][A-Z_\-]*)?)|\((?-i:[A-Z][A-Z_=\-]+)\)
     )$"""
 )
 #: A first word that begins a sentence, not a secret: ``Invalid token: the token is expired``.
@@ -154,7 +158,8 @@ _PROSE_WORDS = frozenset(
     "that it its was will would may might needs need wrong incorrect bad malformed empty none null undefined "
     "rejected denied failed error while when if or and but only at by from as use using set unset changed "
     "updated stored saved rotated hidden redacted flag option argument value variable parameter field header "
-    "instead here there which what where how why who name file".split()
+    "instead here there which what where how why who name file one await new function lambda yield return async "
+    "typeof reload shown store".split()
 )
 #: Authorization schemes kept in front of the credential.
 _SCHEME = re.compile(
@@ -181,7 +186,11 @@ _HEADER = re.compile(r"(?im)(?<![\w\-])(?P<key>(?:proxy-)?authorization|(?:set-)
 _BINDING = re.compile(r"(?m)(?:^|(?<=[\s'\"]))env\.(?P<name>[\w$\-]+)(?P<rest>(?:(?![ \t]env\.)[^\n])*)")
 _URL_USERINFO = re.compile(r"(?<![A-Za-z0-9+.\-])(?P<scheme>[A-Za-z][A-Za-z0-9+.\-]{1,30})://(?P<userinfo>[^\s/?#@\"'<>]*(?::[^\s@\"'<>]*)?)@(?=[\w\[])")
 _CLI_USER = re.compile(r"(?<![\w\-])(?:-u|--user|--proxy-user)(?:=|[ \t]+|(?=[^\s\-]))[\"']?(?P<user>[^\s:\"']*):(?P<pw>[^\s\"']+)")
-_CLI_SPACED_P = re.compile(r"(?<![\w\-])(?:sshpass|mysql|mysqladmin|mysqldump|mariadb|az login\b[^\n]*?)[ \t]+(?:-[A-Za-z]+[ \t]+\S+[ \t]+)*?-p[ \t]+")
+#: ``-p PASSWORD`` with a space is a password only for commands known to take one there (a port elsewhere):
+#: MySQL's clients, sshpass, twine, and any ``... login`` (docker, podman, helm registry, az, oras).
+_CLI_SPACED_P = re.compile(
+    r"(?<![\w\-])(?:sshpass|mysql|mysqladmin|mysqldump|mariadb|twine|login)\b[^\n]*?(?<=[ \t])-p[ \t]+"
+)
 _CLI_GLUED_P = re.compile(r"(?<![\w\-])-p(?P<pw>[^\s\-][^\s]*)")
 _PORTISH = re.compile(r"^[\d.:\[\]]+(?:/(?:tcp|udp|sctp))?$|^\$")
 _PEM = re.compile(
@@ -259,9 +268,16 @@ _DIGEST_PREFIX = re.compile(r"(?i)(?:sha(?:1|224|256|384|512)|md5|blake2b?|sri)[
 _PUBLIC_KEY_BEFORE = re.compile(r"(?:ssh-(?:rsa|dss|ed25519|ed448)|ecdsa-sha2-nistp\d+|sk-ssh-ed25519@openssh\.com)[ \t]+$")
 
 
+#: A part of an identifier: a word (``Linux``, ``x64``, ``v2``), a number, or a hex hash (``node-cache-Linux-x64-<sha>``).
+_WORDY = re.compile(r"[A-Za-z]+\d{0,3}|[A-Za-z]\d{1,3}[A-Za-z]?|\d{1,8}|[0-9a-fA-F]{8,}")
+
+
 def _random_word(word: str) -> bool:
     """Whether ``word`` (no ``/`` or ``.``) looks generated rather than written."""
     core = word.strip("=_-+")
+    parts = re.split(r"[_\-]+", core)
+    if len(parts) > 1 and all(_WORDY.fullmatch(p) for p in parts if p):
+        return False  # words, numbers and hashes joined: an identifier, a cache key, a file name
     prefix = _WRITTEN_PREFIX.match(core)
     if prefix and _random_body(core[prefix.end() :], minimum=16):
         return True
@@ -397,7 +413,7 @@ def _value_span(
         if not inner.strip() or _is_placeholder(inner) or _REFERENCE.match(inner):
             return None
         return inner_start, end
-    if first in "{[":  # a JSON object as a value: scrub what is inside it rule by rule instead
+    if first in "{[(":  # a JSON object or an expression as a value: scrub what is inside it rule by rule instead
         return None
     if long:
         stop = (_LINE_END if whole_line else _LONG_VALUE_STOP).search(text, start)
@@ -409,7 +425,7 @@ def _value_span(
         end = comment.start() if comment else end
         value = text[start:end].rstrip()
         end = start + len(value)
-        if _is_placeholder(value.split(None, 1)[0] if value.strip() else value):
+        if _is_placeholder(value.split(None, 1)[0].strip("`)]},;:.'\"") if value.strip() else value):
             return None
     else:
         match = _SHORT_VALUE.match(text, start)
@@ -443,8 +459,20 @@ def _pair_spans(text: str) -> Iterator[Span]:
         long = _password_like(key) or key.lower().endswith(("authorization", "cookie"))
         scheme = key.lower().endswith("authorization") or _words(key)[-1:] == ["auth"]
         span = _value_span(text, start, long=long, outer_quote=outer_quote, scheme=scheme)
-        if span:
-            yield span
+        if not span:
+            continue
+        value = text[span[0] : span[1]]
+        if value.lower() in (key.lower(), key.lower().rsplit(".", 1)[-1]):
+            continue  # ``api_token = api_token``: source code, not a secret
+        spaced = match.end("sep") < start or text[start - 1 : start] in (" ", "\t")
+        if sep == ":" and spaced and not long and text[span[0] - 1 : span[0]] not in "\"'`" and not _credential(value):
+            continue  # ``CSRF token: reload the page``, ``token: ApiToken``: prose or a type, not a token
+        yield span
+
+
+def _credential(value: str) -> bool:
+    """Whether an unquoted word after ``key: `` looks like a credential rather than a word or a type name."""
+    return bool(re.search(r"[0-9]|[^A-Za-z0-9\s]", value)) or len(value) >= 16
 
 
 def _flag_spans(text: str) -> Iterator[Span]:
@@ -533,6 +561,8 @@ def _cli_spans(text: str) -> Iterator[Span]:
 _ATTRIBUTE_PAIR = re.compile(
     r"""(?i)\b(?:key|name)[ \t]*=[ \t]*(?P<q1>["'])(?P<name>[^"'\n]{1,80})(?P=q1)[ \t]+value[ \t]*=[ \t]*(?P<q2>["'])(?P<value>[^"'\n]*)(?P=q2)"""
 )
+#: ``Bearer X`` / ``Basic X`` / ``token X`` written without a header name (a log line, a pasted curl).
+_BARE_SCHEME = re.compile(r"(?<![\w\-])(?i:bearer|basic|token)[ \t]+(?P<value>[A-Za-z0-9._~+/\-]{8,}={0,2})(?![\w\-])")
 #: ``password X`` with no separator (netrc, a log line): only when X looks like a credential, not prose.
 _SPACED_PAIR = re.compile(
     r"(?i)(?<![\w\-])(?:password|passwd|pwd|passphrase|secret|token|api[_-]?key)[ \t]+(?P<value>[^\s\"'`,;]{6,})"
@@ -545,10 +575,17 @@ def _attribute_spans(text: str) -> Iterator[Span]:
             yield match.start("value"), match.end("value")
 
 
+def _bare_scheme_spans(text: str) -> Iterator[Span]:
+    for match in _BARE_SCHEME.finditer(text):
+        value = match.group("value")
+        if re.search(r"[0-9A-Z+/=]", value[1:]) and not _is_placeholder(value):
+            yield match.start("value"), match.end("value")
+
+
 def _spaced_spans(text: str) -> Iterator[Span]:
     for match in _SPACED_PAIR.finditer(text):
         value = match.group("value")
-        if value.lower() in _PROSE_WORDS or _is_placeholder(value) or _REFERENCE.match(value):
+        if value.lower() in _PROSE_WORDS or _is_placeholder(value) or _REFERENCE.match(value) or value[0] in "#(":
             continue
         if re.search(r"[0-9!@#%^&*+=/~]", value) and not re.fullmatch(r"[\d.,:]+[a-z]*", value):
             yield match.start("value"), match.end("value")
@@ -573,6 +610,7 @@ RULES: dict[str, Callable[[str], Iterable[Span]]] = {
     "cli": _cli_spans,
     "attribute": _attribute_spans,
     "spaced": _spaced_spans,
+    "scheme": _bare_scheme_spans,
     "provider": _regex_spans(_PROVIDER),
     "provider_cut": _regex_spans(_PROVIDER_CUT),
     "random": _random_spans,
@@ -714,7 +752,7 @@ class Scrubber:
 #: ``-p``/``-u`` flag, a ``...`` cut, or a secret-looking word.  Only a prefilter: a false alarm costs a scan.
 _MAYBE_SECRET = re.compile(
     r"[A-Za-z0-9+/=_\-.~]{16}|://|-----BEGIN|\benv\.|(?<![\w\-])-[pu]|\.\.\.|…|\$\w+\$|"
-    r"(?i:pass|pwd|pw\b|token|secret|key|auth|cookie|bearer|sig|dsn|cred|session|jwt|salt|pin\b|otp|webhook|"
+    r"(?i:pass|pwd|pw\b|token|secret|key|auth|cookie|bearer|basic|sig|dsn|cred|session|jwt|salt|pin\b|otp|webhook|"
     r"hmac|psk|sas|pat\b)"
 )
 #: The header of each stream in a stored tail (``services.run``): each part starts where a window cut it.
