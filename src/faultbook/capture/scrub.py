@@ -96,10 +96,11 @@ _REFERENCE_WORDS = frozenset({
 _NOT_PASS = frozenset({"bypass", "compass", "encompass", "trespass", "overpass", "underpass", "surpass", "subpass", "multipass", "onepass", "firstpass"})
 
 
-def _words(name: str) -> list[str]:
+@functools.lru_cache(maxsize=4096)
+def _words(name: str) -> tuple[str, ...]:
     spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", name)
     spaced = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1 \2", spaced)
-    return [w for w in re.split(r"[^A-Za-z0-9]+", spaced.lower()) if w]
+    return tuple(w for w in re.split(r"[^A-Za-z0-9]+", spaced.lower()) if w)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -261,6 +262,7 @@ _RUN = re.compile(r"(?<![A-Za-z0-9+/=_\-.])[A-Za-z0-9+/=_\-.]{16,}")
 #: A short written prefix before a generated body (``sm_pat_Ab3...``): the body alone is judged, from 16 characters.
 _WRITTEN_PREFIX = re.compile(r"^[a-z]{2,10}(?:[_\-][a-z0-9]{1,10}){0,2}[_\-](?=.{16})")
 _LOWER_RUN = re.compile(r"[a-z]+")
+_DIGIT_GROUP = re.compile(r"(?<=[A-Za-z])\d+(?=[A-Za-z])")
 _HEX = re.compile(r"^[0-9a-fA-F\-]+$")
 #: Integrity and digest prefixes: the hash that follows is content, not a credential.
 _DIGEST_PREFIX = re.compile(r"(?i)(?:sha(?:1|224|256|384|512)|md5|blake2b?|sri)[-_:~]$|^(?:sha(?:1|224|256|384|512)|md5|blake2b?)[-_:]")
@@ -276,7 +278,7 @@ def _random_word(word: str) -> bool:
     """Whether ``word`` (no ``/`` or ``.``) looks generated rather than written."""
     core = word.strip("=_-+")
     parts = re.split(r"[_\-]+", core)
-    if len(parts) > 1 and all(_WORDY.fullmatch(p) for p in parts if p):
+    if len(parts) > 1 and all(_WORDY.fullmatch(p) and (len(p) <= 12 or not _random_body(p, minimum=13)) for p in parts if p):
         return False  # words, numbers and hashes joined: an identifier, a cache key, a file name
     prefix = _WRITTEN_PREFIX.match(core)
     if prefix and _random_body(core[prefix.end() :], minimum=16):
@@ -297,10 +299,13 @@ def _random_body(core: str, *, minimum: int) -> bool:
     if has_upper and has_lower and digits and len(core) >= minimum:
         runs = _LOWER_RUN.findall(core)
         mean_run = sum(map(len, runs)) / len(runs)
-        return mean_run < 2.6
-    if has_upper and has_lower and not digits and len(core) >= 32:
+        # written words have long lower-case runs and a number or two; generated text has short runs, or
+        # digits strewn all through it
+        return mean_run < 2.6 or len(_DIGIT_GROUP.findall(core)) >= 3
+    if has_upper and has_lower and not digits and len(core) >= minimum:
         runs = _LOWER_RUN.findall(core)
-        return sum(map(len, runs)) / len(runs) < 2.2
+        uppers = sum(c.isupper() for c in core)
+        return sum(map(len, runs)) / len(runs) < 2.1 and uppers * 4 >= len(core)
     if not has_upper and has_lower and len(core) >= 32 and "-" not in core and "_" not in core:
         return digits >= len(core) * 0.15 and bool(re.search(r"[g-z]", core))
     return False
@@ -333,7 +338,7 @@ def _random_spans(text: str) -> Iterator[Span]:
 def _dotted_spans(text: str, run: str, start: int) -> Iterator[Span]:
     """A dotted run: a token in parts (``pat.Ab3.x``, ``t1.X.Y``) goes whole; a host or file name is judged by part."""
     parts = run.split(".")
-    random_parts = [p for p in parts if p and ("/" not in p and _random_word(p))]
+    random_parts = [p for p in parts if p and "/" not in p and (_random_word(p) or (len(parts) > 2 and _random_body(p, minimum=16)))]
     hex_parts = [p for p in parts if len(p) >= 32 and _HEX.match(p)]
     mixed_parts = [p for p in parts if len(p) >= 10 and re.search(r"[A-Z]", p) and re.search(r"[a-z0-9]", p)]
     if random_parts or (hex_parts and [p for p in mixed_parts if p not in hex_parts]):
@@ -457,7 +462,7 @@ def _pair_spans(text: str) -> Iterator[Span]:
         if sep == ":" and match.start("sep") + 1 == start and text[start : start + 1] in ("", "\n"):
             continue  # ``password:`` at the end of a line: a prompt or a YAML block opener
         long = _password_like(key) or key.lower().endswith(("authorization", "cookie"))
-        scheme = key.lower().endswith("authorization") or _words(key)[-1:] == ["auth"]
+        scheme = key.lower().endswith("authorization") or _words(key)[-1:] == ("auth",)
         span = _value_span(text, start, long=long, outer_quote=outer_quote, scheme=scheme)
         if not span:
             continue
