@@ -108,14 +108,19 @@ def test_no_secret_shape_is_kept_anywhere_and_ordinary_text_is(world, project, t
 
     # 1. Wrapped deploys: every shape in the output and on a command line (split over a few runs: the team
     #    server takes commands of up to 10,000 characters); the team server is down.
+    #    Each run notifies a webhook (whose URL is a secret too) with its summary.
     chunks = _chunks([*ORDINARY, *(s.line for s in SHAPES)], 8000)
-    for i, chunk in enumerate(chunks):
-        argv = [sys.executable, "deploy.py", "lines.json", *chunk]
-        ran = world("run", "--server", "http://127.0.0.1:9", "--token", "fb-writer-" + uuid.uuid4().hex, "--",
-                    *argv, check=False)
-        assert ran.returncode == 1, ran.stderr
-        kept[f"run {i}: faultbook's own messages"] = "\n".join(
-            line for line in ran.stderr.splitlines() if line.startswith("faultbook"))
+    with _Webhook() as hook:
+        for i, chunk in enumerate(chunks):
+            argv = [sys.executable, "deploy.py", "lines.json", *chunk]
+            ran = world("run", "--server", "http://127.0.0.1:9", "--token", "fb-writer-" + uuid.uuid4().hex,
+                        "--notify", hook.url, "--", *argv, check=False)
+            assert ran.returncode == 1, ran.stderr
+            kept[f"run {i}: faultbook's own messages"] = "\n".join(
+                line for line in ran.stderr.splitlines() if line.startswith("faultbook"))
+    assert len(hook.bodies) == len(chunks)
+    for i, body in enumerate(hook.bodies):
+        kept[f"notification {i}"] = body
 
     # 2. A failure recorded by hand, every shape pasted into its error message and title.
     (tmp_path / "pasted.txt").write_text(_pasted(), encoding="utf-8")
@@ -152,7 +157,9 @@ def test_no_secret_shape_is_kept_anywhere_and_ordinary_text_is(world, project, t
     kept.update(_database(world.url, tmp_path))
 
     # Zero leaks, on every surface (searched all at once; surface by surface only to explain a failure).
-    leaked = leaks("\n\0".join(kept.values()), SHAPES)
+    everything = "\n\0".join(kept.values())
+    assert hook.secret_path not in everything, "the webhook URL was kept"
+    leaked = leaks(everything, SHAPES)
     if leaked:
         suspects = [s for s in SHAPES if s.name in leaked]
         found = {surface: leaks(text, suspects) for surface, text in kept.items()}
@@ -167,6 +174,35 @@ def test_no_secret_shape_is_kept_anywhere_and_ordinary_text_is(world, project, t
     changed = [t for t in ORDINARY if shlex.quote(t) not in command or t not in hand["error_message"] or t not in rows]
     assert not changed, "over-redacted:\n" + "\n".join(changed)
     assert "Permission denied" in json.loads(kept["show 1 --json"])["error_message"]
+
+
+class _Webhook:
+    """A local endpoint for ``--notify`` whose URL carries a secret path, like a Slack webhook's."""
+
+    def __enter__(self) -> "_Webhook":
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        bodies = self.bodies = []
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802
+                bodies.append(self.rfile.read(int(self.headers.get("Content-Length", 0))).decode("utf-8"))
+                self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.secret_path = "T0ACME/B0HOOK/" + uuid.uuid4().hex[:12] + "Zq8Wx3Kp2Lm7"
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/services/{self.secret_path}"
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
 
 
 def _report(found: dict) -> str:
