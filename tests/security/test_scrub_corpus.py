@@ -62,6 +62,15 @@ def test_secrets_in_the_environment_are_caught_without_any_shape():
     assert "short" not in scrubber.scrub("token short")
 
 
+def test_an_ordinary_value_of_a_secret_looking_variable_does_not_redact_ordinary_output():
+    # "Permission denied" became "[REDACTED] denied" (issue 14): one word, a number or a path is no secret
+    scrubber = Scrubber.from_environ(
+        {"AUTH_MODE": "Permission", "GOOGLE_APPLICATION_CREDENTIALS": "/ci/key.json", "SESSION_TTL_TOKEN": "86400"}
+    )
+    text = "Permission denied reading /ci/key.json after 86400 s"
+    assert scrubber.scrub(text) == text
+
+
 @pytest.mark.parametrize(
     "name, secret",
     [

@@ -203,7 +203,12 @@ _PAIR = re.compile(
 _FLAG = re.compile(r"(?<![\w\-])(?P<flag>--?[A-Za-z][\w\-]{0,60})(?P<sep>=|[ \t]+)(?=[^\s\-])")
 _HEADER = re.compile(r"(?im)(?<![\w\-])(?P<key>(?:proxy-)?authorization|(?:set-)?cookie)(?P<close>[\"']?)[ \t]*:[ \t]*")
 _BINDING = re.compile(r"(?m)(?:^|(?<=[\s'\"]))env\.(?P<name>[\w$\-]+)(?P<rest>(?:(?![ \t]env\.)[^\n])*)")
-_URL_USERINFO = re.compile(r"(?<![A-Za-z0-9+.\-])(?P<scheme>[A-Za-z][A-Za-z0-9+.\-]{1,30})://(?P<userinfo>[^\s/?#@\"'<>]*(?::[^\s@\"'<>]*)?)@(?=[\w\[])")
+#: ``scheme://user:password@host``: the password may hold ``/``, ``:`` and even ``@``; it ends at the first ``@``
+#: that a host name follows (a host, then ``:port``, ``/``, ``?``, ``#`` or the end).
+_URL_USERINFO = re.compile(
+    r"(?<![A-Za-z0-9+.\-])(?P<scheme>[A-Za-z][A-Za-z0-9+.\-]{1,30})://"
+    r"(?P<userinfo>[^\s/?#@\"'<>]*(?::[^\s\"'<>]*?)?)@(?=[\w\[][\w.\-\[\]:]*(?:[/?#\s\"'<>),;]|$))"
+)
 _CLI_USER = re.compile(r"(?<![\w\-])(?:-u|--user|--proxy-user)(?:=|[ \t]+|(?=[^\s\-]))[\"']?(?P<user>[^\s:\"']*):(?P<pw>[^\s\"']+)")
 #: ``-p PASSWORD`` with a space is a password only for commands known to take one there (a port elsewhere):
 #: MySQL's clients, sshpass, twine, and any ``... login`` (docker, podman, helm registry, az, oras).
@@ -675,6 +680,16 @@ def _literal_regex(value: str) -> str:
     return "".join(parts)
 
 
+#: Values of secret-looking variables that are not secrets and would redact ordinary output everywhere:
+#: one short word (``AUTH_MODE=Permission`` made "Permission denied" "[REDACTED] denied"), a number, a path
+#: (``GOOGLE_APPLICATION_CREDENTIALS=/ci/key.json``).
+_ORDINARY_VALUE = re.compile(r"[A-Za-z]{1,11}|\d+|(?:/|~/|\./|\.\./|[A-Za-z]:\\)[^\s:]*")
+
+
+def _ordinary_value(value: str) -> bool:
+    return bool(_ORDINARY_VALUE.fullmatch(value))
+
+
 @dataclass(frozen=True)
 class Scrubber:
     """Replaces secrets in text with ``[REDACTED]``; build one per run with ``from_environ``."""
@@ -705,7 +720,7 @@ class Scrubber:
                 continue
             if name.upper() in ALWAYS_SECRET_VARS:
                 values.append(value)
-            elif looks_secret_name(name) and len(value) >= MIN_SECRET_LENGTH:
+            elif looks_secret_name(name) and len(value) >= MIN_SECRET_LENGTH and not _ordinary_value(value):
                 values.append(value)
         return cls(values=tuple(values))
 
