@@ -154,7 +154,7 @@ def test_no_secret_shape_is_kept_anywhere_and_ordinary_text_is(world, project, t
     kept.update(_team_server(world.url, project, outbox))
 
     # 5. The database itself, as bytes and as rows.
-    kept.update(_database(world.url, tmp_path))
+    kept.update(_database(world.url))
 
     # Zero leaks, on every surface (searched all at once; surface by surface only to explain a failure).
     everything = "\n\0".join(kept.values())
@@ -281,7 +281,7 @@ def _chunks(lines: list[str], size: int) -> list[list[str]]:
     return chunks
 
 
-def _database(url: str, tmp_path: Path) -> dict[str, str]:
+def _database(url: str) -> dict[str, str]:
     from sqlalchemy import MetaData, create_engine, select
 
     engine = create_engine(url)
