@@ -124,6 +124,24 @@ def held_out(r: random.Random) -> list[tuple[str, str, str]]:
         ("docker-login-p", "Dk" + rnd(14), "docker login -u ci -p {s} ghcr.io"),
         ("bare-basic", "dXNl" + rnd(16), "curl -H x Basic {s}"),
         ("cloudflare-token-dashes", rnd(12, A62) + "-" + rnd(14, A62) + "_" + rnd(12, A62), "token {s}"),
+        # contexts the corpus does not have
+        ("ruby-hash", "Ru by " + rnd(8), '"password" => "{s}"'),
+        ("make-assign", rnd(14), "PASSWORD := {s}"),
+        ("set-x-trace", rnd(32), "+ curl -sS -H 'Authorization: Bearer {s}' https://api.acme.example"),
+        ("k8s-from-literal", rnd(16), "kubectl create secret generic db --from-literal=password={s}"),
+        ("aws-configure-prompt", rnd(40, A62 + "/+"), "AWS Secret Access Key [None]: {s}"),
+        ("java-properties", rnd(12), "spring.datasource.password={s}"),
+        ("dotnet-connection-string", rnd(12), 'ConnectionStrings__Default="Server=db;User Id=sa;Password={s};"'),
+        ("pem-base64", "LS0tLS1CRUdJTiBQUklWQVRFIEtFWS0tLS0t" + rnd(60, A62 + "+/"), "SSH_KEY_B64={s}"),
+        ("cloudflare-cookies", rnd(43, A62 + "_-."), "Cookie: __cf_bm={s}; cf_clearance=" + rnd(40)),
+        ("amz-security-token", rnd(80, A62 + "%"), "https://s3.amazonaws.com/b/k?X-Amz-Security-Token={s}&X-Amz-Date=20240101"),
+        ("jwt-in-fragment", "eyJ" + rnd(20) + ".eyJ" + rnd(40) + "." + rnd(43, A62 + "_-"), "https://app.acme.example/cb#access_token={s}&x=1"),
+        ("slack-xoxc", "xoxc-" + rnd(12, string.digits) + "-" + rnd(12, string.digits) + "-" + rnd(64, string.ascii_lowercase + string.digits), "{s}"),
+        ("discord-bot", "MTE" + rnd(21) + "." + rnd(6) + "." + rnd(38, A62 + "_-"), "DISCORD {s}"),
+        ("twitter-bearer", "A" * 22 + rnd(80, A62 + "%"), "bearer: {s}"),
+        ("gh-actions-debug", rnd(40), "##[debug]Evaluating: secrets.DEPLOY_KEY => '{s}'"),
+        ("python-repr", rnd(24), "{'user': 'deploy', 'passwd': '{s}'}"),
+        ("logfmt", rnd(26), 'level=info msg="login" user=bob token={s} ip=10.0.0.1'),
     ]
 
 
