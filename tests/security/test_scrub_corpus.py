@@ -84,3 +84,25 @@ def test_an_ordinary_value_of_a_secret_looking_variable_does_not_redact_ordinary
 )
 def test_secret_looking_names(name, secret):
     assert looks_secret_name(name) is secret
+
+
+ADVERSARIAL = {
+    "keys": "password=" * 11_000,
+    "spaced keys": "password= " * 10_000,
+    "url starts": "https://u:" * 10_000,
+    "at signs": "https://u:p" + "@" * 100_000,
+    "headers": "Cookie: " * 12_000,
+    "quotes": 'password="' * 10_000,
+    "flags": "--token " * 12_000,
+    "logins": "login " * 16_000,
+    "bindings": "env.SECRET (" * 8_000,
+    "attributes": 'key="password" value="' * 4_500,
+    "pem": "-----BEGIN RSA PRIVATE KEY-----\n" * 3_000,
+    "dotted words": "aB3dE5fG7h." * 9_000,
+}
+
+
+@pytest.mark.parametrize("text", ADVERSARIAL.values(), ids=ADVERSARIAL.keys())
+def test_adversarial_text_scrubs_in_linear_time(text):
+    # ~100 KB each: linear rules take well under a second; a quadratic one took minutes (no timing asserted)
+    assert SCRUBBER.scrub(text)

@@ -207,13 +207,13 @@ _BINDING = re.compile(r"(?m)(?:^|(?<=[\s'\"]))env\.(?P<name>[\w$\-]+)(?P<rest>(?
 #: that a host name follows (a host, then ``:port``, ``/``, ``?``, ``#`` or the end).
 _URL_USERINFO = re.compile(
     r"(?<![A-Za-z0-9+.\-])(?P<scheme>[A-Za-z][A-Za-z0-9+.\-]{1,30})://"
-    r"(?P<userinfo>[^\s/?#@\"'<>]*(?::[^\s\"'<>]*?)?)@(?=[\w\[][\w.\-\[\]:]*(?:[/?#\s\"'<>),;]|$))"
+    r"(?P<userinfo>[^\s/?#@\"'<>:]{0,256}(?::[^\s\"'<>]{0,256}?)?)@(?=[\w\[][\w.\-\[\]:]{0,256}(?:[/?#\s\"'<>),;]|$))"
 )
 _CLI_USER = re.compile(r"(?<![\w\-])(?:-u|--user|--proxy-user)(?:=|[ \t]+|(?=[^\s\-]))[\"']?(?P<user>[^\s:\"']*):(?P<pw>[^\s\"']+)")
 #: ``-p PASSWORD`` with a space is a password only for commands known to take one there (a port elsewhere):
 #: MySQL's clients, sshpass, twine, and any ``... login`` (docker, podman, helm registry, az, oras).
 _CLI_SPACED_P = re.compile(
-    r"(?<![\w\-])(?:sshpass|mysql|mysqladmin|mysqldump|mariadb|twine|login)\b[^\n]*?(?<=[ \t])-p[ \t]+"
+    r"(?<![\w\-])(?:sshpass|mysql|mysqladmin|mysqldump|mariadb|twine|login)\b[^\n]{0,300}?(?<=[ \t])-p[ \t]+"
 )
 _CLI_GLUED_P = re.compile(r"(?<![\w\-])-p(?P<pw>[^\s\-][^\s]*)")
 _PORTISH = re.compile(r"^[\d.:\[\]]+(?:/(?:tcp|udp|sctp))?$|^\$")
@@ -383,7 +383,12 @@ def _random_spans_in(text: str, part: str, start: int) -> Iterator[Span]:
         yield start + inner[0], start + inner[1]
 
 
-def _quoted_end(text: str, start: int, quote_char: str, limit: int = 20000) -> int:
+#: The longest value a rule takes (a 4096-bit private key in a JSON string is about 3.3 KB): a bound on every
+#: scan that starts at a key, so that a line of ``password=password=...`` costs linear time, not quadratic.
+MAX_VALUE = 8192
+
+
+def _quoted_end(text: str, start: int, quote_char: str, limit: int = MAX_VALUE) -> int:
     """Index just past the closing quote of a value opened at ``start`` (end of text when unclosed)."""
     i = start
     stop = min(len(text), start + limit)
@@ -448,8 +453,9 @@ def _value_span(
     if first in "{[(":  # a JSON object or an expression as a value: scrub what is inside it rule by rule instead
         return None
     if long:
-        stop = (_LINE_END if whole_line else _LONG_VALUE_STOP).search(text, start)
-        end = stop.start() if stop else len(text)
+        bound = min(len(text), start + MAX_VALUE)
+        stop = (_LINE_END if whole_line else _LONG_VALUE_STOP).search(text, start, bound)
+        end = stop.start() if stop else bound
         if outer_quote:
             close = text.find(outer_quote, start, end)
             end = close if close != -1 else end
@@ -477,9 +483,10 @@ def _value_span(
 
 
 def _pair_spans(text: str) -> Iterator[Span]:
+    covered = 0  # a key inside a value already taken is part of that value
     for match in _PAIR.finditer(text):
         key = match.group("key")
-        if not looks_secret_name(key):
+        if match.start() < covered or not looks_secret_name(key):
             continue
         start = match.end()
         outer = match.group("close")
@@ -499,6 +506,7 @@ def _pair_spans(text: str) -> Iterator[Span]:
         spaced = match.end("sep") < start or text[start - 1 : start] in (" ", "\t")
         if sep == ":" and spaced and not long and text[span[0] - 1 : span[0]] not in "\"'`" and not _credential(value):
             continue  # ``CSRF token: reload the page``, ``token: ApiToken``: prose or a type, not a token
+        covered = span[1]
         yield span
 
 
@@ -519,7 +527,10 @@ def _flag_spans(text: str) -> Iterator[Span]:
 
 
 def _header_spans(text: str) -> Iterator[Span]:
+    covered = 0
     for match in _HEADER.finditer(text):
+        if match.start() < covered:
+            continue
         opener = text[match.start() - 1] if match.start() else ""
         span = _value_span(
             text,
@@ -529,7 +540,14 @@ def _header_spans(text: str) -> Iterator[Span]:
             whole_line=True,
             scheme=match.group("key").lower().endswith("authorization"),
         )
+        # a header's value is the rest of its line, or of its quoted argument: a header inside it is part of it
+        line_end = text.find("\n", match.end())
+        covered = len(text) if line_end == -1 else line_end
+        if opener in "\"'" and opener:
+            close = text.find(opener, match.end(), covered)
+            covered = close if close != -1 else covered
         if span:
+            covered = span[1]
             yield span
 
 
