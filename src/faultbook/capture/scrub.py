@@ -209,7 +209,7 @@ _URL_USERINFO = re.compile(
     r"(?<![A-Za-z0-9+.\-])(?P<scheme>[A-Za-z][A-Za-z0-9+.\-]{1,30})://"
     r"(?P<userinfo>[^\s/?#@\"'<>:]{0,256}(?::[^\s\"'<>]{0,256}?)?)@(?=[\w\[][\w.\-\[\]:]{0,256}(?:[/?#\s\"'<>),;]|$))"
 )
-_CLI_USER = re.compile(r"(?<![\w\-])(?:-u|--user|--proxy-user)(?:=|[ \t]+|(?=[^\s\-]))[\"']?(?P<user>[^\s:\"']*):(?P<pw>[^\s\"']+)")
+_CLI_USER = re.compile(r"(?<![\w\-])(?:-u|--user|--proxy-user)(?:=|[ \t]+|(?=[^\s\-]))[\"']?(?P<user>[^\s:\"']*):(?!//)(?P<pw>[^\s\"']+)")
 #: ``-p PASSWORD`` with a space is a password only for commands known to take one there (a port elsewhere):
 #: MySQL's clients, sshpass, twine, and any ``... login`` (docker, podman, helm registry, az, oras).
 _CLI_SPACED_P = re.compile(
@@ -338,6 +338,9 @@ def _random_body(core: str, *, minimum: int) -> bool:
     return False
 
 
+_PATH_WORDS = frozenset("src lib bin usr etc opt var tmp dev app api web out dist build pkg cmd js css img".split())
+
+
 def _random_spans(text: str) -> Iterator[Span]:
     for match in _RUN.finditer(text):
         run, start = match.group(0), match.start()
@@ -349,7 +352,8 @@ def _random_spans(text: str) -> Iterator[Span]:
             continue
         if "/" in run:
             segments = run.split("/")
-            pathlike = any(not s or re.fullmatch(r"[a-z._\-]{2,}|[A-Za-z]{1,3}|\d+", s) for s in segments)
+            # a path has a leading or doubled slash, a lower-case directory name or a common short one
+            pathlike = any(not s or re.fullmatch(r"[a-z._\-]{4,}", s) or s in _PATH_WORDS for s in segments)
             if not pathlike and _random_word(run.replace("/", "").replace("+", "")):
                 yield start, match.end()
                 continue
