@@ -50,10 +50,10 @@ and hashes, file paths — a changed error message changes its fingerprint (``te
 lists what must be kept).  Every pattern is anchored so that it is tried once per word, and only what is kept
 (a bounded tail, a few error blocks) is scrubbed, so the cost does not grow with what the command prints.
 
-Measured (``benchmarks/bench_scrub.py``, 2 shared cores): the corpus 152/152 shapes caught and 102/102
-ordinary texts kept; 1956/1960 held-out shapes (98 shapes and contexts not in the corpus x 20 seeds) caught
+Measured (``benchmarks/bench_scrub.py``, 2 shared cores): the corpus 152/152 shapes caught and 104/104
+ordinary texts kept; 1958/1960 held-out shapes (98 shapes and contexts not in the corpus x 20 seeds) caught
 without the environment; 606/607 of wrangler 4.86's own messages that name a token, password, secret or key unchanged.
-Cost: 70-85 ms for a dense 32 KiB tail (once per ``run``), 0.04 ms for a small report's fields (per report
+Cost: 60-100 ms (by the machine's load) for a dense 32 KiB tail (once per ``run``), 0.04 ms for a small report's fields (per report
 on a team server: a prefilter skips fields no rule could touch).  The single alternation this replaced took
 36 ms for the same tail, caught 72 of the 152 shapes and changed 21 of the 102 ordinary texts.
 """
