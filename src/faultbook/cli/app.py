@@ -241,7 +241,8 @@ def record(
     )
     with state.database().session(write=True) as session:
         stored = ledger.record_failure(
-            session, project=state.project_ref(), failure=failure, actor=output.actor(), pasted=True
+            session, project=state.project_ref(), failure=failure, actor=output.actor(), pasted=True,
+            scrubber=_scrubber(),
         )
     if as_json:
         output.emit_json(stored.to_json())
@@ -291,11 +292,19 @@ def update(
         raise InputError("nothing to change: give at least one field option (see faultbook update --help)")
     with state.database().session(write=True) as session:
         stored = ledger.update_failure(
-            session, project=state.project_ref(), number=number, changes=changes, actor=output.actor()
+            session, project=state.project_ref(), number=number, changes=changes, actor=output.actor(),
+            scrubber=_scrubber(),
         )
     if as_json:
         output.emit_json(stored.to_json())
     output.info(f"Updated failure #{stored.number}")
+
+
+def _scrubber() -> Any:
+    """The scrubber for text typed or pasted here: the shape rules and this environment's secret values."""
+    from faultbook.capture.scrub import Scrubber
+
+    return Scrubber.from_environ(state.settings().environ)
 
 
 # ---------------------------------------------------------------- list / show

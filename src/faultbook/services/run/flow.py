@@ -11,7 +11,6 @@ nothing after the command (notification, rollback, team server) ever changes it.
 
 from __future__ import annotations
 
-import shlex
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Mapping
@@ -64,7 +63,7 @@ def run(
     component = request.component or inference.component
     git_answer = start_git_info(cwd)  # git runs while the rest is prepared
     cfg_hash = config_hash(request.argv, cwd)
-    command_line = scrubber.scrub(shlex.join(request.argv))
+    command_line = scrubber.scrub_command(request.argv)
     from faultbook.services.snapshot import deploy_snapshot
 
     snapshot = deploy_snapshot(request.argv, cwd, env=request.env, scrub=scrubber.scrub)
