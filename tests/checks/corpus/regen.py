@@ -150,6 +150,10 @@ def make_stubs(folder: Path, data: dict[str, Any]) -> None:
             # A framework build that writes its server into the assets folder also writes this file.
             (d / ".assetsignore").write_text("_worker.js\n")
         site = scope.get("site")
+        if isinstance(site, dict) and not isinstance(main, str) and not isinstance(data.get("main"), str):
+            # wrangler's default entry point for a legacy Workers Site.
+            entry = site.get("entry-point") if isinstance(site.get("entry-point"), str) else "workers-site"
+            _stub_entry(base / entry / "index.js", classes, workflows)
         if isinstance(site, dict) and isinstance(site.get("bucket"), str):
             d = base / site["bucket"]
             d.mkdir(parents=True, exist_ok=True)
@@ -220,7 +224,9 @@ def classify(rc: int, out: str) -> tuple[str, list[str], list[str]]:
     errors, warnings = _messages(out, "ERROR"), _messages(out, "WARNING")
     if rc == 0:
         return "accepted", errors, warnings
-    joined = "\n".join(errors) or out
+    if not errors:
+        return "failed", errors, warnings
+    joined = "\n".join(errors)
     if _PARSE.search(joined):
         return "unparsable", errors, warnings
     if re.search(r"configuration|field|binding|entry-point|Missing entry|compatibility|"
@@ -278,11 +284,13 @@ def verdicts(case: Path, wrangler: Path) -> dict[str, Any]:
             cmd = [str(wrangler), "pages", "functions", "build", "functions", "--project-directory", ".",
                    "--build-metadata-path", str(tmpdir / "meta.json"), "--outdir", str(tmpdir / "pout")]
             rc, out, _ = _run(cmd, work, env)
-            pages_errors = []
-            if "Running configuration file validation for Pages" in out:
-                tail = out.split("Running configuration file validation for Pages", 1)[1]
-                pages_errors = [line.strip(" -") for line in tail.splitlines() if line.strip().startswith("- ")]
-            result["pages"] = {"verdict": "refused" if pages_errors else "accepted", "errors": pages_errors}
+            pages_errors = _messages(out, "ERROR")
+            config_errors = [e for e in pages_errors if "configuration" in e or "Pages" in e]
+            result["pages"] = {
+                "verdict": "accepted" if rc == 0 or not config_errors else
+                ("unparsable" if _PARSE.search("\n".join(config_errors)) else "refused"),
+                "exit": rc, "errors": config_errors,
+            }
     return result
 
 
