@@ -3,7 +3,7 @@
 Rules propose edits as (line, column)-ranges over the original text (a value's
 exact span, found by the config locator), so comments, spacing, key order and
 quoting survive; overlapping edits are skipped.  The result is parsed again
-(tomlkit / our JSONC parser) before anyone writes it, so a fix can never leave a
+(tomllib / our JSONC parser) before anyone writes it, so a fix can never leave a
 config that does not parse.
 """
 

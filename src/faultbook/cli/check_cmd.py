@@ -11,8 +11,6 @@ from __future__ import annotations
 import sys
 from typing import Any, Callable, Iterable, List, Optional
 
-import typer
-
 FORMATS = ("text", "json", "sarif", "github")
 
 
@@ -117,7 +115,9 @@ def rules_command(rule_id: str | None = None) -> tuple[str, str, int]:
 
 
 def register(app: Any, state: Any) -> None:
-    """Typer wiring for ``check`` and ``rules`` (kept apart from the logic above, which tests call directly)."""
+    """Typer wiring for ``check`` and ``rules`` (kept apart from the logic above, which tests call directly).
+    typer is imported here, not at module level: ``check_command`` alone must start fast (benchmarks)."""
+    import typer
     @app.command()
     def check(
         path: str = typer.Argument(".", help="Project folder (wrangler's lookup: it and its parents) or config file."),

@@ -250,7 +250,9 @@ class AssetsDirectoryMissing(Rule):
     directory = "./dist"
     ```
 
-    *Fix* Build first, or point `directory` at the folder the build writes.
+    *Fix* Build first, or point `directory` at the folder the build writes. Also reported, in
+    wrangler's words: `assets` without `directory`, `assets` together with `[site]`, and an
+    assets `binding` on a Worker without `main` (nothing could read it).
     """
 
     id = "FB205"
@@ -262,6 +264,18 @@ class AssetsDirectoryMissing(Rule):
             assets, path = scope.get("assets")
             if not isinstance(assets, dict):
                 continue
+            main, _ = scope.get("main")
+            site, _ = scope.get("site")
+            if site is not None:
+                yield self.finding(
+                    ctx, path, "Cannot use assets and Workers Sites in the same Worker: remove either the `site` "
+                    "or the `assets` field.", env=scope.env,
+                )
+            if main is None and site is None and assets.get("binding") is not None:
+                yield self.finding(
+                    ctx, path + ("binding",), "Cannot use assets with a binding in an assets-only Worker: remove "
+                    "the asset binding, or give the Worker a script (`main`).", env=scope.env,
+                )
             directory = assets.get("directory")
             if directory is None:
                 yield self.finding(
