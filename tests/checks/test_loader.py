@@ -102,3 +102,15 @@ def test_the_schema_used_is_named(tmp_path: Path) -> None:
     (schema_dir / "package.json").write_text(json.dumps({"version": "9.9.9"}))
     _, err, _ = check_command(str(tmp_path), offline=True)
     assert "project's wrangler 9.9.9 schema" in err
+
+
+def test_a_build_redirect_is_followed_like_wrangler_deploy_does(tmp_path: Path) -> None:
+    _project(tmp_path, "wrangler.jsonc", '{"name": "app", "assets": {"binding": "ASSETS"}}')
+    built = _project(tmp_path / "dist" / "app", "wrangler.json", '{"name": "app"}')
+    pointer = tmp_path / ".wrangler" / "deploy" / "config.json"
+    pointer.parent.mkdir(parents=True)
+    pointer.write_text('{"configPath": "../../dist/app/wrangler.json"}')
+    assert find_config(tmp_path).resolve() == built.resolve()
+    pointer.write_text('{"configPath": "../../missing.json"}')
+    with pytest.raises(InputError, match="does not exist"):
+        find_config(tmp_path)

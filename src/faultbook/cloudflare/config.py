@@ -122,9 +122,43 @@ def search_config(folder: Path) -> Path | None:
     return None
 
 
+#: Where a framework build (e.g. the Cloudflare Vite plugin) leaves a pointer to the config it generated.
+DEPLOY_REDIRECT = Path(".wrangler") / "deploy" / "config.json"
+
+
+def _find_up(folder: Path, relative: Path) -> Path | None:
+    for candidate_dir in (folder, *folder.resolve().parents):
+        if (candidate_dir / relative).is_file():
+            return candidate_dir / relative
+    return None
+
+
+def redirected_config(folder: Path, user_config: Path | None) -> Path | None:
+    """The config ``wrangler deploy`` would use instead of ``user_config``, when a build left a
+    ``.wrangler/deploy/config.json`` (wrangler's findRedirectedWranglerConfig); None without one."""
+    pointer = _find_up(Path(folder), DEPLOY_REDIRECT)
+    if pointer is None:
+        return None
+    parser = _JsoncParser(_read_text(pointer), str(pointer))
+    data = parser.parse()
+    target = data.get("configPath") if isinstance(data, dict) else None
+    if not isinstance(target, str) or not target:
+        raise InputError('a deploy configuration file was found, but it has no "configPath"', path=str(pointer))
+    resolved = pointer.parent / target
+    if not resolved.is_file():
+        raise InputError(f'the deploy configuration points to "{target}", which does not exist', path=str(pointer))
+    if user_config is not None and (user_config.parent / DEPLOY_REDIRECT).resolve() != pointer.resolve():
+        raise InputError(
+            f"found both {user_config} and a deploy configuration that do not share the same base folder: "
+            "wrangler would not know which to use", path=str(pointer),
+        )
+    return resolved
+
+
 def find_config(path: Path, config: str | Path | None = None) -> Path:
-    """The file wrangler would use: ``config`` (its ``-c/--config``, relative to the current folder)
-    when given, ``path`` itself when it is a file, else ``search_config(path)``."""
+    """The file wrangler deploy would use: ``config`` (its ``-c/--config``, relative to the current
+    folder) when given, ``path`` itself when it is a file, else the redirect a framework build left
+    (``.wrangler/deploy/config.json``), else ``search_config(path)``."""
     if config is not None:
         chosen = Path(config)
         if not chosen.is_file():
@@ -136,6 +170,9 @@ def find_config(path: Path, config: str | Path | None = None) -> Path:
     if not path.exists():
         raise InputError("no such file or directory", path=str(path))
     found = search_config(path)
+    redirected = redirected_config(path, found)
+    if redirected is not None:
+        return redirected
     if found is None:
         raise InputError(
             f"no wrangler config found in this folder or its parents (looked for {', '.join(CONFIG_NAMES)})",

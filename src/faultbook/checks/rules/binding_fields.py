@@ -17,9 +17,10 @@ _PLACEHOLDER = re.compile(
     r"example|id|xxx.*|\.\.\.|0{32}|.*_here)$",
     re.IGNORECASE,
 )
+#: Case is not judged: ids are printed in lowercase, but nothing shows the API refusing upper case.
 _SHAPES = {
-    "hex32": (re.compile(r"^[0-9a-f]{32}$"), "32 lowercase hex characters"),
-    "uuid": (re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"), "a UUID"),
+    "hex32": (re.compile(r"^[0-9a-f]{32}$", re.I), "32 hex characters"),
+    "uuid": (re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I), "a UUID"),
 }
 
 
@@ -175,7 +176,7 @@ class BindingIdShape(Rule):
                         )
         account = ctx.data.get("account_id")
         if isinstance(account, str) and account and not is_placeholder(account) and not _SHAPES["hex32"][0].match(account):
-            yield self.finding(ctx, ("account_id",), f'account_id "{account}" is not 32 lowercase hex characters', value=True)
+            yield self.finding(ctx, ("account_id",), f'account_id "{account}" is not 32 hex characters', value=True)
 
 
 def _english(items: list[str]) -> str:
