@@ -214,7 +214,9 @@ def load_config(path: Path, config: str | Path | None = None) -> WranglerConfig:
     except RecursionError:
         raise InputError("JSON parse error: nested too deeply", path=str(file), line=1, column=1) from None
     if not isinstance(data, dict):
-        raise InputError("the top level must be an object", path=str(file), line=1, column=1)
+        # Valid JSON that is not an object (`[]`, `"x"`): wrangler reads it as a config with no
+        # fields and refuses it for what is missing, so the rules report that (exit 1), not exit 2.
+        data = {}
     return WranglerConfig(
         path=file, format=fmt, text=text, data=data,
         key_spans=parser.key_spans, value_spans=parser.value_spans,

@@ -8,7 +8,8 @@ report names the copy used (``Context.notes``).
 
 Severity follows what wrangler does, not what the schema says:
 
-* an unknown key: wrangler only warns (`Unexpected fields found in top-level field: "usage_model"`)
+* a removed key (`node_compat`): wrangler refuses the config, so an error.
+* any other unknown key: wrangler only warns (`Unexpected fields found in top-level field: "usage_model"`)
   and deploys, and deprecated keys (`type`, `usage_model`, `webpack_config`, legacy
   `containers.instances`) are ignored the same way.  So: a warning when the schema is the
   project's own wrangler's (it says the same), a note when it is our shipped copy, because the
@@ -61,6 +62,18 @@ def project_schema(directory: Path) -> tuple[Path, str | None] | None:
                 version = None
             return candidate, version if isinstance(version, str) else None
     return None
+
+
+#: Keys wrangler 4.86.0 refuses outright (its ``deprecated(..., "Removed", "error")``), anywhere a
+#: top-level or ``[env.X]`` key may stand; every other unknown key it only warns about.
+REMOVED = {
+    "node_compat": 'The "node_compat" field is no longer supported as of Wrangler v4. Instead, use the '
+                   "`nodejs_compat` compatibility flag.",
+}
+
+
+def _is_scope(path: tuple) -> bool:
+    return path == () or (len(path) == 2 and path[0] == "env")
 
 
 def _is_binding(path: tuple) -> bool:
@@ -224,6 +237,9 @@ class SchemaViolation(Rule):
             allowed = set(error.schema.get("properties", {}))
             severity = Severity.WARNING if own else Severity.INFO
             for key in error.instance:
+                if key in REMOVED and _is_scope(path):
+                    yield self.finding(ctx, path + (key,), f"Removed: {REMOVED[key]}", severity=Severity.ERROR)
+                    continue
                 if key not in allowed and key != "$schema":
                     where = ".".join(map(str, path)) or "top-level"
                     yield self.finding(

@@ -211,6 +211,12 @@ class EntryPointMissing(Rule):
             main, path = scope.get("main")
             assets, _ = scope.get("assets")
             site, _ = scope.get("site")
+            if main is not None and isinstance(site, dict) and "entry-point" in site:
+                yield self.finding(
+                    ctx, scope.prefix + ("site", "entry-point"),
+                    "Don't define both the `main` and `site.entry-point` fields in your configuration.",
+                    env=scope.env,
+                )
             if main is None and isinstance(site, dict):
                 # A Workers Site without `main`: wrangler falls back to `<site.entry-point>/index.js`.
                 entry = site.get("entry-point") if isinstance(site.get("entry-point"), str) else "workers-site"
