@@ -114,3 +114,11 @@ def test_a_build_redirect_is_followed_like_wrangler_deploy_does(tmp_path: Path) 
     pointer.write_text('{"configPath": "../../missing.json"}')
     with pytest.raises(InputError, match="does not exist"):
         find_config(tmp_path)
+
+
+def test_a_byte_that_is_not_utf8_is_read_as_wrangler_reads_it(tmp_path: Path) -> None:
+    config = _project(tmp_path)
+    config.write_bytes(CLEAN.encode() + b"# caf\xe9\n")
+    out, err, code = check_command(str(tmp_path), offline=True)
+    assert code == 0, out + err
+    assert load_config(tmp_path).lossy

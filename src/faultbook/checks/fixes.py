@@ -66,6 +66,8 @@ def write_fixed(config: WranglerConfig, result: FixResult) -> None:
     """Validate the edited text by parsing it, then write it (same encoding, same newline style)."""
     if result.text == config.text:
         return
+    if config.lossy:
+        raise InputError("the file has bytes that are not UTF-8: fix it by hand; nothing written", path=str(config.path))
     probe = config.path.with_name(f".{config.path.name}.faultbook-fix{config.path.suffix}")
     probe.write_text(result.text, encoding="utf-8", newline="")
     try:

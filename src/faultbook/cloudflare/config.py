@@ -68,6 +68,11 @@ class WranglerConfig:
     value_spans: Mapping[KeyPath, Span] = field(default_factory=dict, repr=False)
 
     @property
+    def lossy(self) -> bool:
+        """The file had bytes that are not UTF-8 (read as U+FFFD, as wrangler does)."""
+        return "\ufffd" in self.text
+
+    @property
     def directory(self) -> Path:
         return self.path.parent
 
@@ -193,11 +198,13 @@ def _read_text(file: Path) -> str:
             path=str(file),
         )
     try:
-        return file.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise InputError(f"not UTF-8 text ({exc.reason})", path=str(file)) from None
+        raw = file.read_bytes()
     except OSError as exc:
         raise InputError(f"cannot read: {exc.strerror}", path=str(file)) from None
+    # wrangler reads its config as UTF-8 with replacement characters (Node's readFileSync(.., "utf-8")),
+    # so a stray Latin-1 byte in a comment does not stop it, and must not stop us.  --fix refuses
+    # such a file (``lossy``): writing it back would change those bytes.
+    return raw.decode("utf-8", errors="replace")
 
 
 def load_config(path: Path, config: str | Path | None = None) -> WranglerConfig:
