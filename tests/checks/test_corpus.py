@@ -23,6 +23,8 @@ from faultbook.cli.check_cmd import check_command
 
 CORPUS = Path(__file__).parent / "corpus"
 CASES = sorted(p for p in (CORPUS / "cases").iterdir() if (p / "case.json").is_file())
+#: Made-up files at the parsing edges (empty, BOM, JSON5-isms, ...), judged by wrangler the same way.
+EDGE = sorted(p for p in (CORPUS / "edge").iterdir() if (p / "case.json").is_file())
 
 _spec = importlib.util.spec_from_file_location("corpus_regen", CORPUS / "regen.py")
 regen = importlib.util.module_from_spec(_spec)
@@ -53,7 +55,7 @@ def run_faultbook(folder: Path, env: str | None) -> tuple[int, list[dict], str]:
     return code, findings, err
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+@pytest.mark.parametrize("case", CASES + EDGE, ids=[c.name for c in CASES] + [f"edge-{c.name}" for c in EDGE])
 def test_case_agrees_with_wrangler(case: Path, tmp_path: Path) -> None:
     meta = json.loads((case / "case.json").read_text())
     folder = materialise(case, tmp_path)
@@ -88,5 +90,7 @@ def test_corpus_is_big_and_varied() -> None:
     suffixes = {m.get("config", "").rsplit(".", 1)[-1] for m in metas}
     assert len(CASES) >= 85 and {"toml", "json", "jsonc"} <= suffixes
     assert all(m["source"]["repo"] and len(m["source"]["commit"]) == 40 for m in metas)
+    assert any(run["verdict"] == "unparsable" for c in EDGE
+               for run in json.loads((c / "case.json").read_text())["wrangler"]["deploy"].values())
     assert sum(1 for m in metas if (m.get("wrangler") or {}).get("pages")) >= 4
     assert sum(1 for m in metas if len((m.get("wrangler") or {}).get("deploy") or {}) > 1) >= 8

@@ -215,7 +215,9 @@ def _messages(text: str, marker: str) -> list[str]:
     return [re.sub(r"\n{2,}", "\n", b) for b in blocks if b]
 
 
-_PARSE = re.compile(r"ParseError|Parse error|Unexpected character|InvalidSymbol|ValueExpected|"
+_PARSE = re.compile(r"ParseError|Parse error|Invalid TOML document|InvalidCharacter|UnexpectedEndOfComment|"
+                    r"UnexpectedEndOfNumber|InvalidUnicode|InvalidEscapeCharacter|InvalidNumberFormat|"
+                    r"Unexpected character|InvalidSymbol|ValueExpected|"
                     r"CloseBraceExpected|CommaExpected|PropertyNameExpected|ColonExpected|"
                     r"EndOfFileExpected|UnexpectedEndOfString|InvalidCommentToken")
 
@@ -297,12 +299,13 @@ def verdicts(case: Path, wrangler: Path) -> dict[str, Any]:
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--only", nargs="*", default=[])
+    parser.add_argument("--dir", type=Path, default=CASES, help="cases/ (real configs) or edge/ (made-up edge cases)")
     parser.add_argument("--wrangler", type=Path, default=WRANGLER)
     args = parser.parse_args()
     if not args.wrangler.exists():
         print(f"wrangler not installed at {args.wrangler}: run scripts/install-wrangler.sh", file=sys.stderr)
         return 2
-    cases = sorted(p for p in CASES.iterdir() if p.is_dir() and (not args.only or p.name in args.only))
+    cases = sorted(p for p in args.dir.iterdir() if p.is_dir() and (not args.only or p.name in args.only))
     for case in cases:
         meta_file = case / "case.json"
         meta = json.loads(meta_file.read_text()) if meta_file.exists() else {}
