@@ -6,6 +6,7 @@ surface one per run; here they are checked together, for every environment.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from datetime import date
@@ -74,7 +75,7 @@ class WorkerNameInvalid(Rule):
                     yield self.finding(
                         ctx, raw_path,
                         f'Expected "name" to be of type string, alphanumeric and lowercase with dashes only '
-                        f'but got {raw!r}{where}.',
+                        f'but got {json.dumps(raw)}{where}.',
                         env=scope.env, value=True,
                     )
                     continue
@@ -84,8 +85,11 @@ class WorkerNameInvalid(Rule):
             problems = []
             if len(name) > 63:
                 problems.append(f"is {len(name)} characters long (the API takes at most 63)")
-            if "name" not in scope.raw and scope.env is not None and not _WRANGLER_NAME.match(name):
-                problems.append("has characters wrangler would refuse in a name it was given")
+            top = ctx.data.get("name")
+            if ("name" not in scope.raw and scope.env is not None and isinstance(top, str)
+                    and _WRANGLER_NAME.match(top) and not _WRANGLER_NAME.match(name)):
+                problems.append(f'gets characters from the environment name "{scope.env}" that wrangler '
+                                "would refuse in a name it was given")
             if problems:
                 yield self.finding(
                     ctx, path, f'Worker name "{name}"{where} ' + " and ".join(problems),
