@@ -238,12 +238,21 @@ def classify(rc: int, out: str) -> tuple[str, list[str], list[str]]:
     return "failed", errors, warnings
 
 
+_TMP_PATH = re.compile(r"/[^\s\"'`]*?/fbcorpus-[^/\s\"'`]+")
+_WRANGLER_PATH = re.compile(r"/[^\s\"'`()]*?/node_modules/wrangler/")
+
+
+def normalise(text: str) -> str:
+    """Machine-specific paths out of wrangler's messages, so a re-run changes only real verdicts."""
+    return _WRANGLER_PATH.sub("<wrangler>/", _TMP_PATH.sub("<tmp>", text))
+
+
 def _run(cmd: list[str], folder: Path, env: dict[str, str]) -> tuple[int, str, float]:
     start = time.perf_counter()
     proc = subprocess.run(cmd, cwd=folder, env=env, stdin=subprocess.DEVNULL, capture_output=True,
                           text=True, timeout=180)
     elapsed = time.perf_counter() - start
-    return proc.returncode, ANSI.sub("", proc.stdout + proc.stderr), elapsed
+    return proc.returncode, normalise(ANSI.sub("", proc.stdout + proc.stderr)), elapsed
 
 
 def verdicts(case: Path, wrangler: Path) -> dict[str, Any]:
