@@ -170,6 +170,15 @@ class _Validator:
                 yield from self.iter_errors(item, schema["items"], path + (index,))
 
 
+def _required_binding_field(path: tuple) -> bool:
+    from faultbook.checks.bindings import KINDS
+
+    if len(path) >= 2 and path[0] == "env":
+        path = path[2:]
+    keys = tuple(p for p in path[:-1] if not isinstance(p, int))
+    return any(kind.key == keys and path[-1] in kind.required for kind in KINDS)
+
+
 @lru_cache(maxsize=4)
 def _validator(path: str) -> _Validator:
     return _Validator(json.loads(Path(path).read_text(encoding="utf-8")))
@@ -256,6 +265,8 @@ class SchemaViolation(Rule):
             return
         if error.validator == "required" and _is_binding(path):
             return  # FB103 reports a binding's missing field, once, in wrangler's words
+        if error.validator == "type" and path and _required_binding_field(path):
+            return  # likewise a required binding field that is not a string
         where = ".".join(map(str, path)) or "top level"
         strict = error.validator in ("type", "required") and not loose
         yield self.finding(

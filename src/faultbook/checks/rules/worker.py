@@ -65,7 +65,7 @@ class WorkerNameInvalid(Rule):
             raw_path = scope.prefix + ("name",)
             if "name" in scope.raw or scope.env is None:
                 if raw is None or raw == "":
-                    if scope.env is None:
+                    if scope.env is None and not ctx.config.is_pages:  # Pages: FB208 says it, once
                         yield self.finding(
                             ctx, raw_path, f'no Worker "name"{where}: wrangler deploy needs one',
                             detail="You need to provide a name when publishing a worker.", env=scope.env,
