@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -94,3 +95,21 @@ def test_corpus_is_big_and_varied() -> None:
                for run in json.loads((c / "case.json").read_text())["wrangler"]["deploy"].values())
     assert sum(1 for m in metas if (m.get("wrangler") or {}).get("pages")) >= 4
     assert sum(1 for m in metas if len((m.get("wrangler") or {}).get("deploy") or {}) > 1) >= 8
+
+
+def _quoted(text: str) -> set[str]:
+    return set(re.findall(r'"([^"]+)"', text))
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_unknown_keys_are_exactly_those_wrangler_warns_about(case: Path, tmp_path: Path) -> None:
+    """FB301's "Unexpected field" findings name the keys wrangler's own warnings name, no more, no less."""
+    meta = json.loads((case / "case.json").read_text())
+    out, _, _ = check_command(str(materialise(case, tmp_path)), offline=True, output_format="json", select=["FB301"])
+    ours = {
+        re.search(r'"([^"]+)"', f["summary"]).group(1)
+        for f in json.loads(out)["diagnostics"] if f["summary"].startswith("Unexpected field")
+    }
+    said = " ".join(text for run in meta["wrangler"]["deploy"].values() for text in run["warnings"] + run["errors"])
+    theirs = set().union(*(_quoted(m) for m in re.findall(r"Unexpected fields found in [^:]+: ([^\n]+)", said)))
+    assert ours == theirs
