@@ -291,6 +291,9 @@ class AssetsDirectoryMissing(Rule):
                 yield self.finding(
                     ctx, path, "The `assets` property in your configuration is missing the required `directory` "
                     "property.", env=scope.env,
+                    detail="wrangler deploy refuses this config. The Cloudflare Vite plugin fills in `directory` in "
+                    "the config its build writes (.wrangler/deploy/config.json points at it, and faultbook follows "
+                    "it): check after `vite build`, or set `directory`.",
                 )
                 continue
             if isinstance(directory, str) and not (ctx.directory / directory).is_dir():
