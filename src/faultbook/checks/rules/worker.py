@@ -59,6 +59,13 @@ class WorkerNameInvalid(Rule):
     severity = Severity.ERROR
 
     def check(self, ctx: Context) -> Iterable[Finding]:
+        top = ctx.data.get("name")
+        if ctx.env is not None and isinstance(top, str) and top and not _WRANGLER_NAME.match(top):
+            # wrangler validates the top-level name whatever -e selects.
+            yield self.finding(
+                ctx, ("name",), f'Expected "name" to be of type string, alphanumeric and lowercase with dashes '
+                f"only but got {json.dumps(top)}.", value=True,
+            )
         for scope in ctx.scopes():
             where = f" ({scope.label})" if scope.env else ""
             raw = scope.raw.get("name") if scope.env is not None else ctx.data.get("name")
@@ -85,7 +92,6 @@ class WorkerNameInvalid(Rule):
             problems = []
             if len(name) > 63:
                 problems.append(f"is {len(name)} characters long (the API takes at most 63)")
-            top = ctx.data.get("name")
             if ("name" not in scope.raw and scope.env is not None and isinstance(top, str)
                     and _WRANGLER_NAME.match(top) and not _WRANGLER_NAME.match(name)):
                 problems.append(f'gets characters from the environment name "{scope.env}" that wrangler '
