@@ -60,7 +60,7 @@ def create_app(
     ``allowed_hosts`` turns on Host-header checking (``faultbook serve`` sets it
     on loopback so a DNS-rebinding page cannot talk to the local server).
     """
-    from faultbook.web.routes import deployments, failures, knowledge, metrics, misc, potential, tokens
+    from faultbook.web.routes import deployments, failures, knowledge, metrics, misc, postmortem, potential, tokens
 
     server = settings.section("server")
     setting = anonymous if anonymous is not None else server.get("anonymous", server.get("anonymous_read"))
@@ -95,10 +95,14 @@ def create_app(
     )
     app.state.ctx = ctx
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
-    for module in (misc, failures, knowledge, potential, deployments, metrics, tokens):
+    for module in (misc, failures, postmortem, knowledge, potential, deployments, metrics, tokens):
         app.include_router(module.api, prefix="/api/v1")
         app.include_router(module.pages)
     _error_handlers(app)
+    if settings.section("mcp").get("http") is True:
+        from faultbook.web.mcp_mount import mount_mcp
+
+        mount_mcp(app, ctx)
 
     app.add_middleware(ReportFastPath, ctx=ctx)  # innermost: the security headers and Host check still apply
     app.add_middleware(SecurityHeaders, ctx=ctx)
