@@ -32,6 +32,7 @@ RULES: tuple[type[Rule], ...] = (
     worker.AssetsDirectoryMissing,
     worker.AssetFileTooLarge,
     worker.TooManyAssetFiles,
+    worker.PagesConfigInvalid,
     schema.SchemaViolation,
     online.ApiTokenInvalid,
     online.R2BucketMissing,
