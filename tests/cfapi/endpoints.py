@@ -485,6 +485,14 @@ def script_settings_get(call: Call) -> dict[str, Any]:
     }
 
 
+@route("GET", "/accounts/{account_id}/workers/scripts/{name}/secrets", scope="workers")
+def script_secrets(call: Call) -> Reply:
+    """The live Worker's secrets, names only [SDK types/workers/scripts/secret_list_response.py:
+    name, type "secret_text"; WSDK secret/index.ts lists them the same way]."""
+    script = _script(call)
+    return Reply(result=[{"name": name, "type": "secret_text"} for name in sorted(script.secrets)])
+
+
 @route("GET", "/accounts/{account_id}/workers/subdomain", scope="workers")
 def account_subdomain(call: Call) -> dict[str, Any]:
     subdomain = call.state.account(call.params["account_id"]).workers_subdomain
@@ -611,6 +619,20 @@ def zones_list(call: Call) -> Reply:
         if (name is None or z.name == name) and (account_id is None or account_id == state.account_id)
     ]
     return list_reply(items, call)
+
+
+@route("GET", "/zones/{zone_id}/workers/routes", scope="zone")
+def zone_worker_routes(call: Call) -> Reply:
+    """[SDK types/workers/route_list_response.py: id, pattern, script; WSDK triggers/deploy.ts reads
+    pattern and script to refuse "routes that are assigned to another worker"]"""
+    zone = next((z for z in call.state.zones if z.id == call.params["zone_id"]), None)
+    if zone is None:
+        raise ApiError(
+            404, 7003,
+            f"Could not route to /client/v4/zones/{call.params['zone_id']}/workers/routes, "
+            "perhaps your object identifier is invalid?",
+        )
+    return Reply(result=[{"id": r.id, "pattern": r.pattern, "script": r.script} for r in zone.worker_routes])
 
 
 @route("GET", "/zones/{zone_id}/dns_records", scope="dns")
