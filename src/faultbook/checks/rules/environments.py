@@ -117,7 +117,8 @@ class BindingMissingInEnvironment(Rule):
             from faultbook.checks.base import Scope
 
             top_scope = Scope(None, (), ctx.data, ctx.data)
-        many = tuple(kind for kind in KINDS if kind.many)
+        # unsafe.bindings carry per-environment platform metadata more often than resources: left out.
+        many = tuple(kind for kind in KINDS if kind.many and kind.config_key != "unsafe.bindings")
         top_names: dict[str, list] = {}
         for binding in iter_bindings(top_scope, kinds=many):
             if isinstance(binding.name, str):

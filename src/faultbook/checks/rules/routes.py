@@ -179,7 +179,9 @@ class EnvironmentInheritsRoutes(Rule):
     """An `[env.X]` deploys onto the top level's routes or custom domains, because routes are inherited.
 
     *Why* `route`/`routes` are inheritable: `wrangler deploy -e staging` without its own
-    routes deploys `myapp-staging` onto production's routes. wrangler refuses (`Can't
+    routes deploys `myapp-staging` onto production's routes. An env with its own `route`
+    (singular) under a top-level `routes` gets both, and wrangler 4.86 uses `routes`
+    first (`props.routes ?? config.routes ?? [config.route]`): its own route is ignored. wrangler refuses (`Can't
     deploy routes that are assigned to another worker`) — or, for a Custom Domain in CI,
     moves the domain to the staging Worker, taking production offline for that host.
 
@@ -218,9 +220,16 @@ class EnvironmentInheritsRoutes(Rule):
             routes = [r for r in iter_routes(scope) if r.inherited]
             if routes:
                 what = ", ".join(r.pattern for r in routes[:3]) + (" ..." if len(routes) > 3 else "")
+                own_route = scope.raw.get("route") not in (None, "")
+                summary = (
+                    f'env "{scope.env}" has its own "route", but wrangler deploys it with the top level\'s "routes" '
+                    f"(routes wins over route, and routes is inherited): {what}"
+                    if own_route else
+                    f'env "{scope.env}" has no routes of its own, so it deploys onto the top level\'s: {what}'
+                )
                 yield self.finding(
-                    ctx, ("env", scope.env),
-                    f'env "{scope.env}" has no routes of its own, so it deploys onto the top level\'s: {what}',
+                    ctx, ("env", scope.env) if not own_route else ("env", scope.env, "route"),
+                    summary,
                     detail='"route" and "routes" are inherited by environments: deploying it takes these routes '
                     "(or custom domains) from the top-level Worker. Give the environment its own `routes`.",
                     env=scope.env,
