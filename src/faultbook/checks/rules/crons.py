@@ -22,91 +22,168 @@ from faultbook.checks.base import Context, Finding, Rule, Severity
 
 _MONTHS = {m: i + 1 for i, m in enumerate("JAN FEB MAR APR MAY JUN JUL AUG SEP OCT NOV DEC".split())}
 _DAYS = {d: i + 1 for i, d in enumerate("SUN MON TUE WED THU FRI SAT".split())}
-#: (name, low, high, names, special characters allowed)
-_FIELDS = (
-    ("minute", 0, 59, {}, ""),
-    ("hour", 0, 23, {}, ""),
-    ("day of month", 1, 31, {}, "LW"),
-    ("month", 1, 12, _MONTHS, ""),
-    ("day of week", 1, 7, _DAYS, "L#"),
-)
 
 
 class _Bad(Exception):
     pass
 
 
-def _value(text: str, low: int, high: int, names: dict[str, int], field: str) -> int:
-    upper = text.upper()
-    if upper in names:
-        return names[upper]
-    if not text.isdigit():
-        raise _Bad(f'"{text}" is not a valid {field}')
-    number = int(text)
-    if not low <= number <= high:
-        hint = " (weekdays are 1-7, Sunday is 1, not 0)" if field == "day of week" and number == 0 else ""
-        raise _Bad(f"{field} {number} is out of range {low}-{high}{hint}")
-    return number
+class _Field:
+    """One field of saffron's grammar (saffron/src/parse.rs): value range, names, and a cursor."""
+
+    def __init__(self, text: str, label: str, low: int, high: int, names: dict[str, int] | None = None) -> None:
+        self.text, self.i = text, 0
+        self.label, self.low, self.high, self.names = label, low, high, names or {}
+
+    def eat(self, token: str) -> bool:
+        if self.text.startswith(token, self.i):
+            self.i += len(token)
+            return True
+        return False
+
+    def _digits(self, low: int, high: int, what: str) -> int:
+        j = self.i
+        while j < len(self.text) and self.text[j].isdigit():
+            j += 1
+        if j == self.i:
+            rest = self.text[self.i:] or "the end"
+            raise _Bad(f'expected a {what} in the {self.label} field, found "{rest}"')
+        number = int(self.text[self.i:j])
+        if not low <= number <= high:
+            hint = " (weekdays are 1-7, Sunday is 1, not 0)" if self.label == "day of week" and number == 0 else ""
+            raise _Bad(f"{what} {number} in the {self.label} field is out of range {low}-{high}{hint}")
+        self.i = j
+        return number
+
+    def value(self) -> None:
+        """A number in range, or (months, weekdays) a 3-letter name; digits are tried first, as saffron does."""
+        if self.i < len(self.text) and self.text[self.i].isdigit():
+            self._digits(self.low, self.high, "value")
+            return
+        word = self.text[self.i:self.i + 3].upper()
+        if word in self.names:
+            self.i += 3
+            return
+        rest = self.text[self.i:] or "the end"
+        raise _Bad(f'"{rest}" is not a valid {self.label}')
+
+    def step(self) -> None:
+        # saffron's Step<E>: 1 .. (max - min), e.g. at most 59 for minutes and 6 for weekdays.
+        self._digits(1, self.high - self.low, "step")
+
+    def ors(self) -> None:
+        """value | * , then optionally /step or -value[/step]."""
+        if not self.eat("*"):
+            self.value()
+        if self.eat("/"):
+            self.step()
+        elif self.eat("-"):
+            self.value()
+            if self.eat("/"):
+                self.step()
+
+    def tail(self) -> None:
+        while self.eat(","):
+            self.ors()
+
+    def star(self) -> bool:
+        """`*` alone (True: nothing may follow) or `*/step` followed by more items."""
+        if not self.eat("*"):
+            return False
+        if self.eat("/"):
+            self.step()
+            self.tail()
+            return False
+        return True
+
+    def done(self) -> None:
+        if self.i != len(self.text):
+            raise _Bad(f'unexpected "{self.text[self.i:]}" in the {self.label} field "{self.text}"')
 
 
-def _item(item: str, index: int) -> str | None:
-    """Validate one comma-separated item of field ``index``; returns a warning or None; raises _Bad."""
-    field, low, high, names, special = _FIELDS[index]
-    upper = item.upper()
-    if item == "?":
-        if index in (2, 4):
-            return '"?" is Quartz syntax Cloudflare does not document: use "*"'
-        raise _Bad(f'"?" is not allowed in the {field} field')
-    if index == 2 and "L" in special:
-        if upper in ("L", "LW") or re.fullmatch(r"L-\d{1,2}", upper):
-            return None
-        if upper.endswith("W") and upper[:-1].isdigit():
-            _value(upper[:-1], low, high, names, field)
-            return None
-    if index == 4:
-        if "#" in item:
-            day, _, nth = item.partition("#")
-            _value(day, low, high, names, field)
-            if not (nth.isdigit() and 1 <= int(nth) <= 5):
-                raise _Bad(f'"{item}": the week after # must be 1-5')
-            return None
-        if upper == "L":
-            return None
-        if upper.endswith("L") and len(upper) > 1:
-            _value(item[:-1], low, high, names, field)
-            return None
-    base, slash, step = item.partition("/")
-    if slash:
-        if not (step.isdigit() and int(step) > 0):
-            raise _Bad(f'"{item}": the step after / must be a positive number')
-    if base == "*":
-        return None
-    start, dash, end = base.partition("-")
-    first = _value(start, low, high, names, field)
-    if dash:
-        last = _value(end, low, high, names, field)
-        if last < first:
-            raise _Bad(f'"{item}": the range runs backwards')
-    return None
+def _plain(field: _Field) -> None:
+    if field.star():
+        return field.done()
+    if field.i == 0:
+        field.ors()
+    field.tail()
+    field.done()
+
+
+def _day_of_month(field: _Field) -> None:
+    if field.star():
+        return field.done()
+    if field.i:
+        return field.done()
+    if field.eat("L"):
+        if field.eat("-"):
+            field._digits(1, 30, "offset")
+            field.eat("W")
+        else:
+            field.eat("W")
+        return field.done()  # no list after L
+    field.value()
+    if field.eat("W"):
+        return field.done()
+    if field.eat("-"):
+        field.value()
+        if field.eat("/"):
+            field.step()
+    elif field.eat("/"):
+        field.step()
+    field.tail()
+    field.done()
+
+
+def _day_of_week(field: _Field) -> None:
+    if field.star():
+        return field.done()
+    if field.i:
+        return field.done()
+    if field.eat("L"):
+        return field.done()
+    field.value()
+    if field.eat("L"):
+        return field.done()
+    if field.eat("#"):
+        field._digits(1, 5, "week number (after #)")
+        return field.done()
+    if field.eat("-"):
+        field.value()
+        if field.eat("/"):
+            field.step()
+    elif field.eat("/"):
+        field.step()
+    field.tail()
+    field.done()
+
+
+_FIELDS = (
+    ("minute", 0, 59, None, _plain),
+    ("hour", 0, 23, None, _plain),
+    ("day of month", 1, 31, None, _day_of_month),
+    ("month", 1, 12, _MONTHS, _plain),
+    ("day of week", 1, 7, _DAYS, _day_of_week),
+)
 
 
 def cron_problems(expression: str) -> tuple[str | None, list[str]]:
-    """(the error, warnings) for one cron expression; error None when the API accepts it."""
-    fields = expression.split()
+    """(the error, warnings) for one cron expression: saffron's grammar (the parser behind Cron Triggers)."""
+    warnings: list[str] = []
+    if expression != expression.strip(" \t"):
+        warnings.append("has spaces around it; Cloudflare's parser does not allow them, remove them")
+    text = expression.strip(" \t")
+    if any(ch in text for ch in "\r\n"):
+        return "spans several lines", warnings
+    fields = re.split(r"[ \t]+", text) if text else []
     if len(fields) != 5:
         extra = " (there is no seconds or year field)" if len(fields) in (6, 7) else ""
-        return f"has {len(fields)} fields; Workers cron expressions have exactly 5{extra}", []
-    warnings: list[str] = []
+        return f"has {len(fields)} fields; Workers cron expressions have exactly 5{extra}", warnings
     try:
-        for index, text in enumerate(fields):
-            if text == "":
-                raise _Bad("has an empty field")
-            for item in text.split(","):
-                if not item:
-                    raise _Bad(f'has an empty item in "{text}"')
-                warning = _item(item, index)
-                if warning:
-                    warnings.append(warning)
+        for text_field, (label, low, high, names, parse) in zip(fields, _FIELDS):
+            if "?" in text_field:
+                raise _Bad(f'uses "?" (Quartz syntax), which Cloudflare does not support: use "*"')
+            parse(_Field(text_field, label, low, high, names))
     except _Bad as bad:
         return str(bad), warnings
     return None, warnings
