@@ -49,6 +49,7 @@ RULES: tuple[type[Rule], ...] = (
     durable_objects.DurableObjectClassNotMigrated,
     durable_objects.DurableObjectMigrationInvalid,
     durable_objects.DurableObjectMigrationTags,
+    durable_objects.DurableObjectClassGone,
     secrets_in_vars.SecretInVars,
     environments.BindingMissingInEnvironment,
     routes.CustomDomainWithPath,

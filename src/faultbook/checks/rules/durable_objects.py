@@ -324,3 +324,71 @@ class DurableObjectMigrationTags(Rule):
                         env=scope.env, value=True,
                     )
                 last_number = (number, tag) if last_number is None or number >= last_number[0] else last_number
+
+
+_EXPORT_STAR = re.compile(r"^\s*export\s*\*", re.M)
+
+
+class DurableObjectClassGone(Rule):
+    """A class the migrations created is neither bound nor in the entry file: deleted without a `deleted_classes` step?
+
+    *Why* Once a migration created a class, every later version of the Worker must export
+    it until a migration deletes it; otherwise the upload is refused (`Cannot apply
+    new-class migration to class 'Room' that is not exported by script [code: 10070]`, or
+    the class is missing on a fresh environment). Deleting or renaming the class in the
+    code is only half of the change.
+
+    *Bad*
+    ```toml
+    [[migrations]]
+    tag = "v1"
+    new_sqlite_classes = ["Room"]   # class Room was deleted from src/index.ts
+    ```
+
+    *Good*
+    ```toml
+    [[migrations]]
+    tag = "v2"
+    deleted_classes = ["Room"]
+    ```
+
+    *Fix* Add a migration with `deleted_classes` (or `renamed_classes` if it was renamed),
+    or keep exporting the class. Classes only other Workers bind are fine: suppress with
+    a reason.
+    """
+
+    id = "FB125"
+    name = "durable-object-class-gone"
+    severity = Severity.WARNING
+
+    def check(self, ctx: Context) -> Iterable[Finding]:
+        bound = {name for scope in ctx.scopes() for _, name in _own_bindings(scope)}
+        for scope, migrations, path in _chains(ctx):
+            if _uses_exports(scope):
+                continue
+            main, _ = scope.get("main")
+            source = _read_entry(ctx, main)
+            if source is None or _EXPORT_STAR.search(source):
+                continue  # no entry to read, or it re-exports modules we do not follow
+            for name, where in replay(migrations, path).classes.items():
+                if name in bound or re.search(rf"\b{re.escape(name)}\b", source):
+                    continue
+                yield self.finding(
+                    ctx, where,
+                    f"class {name} is created by the migrations but no binding names it and {main} does not mention it: "
+                    f"if it was deleted or renamed, add a migration with deleted_classes = [\"{name}\"] (or "
+                    "renamed_classes)",
+                    env=scope.env, value=True,
+                )
+
+
+def _read_entry(ctx: Context, main: Any) -> str | None:
+    if not isinstance(main, str):
+        return None
+    path = ctx.directory / main
+    try:
+        if path.stat().st_size > 5_000_000:
+            return None
+        return path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
