@@ -181,9 +181,10 @@ class EnvironmentInheritsRoutes(Rule):
     *Why* `route`/`routes` are inheritable: `wrangler deploy -e staging` without its own
     routes deploys `myapp-staging` onto production's routes. An env with its own `route`
     (singular) under a top-level `routes` gets both, and wrangler 4.86 uses `routes`
-    first (`props.routes ?? config.routes ?? [config.route]`): its own route is ignored. wrangler refuses (`Can't
-    deploy routes that are assigned to another worker`) — or, for a Custom Domain in CI,
-    moves the domain to the staging Worker, taking production offline for that host.
+    first (`props.routes ?? config.routes ?? [config.route]`): its own route is ignored.
+    Deployed that way, wrangler refuses (`Can't deploy routes that are assigned to another
+    worker`) — or, for a Custom Domain in CI, moves the domain to the staging Worker,
+    taking production offline for that host.
 
     *Bad*
     ```toml
