@@ -11,7 +11,8 @@ deliberately narrow (measured on the case file and the corpus): names ending in
 (``TOKEN_URL = "https://..."``, ``MAX_TOKENS = "1024"``); names with a public prefix
 (``PUBLIC_``, ``NEXT_PUBLIC_``, ``VITE_``) or the words PUBLIC/PUBLISHABLE are shipped to
 browsers by design; empty values, booleans, numbers, URLs and placeholders
-(``"changeme"``, ``"<token>"``) are not secrets.  A warning, never an error: wrangler
+(``"changeme"``, ``"<token>"``) and test values (``"testpassword"``, ``"dev-secret"``)
+are not secrets.  A warning, never an error: wrangler
 deploys it fine.
 """
 
@@ -41,6 +42,8 @@ _PLACEHOLDER = re.compile(
     r".*(?:your|change|replace|placeholder|example|dummy|fake|sample|redacted|insert|put[_-]?here|set[_-]?me|fill).*)$",
     re.IGNORECASE,
 )
+#: Values made for tests and local development ("testpassword", "dev-secret", "local_token").
+_TEST_VALUE = re.compile(r"test|demo|(?:^|[^a-z])(?:dev|local)(?:[^a-z]|$)", re.IGNORECASE)
 _BOOLEAN = {"true", "false", "yes", "no", "on", "off", "enabled", "disabled"}
 
 
@@ -54,7 +57,7 @@ def looks_secret(name: str, value: Any) -> str | None:
     upper = name.upper()
     if not _SECRET_WORDS.search(upper) or _NOT_SECRET_SUFFIX.search(upper) or _PUBLIC.search(upper):
         return None
-    if len(text) < 6 or text.lower() in _BOOLEAN or _PLACEHOLDER.match(text):
+    if len(text) < 6 or text.lower() in _BOOLEAN or _PLACEHOLDER.match(text) or _TEST_VALUE.search(text):
         return None
     if re.fullmatch(r"[\d.,_:-]+", text) or "://" in text or text.startswith(("/", "./")):
         return None
