@@ -19,11 +19,17 @@ job (FB301), not repeated here.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any, Iterable, Iterator
 
 from faultbook.checks.base import Context, Finding, Rule, Scope, Severity
 from faultbook.cloudflare.config import KeyPath
+
+
+#: An environment named like this is taken to be the owner of the top level's routes: many projects
+#: keep production's routes at the top level and only ever deploy `-e production`.
+_PRODUCTION = re.compile(r"^(?:prod|production|live|main|master)$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -203,7 +209,8 @@ class EnvironmentInheritsRoutes(Rule):
     ```
 
     *Fix* Give each environment its own `routes` (an empty list `routes = []` with
-    `workers_dev = true` for one reached on workers.dev).
+    `workers_dev = true` for one reached on workers.dev). An environment named
+    `production` (or `prod`, `live`) inheriting the routes is taken as intended.
     """
 
     id = "FB222"
@@ -219,9 +226,9 @@ class EnvironmentInheritsRoutes(Rule):
             if isinstance(own_name, str) and own_name == top_name:
                 continue  # the same Worker on purpose: same routes are expected
             routes = [r for r in iter_routes(scope) if r.inherited]
-            if routes:
+            own_route = scope.raw.get("route") not in (None, "")
+            if routes and (own_route or not _PRODUCTION.match(scope.env)):
                 what = ", ".join(r.pattern for r in routes[:3]) + (" ..." if len(routes) > 3 else "")
-                own_route = scope.raw.get("route") not in (None, "")
                 summary = (
                     f'env "{scope.env}" has its own "route", but wrangler deploys it with the top level\'s "routes" '
                     f"(routes wins over route, and routes is inherited): {what}"
