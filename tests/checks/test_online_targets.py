@@ -123,3 +123,12 @@ def test_online_target_rules_need_the_api(cf_api, tmp_path: Path) -> None:
         select=["FB420", "FB421", "FB422", "FB423"],
     )
     assert diagnostics(stdout) == [] and list(cf_api.requests) == []
+
+
+def test_an_api_failure_is_a_could_not_check_warning_not_a_verdict(cf_api, tmp_path: Path) -> None:
+    project = write(tmp_path / "p", HEAD + '[secrets]\nrequired = ["STRIPE_KEY"]\n')
+    cf_api.state.add_version("shop")
+    cf_api.state.inject_fault("/secrets", status=500)
+    [(rule, line, severity, summary)] = found(cf_api, project, ["FB420"])
+    assert (rule, line, severity) == ("FB420", 1, "warning")
+    assert summary.startswith("could not check the secrets of Worker shop")
