@@ -1,14 +1,16 @@
-"""Environments: keys wrangler does not inherit into ``[env.X]``.
+"""Environments: keys and bindings wrangler does not inherit into ``[env.X]``.
 
-wrangler prints this warning only when that environment is deployed (`-e X`);
-faultbook checks every environment on every run.
+wrangler prints the per-key warning only when that environment is deployed (`-e X`),
+and says nothing when an environment redeclares a key but leaves one binding out
+(FB124 compares binding names, per kind); faultbook checks every environment on every run.
 """
 
 from __future__ import annotations
 
 from typing import Iterable
 
-from faultbook.checks.base import NOT_INHERITED_KEYS, Context, Finding, Rule, Severity
+from faultbook.checks.base import NOT_INHERITED_KEYS, Context, Finding, Rule, Scope, Severity
+from faultbook.checks.bindings import KINDS, iter_bindings
 
 
 class NotInheritedByEnvironment(Rule):
@@ -110,13 +112,8 @@ class BindingMissingInEnvironment(Rule):
     severity = Severity.WARNING
 
     def check(self, ctx: Context) -> Iterable[Finding]:
-        from faultbook.checks.bindings import KINDS, iter_bindings
-
-        top_scope = next((s for s in ctx.scopes() if s.env is None), None)
-        if top_scope is None:  # one env selected: compare it with the top level all the same
-            from faultbook.checks.base import Scope
-
-            top_scope = Scope(None, (), ctx.data, ctx.data)
+        # With one env selected (-e X) the top level is not among the scopes: compare with it all the same.
+        top_scope = Scope(None, (), ctx.data, ctx.data)
         # unsafe.bindings carry per-environment platform metadata more often than resources: left out.
         many = tuple(kind for kind in KINDS if kind.many and kind.config_key != "unsafe.bindings")
         top_names: dict[str, list] = {}
