@@ -117,6 +117,13 @@ def _own_bindings(scope: Scope):
             yield binding, class_name
 
 
+def _bound_anywhere(ctx: Context) -> set[str]:
+    """Classes this Worker's bindings name in any scope, whichever environment was selected."""
+    top = ctx.data
+    scopes = [Scope(None, (), top, top)] + [Scope(env, ("env", env), top["env"][env], top) for env in ctx.envs()]
+    return {name for scope in scopes for _, name in _own_bindings(scope)}
+
+
 def _chains(ctx: Context):
     """Each distinct migration chain once (an env that inherits it shares the top level's)."""
     seen: set[KeyPath] = set()
@@ -167,7 +174,7 @@ class DurableObjectClassNotMigrated(Rule):
     severity = Severity.ERROR
 
     def check(self, ctx: Context) -> Iterable[Finding]:
-        bound_everywhere = {name for scope in ctx.scopes() for _, name in _own_bindings(scope)}
+        bound_everywhere = _bound_anywhere(ctx)
         for scope in ctx.scopes():
             if _uses_exports(scope):
                 continue
@@ -362,7 +369,7 @@ class DurableObjectClassGone(Rule):
     severity = Severity.WARNING
 
     def check(self, ctx: Context) -> Iterable[Finding]:
-        bound = {name for scope in ctx.scopes() for _, name in _own_bindings(scope)}
+        bound = _bound_anywhere(ctx)
         for scope, migrations, path in _chains(ctx):
             if _uses_exports(scope):
                 continue
