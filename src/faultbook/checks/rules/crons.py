@@ -19,6 +19,7 @@ import re
 from typing import Iterable
 
 from faultbook.checks.base import Context, Finding, Rule, Severity
+from faultbook.checks.rules.durable_objects import is_pages
 
 _MONTHS = {m: i + 1 for i, m in enumerate("JAN FEB MAR APR MAY JUN JUL AUG SEP OCT NOV DEC".split())}
 _DAYS = {d: i + 1 for i, d in enumerate("SUN MON TUE WED THU FRI SAT".split())}
@@ -216,6 +217,9 @@ class CronTriggerInvalid(Rule):
     id = "FB223"
     name = "cron-trigger-invalid"
     severity = Severity.ERROR
+
+    def applies(self, ctx: Context) -> bool:
+        return not is_pages(ctx)
 
     def check(self, ctx: Context) -> Iterable[Finding]:
         for scope in ctx.scopes():

@@ -103,6 +103,11 @@ def replay(migrations: Any, path: KeyPath) -> Replay:
     return state
 
 
+def is_pages(ctx: Context) -> bool:
+    """A Pages project's config (``pages_build_output_dir``): no routes, crons or Durable Object classes of its own."""
+    return "pages_build_output_dir" in ctx.data
+
+
 def _uses_exports(scope: Scope) -> bool:
     return "exports" in scope.raw or "exports" in scope.top
 
@@ -172,6 +177,9 @@ class DurableObjectClassNotMigrated(Rule):
     id = "FB120"
     name = "durable-object-class-not-migrated"
     severity = Severity.ERROR
+
+    def applies(self, ctx: Context) -> bool:
+        return not is_pages(ctx)
 
     def check(self, ctx: Context) -> Iterable[Finding]:
         bound_everywhere = _bound_anywhere(ctx)
@@ -260,6 +268,9 @@ class DurableObjectMigrationInvalid(Rule):
     name = "durable-object-migration-invalid"
     severity = Severity.ERROR
 
+    def applies(self, ctx: Context) -> bool:
+        return not is_pages(ctx)
+
     def check(self, ctx: Context) -> Iterable[Finding]:
         for scope, migrations, path in _chains(ctx):
             if _uses_exports(scope):
@@ -300,6 +311,9 @@ class DurableObjectMigrationTags(Rule):
     id = "FB122"
     name = "durable-object-migration-tags"
     severity = Severity.WARNING
+
+    def applies(self, ctx: Context) -> bool:
+        return not is_pages(ctx)
 
     def check(self, ctx: Context) -> Iterable[Finding]:
         for scope, migrations, path in _chains(ctx):
@@ -367,6 +381,9 @@ class DurableObjectClassGone(Rule):
     id = "FB125"
     name = "durable-object-class-gone"
     severity = Severity.WARNING
+
+    def applies(self, ctx: Context) -> bool:
+        return not is_pages(ctx)
 
     def check(self, ctx: Context) -> Iterable[Finding]:
         bound = _bound_anywhere(ctx)

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any, Iterable, Iterator
 
 from faultbook.checks.base import Context, Finding, Rule, Scope, Severity
+from faultbook.checks.rules.durable_objects import is_pages
 from faultbook.cloudflare.config import KeyPath
 
 
@@ -87,6 +88,9 @@ class CustomDomainWithPath(Rule):
     id = "FB220"
     name = "custom-domain-with-path"
     severity = Severity.ERROR
+
+    def applies(self, ctx: Context) -> bool:
+        return not is_pages(ctx)
 
     def check(self, ctx: Context) -> Iterable[Finding]:
         for scope in ctx.scopes():
@@ -163,6 +167,9 @@ class RoutePatternInvalid(Rule):
     name = "route-pattern-invalid"
     severity = Severity.ERROR
 
+    def applies(self, ctx: Context) -> bool:
+        return not is_pages(ctx)
+
     def check(self, ctx: Context) -> Iterable[Finding]:
         for scope in ctx.scopes():
             if "route" in scope.raw and "routes" in scope.raw and scope.raw["route"] not in (None, ""):
@@ -216,6 +223,9 @@ class EnvironmentInheritsRoutes(Rule):
     id = "FB222"
     name = "environment-inherits-routes"
     severity = Severity.WARNING
+
+    def applies(self, ctx: Context) -> bool:
+        return not is_pages(ctx)
 
     def check(self, ctx: Context) -> Iterable[Finding]:
         for scope in ctx.scopes():
