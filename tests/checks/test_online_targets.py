@@ -132,3 +132,22 @@ def test_an_api_failure_is_a_could_not_check_warning_not_a_verdict(cf_api, tmp_p
     [(rule, line, severity, summary)] = found(cf_api, project, ["FB420"])
     assert (rule, line, severity) == ("FB420", 1, "warning")
     assert summary.startswith("could not check the secrets of Worker shop")
+
+
+def test_fb423_and_fb222_agree_with_the_real_wrangler(cf_api, wrangler_bin, tmp_path: Path) -> None:
+    """The pinned wrangler, against the same emulated account, refuses what FB423 reports, and deploys an env's
+    own `route` as the top level's `routes` (what FB222 says)."""
+    from cfapi.wrangler import run_wrangler
+
+    zone = cf_api.state.add_zone("example.com")
+    cf_api.state.add_worker_route(zone, "example.com/*", script="legacy-api")
+    project = write(tmp_path / "p", HEAD + (
+        'workers_dev = false\nroutes = ["example.com/*"]\n'
+        '[env.staging]\nroute = { pattern = "staging.example.com/*", zone_name = "example.com" }\n'
+    ))
+    assert [(r, line) for r, line, _, _ in found(cf_api, project, ["FB423", "FB222"])] == [("FB222", 7), ("FB423", 5)]
+    run = run_wrangler(wrangler_bin, "deploy", cwd=project, api=cf_api)
+    assert run.returncode != 0
+    assert "Can't deploy routes that are assigned to another worker." in run.text and '"legacy-api"' in run.text
+    run = run_wrangler(wrangler_bin, "deploy", "-e", "staging", cwd=project, api=cf_api)
+    assert "Can't deploy routes that are assigned to another worker." in run.text  # the inherited routes, not its own
