@@ -312,6 +312,7 @@ def services_get(call: Call) -> dict[str, Any]:
                 "last_deployed_from": script.last_deployed_from,
                 "created_on": script.created_on,
                 "modified_on": now_iso(),
+                **({"migration_tag": script.migration_tag} if script.migration_tag else {}),
             },
         },
         "created_on": script.created_on,
@@ -356,6 +357,10 @@ def _store_upload(call: Call, *, deploy: bool) -> tuple[WorkerScript, ScriptVers
     script = account.scripts[call.params["name"]]
     script.secrets = secrets
     version.secrets = dict(secrets)
+    migrations = metadata.get("migrations")
+    if isinstance(migrations, dict) and migrations.get("new_tag"):
+        # [WSDK deploy-helpers durable.ts: {old_tag?, new_tag, steps}]: the Worker is now at new_tag.
+        script.migration_tag = migrations["new_tag"]
     return script, version
 
 
@@ -483,6 +488,18 @@ def script_settings_get(call: Call) -> dict[str, Any]:
         "usage_model": "standard",
         "tags": [],
     }
+
+
+@route("GET", "/accounts/{account_id}/workers/scripts", scope="workers")
+def scripts_list(call: Call) -> Reply:
+    """[SDK types/workers/script_list_response.py: id, etag, created_on, modified_on, migration_tag, ...]"""
+    items = [
+        {"id": script.name, "etag": script.versions[-1].etag if script.versions else "", "created_on": script.created_on,
+         "modified_on": script.created_on, "last_deployed_from": script.last_deployed_from,
+         **({"migration_tag": script.migration_tag} if script.migration_tag else {})}
+        for script in call.state.account(call.params["account_id"]).scripts.values()
+    ]
+    return Reply(result=items)
 
 
 @route("GET", "/accounts/{account_id}/workers/scripts/{name}/secrets", scope="workers")

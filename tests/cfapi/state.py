@@ -124,6 +124,8 @@ class WorkerScript:
     workers_dev: bool = False
     preview_urls: bool = False
     last_deployed_from: str = "wrangler"
+    #: The tag of the last Durable Object migration applied (``new_tag`` of an upload's ``migrations``).
+    migration_tag: str | None = None
 
     def version(self, version_id: str) -> ScriptVersion | None:
         return next((v for v in self.versions if v.id == version_id), None)

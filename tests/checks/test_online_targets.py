@@ -151,3 +151,37 @@ def test_fb423_and_fb222_agree_with_the_real_wrangler(cf_api, wrangler_bin, tmp_
     assert "Can't deploy routes that are assigned to another worker." in run.text and '"legacy-api"' in run.text
     run = run_wrangler(wrangler_bin, "deploy", "-e", "staging", cwd=project, api=cf_api)
     assert "Can't deploy routes that are assigned to another worker." in run.text  # the inherited routes, not its own
+
+
+def test_live_migration_tag_missing_from_the_config(cf_api, tmp_path: Path) -> None:
+    project = write(tmp_path / "p", HEAD + (
+        '[[durable_objects.bindings]]\nname = "ROOM"\nclass_name = "Room"\n'
+        '[[migrations]]\ntag = "v1"\nnew_sqlite_classes = ["Room"]\n'           # line 7
+        '[env.staging]\n[[env.staging.durable_objects.bindings]]\nname = "ROOM"\nclass_name = "Room"\n'
+    ))
+    cf_api.state.add_version("shop")
+    cf_api.state.scripts["shop"].migration_tag = "v3"       # squashed since
+    cf_api.state.add_version("shop-staging")
+    cf_api.state.scripts["shop-staging"].migration_tag = "v1"
+    [(rule, line, severity, summary)] = found(cf_api, project, ["FB424"])
+    assert (rule, line, severity) == ("FB424", 7, "warning")
+    assert summary.startswith('The published script shop has a migration tag "v3", which was not found in your wrangler.toml')
+    assert len(cf_api.calls("GET", "/workers/scripts")) == 1
+
+
+def test_fb424_is_the_warning_the_real_wrangler_prints(cf_api, wrangler_bin, tmp_path: Path) -> None:
+    from cfapi.wrangler import run_wrangler
+
+    project = write(tmp_path / "p", HEAD + (
+        '[[durable_objects.bindings]]\nname = "ROOM"\nclass_name = "Room"\n'
+        '[[migrations]]\ntag = "v1"\nnew_sqlite_classes = ["Room"]\n'
+    ))
+    (project / "i.js").write_text("export class Room {}\nexport default { fetch() { return new Response('ok') } }\n")
+    cf_api.state.add_version("shop")
+    cf_api.state.scripts["shop"].migration_tag = "v3"
+    [(rule, _, _, summary)] = found(cf_api, project, ["FB424"])
+    run = run_wrangler(wrangler_bin, "deploy", cwd=project, api=cf_api)
+    # wrangler 4.86 prints it with a quote missing: `migration tag "v3, which was not found ...`
+    assert 'The published script shop has a migration tag "v3, which was not found in your wrangler.toml' in run.text
+    assert "Applying all available migrations to the script" in run.text
+    assert summary.startswith('The published script shop has a migration tag "v3", which was not found in your wrangler.toml')

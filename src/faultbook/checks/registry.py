@@ -60,6 +60,7 @@ RULES: tuple[type[Rule], ...] = (
     online_targets.DashboardVarsWiped,
     online_targets.CustomDomainTaken,
     online_targets.RouteOwnedByAnotherWorker,
+    online_targets.MigrationTagUnknown,
 )
 
 #: IDs that once existed and must never be reused.

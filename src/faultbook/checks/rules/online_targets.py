@@ -11,7 +11,9 @@ cannot see because they depend on state outside the repository:
 - a Custom Domain attached to another Worker, or a hostname with a DNS record the Custom
   Domain would replace (wrangler overrides both without asking when not on a TTY);
 - a route pattern already assigned to another Worker (wrangler refuses: "Can't deploy
-  routes that are assigned to another worker").
+  routes that are assigned to another worker");
+- a live Durable Object migration tag the config no longer lists (wrangler re-sends every
+  step, and the API refuses the first that creates an existing class).
 
 Severities follow wrangler: error where the deploy stops, warning where it goes through
 but changes something outside this Worker.  Each API answer is cached per run.
@@ -365,3 +367,55 @@ class RouteOwnedByAnotherWorker(Rule):
                         "pattern.",
                         env=scope.env, value=True,
                     )
+
+
+class MigrationTagUnknown(Rule):
+    """The live Worker is at a Durable Object migration tag the config no longer lists.
+
+    *Why* wrangler looks the Worker's `migration_tag` up in `migrations` and, when it is
+    missing, warns and sends every step again: `The published script shop has a migration
+    tag "v3", which was not found in your wrangler.toml file. You may have already deleted
+    it. Applying all available migrations to the script...` — the API then refuses the
+    first step that creates a class the Worker already has. It happens after migrations
+    were squashed, edited or renamed.
+
+    *Bad* `[[migrations]] tag = "v1"` only, while the live Worker is at `v3`.
+
+    *Good* the applied steps kept as they were, new steps appended with new tags.
+
+    *Fix* Restore the removed steps (at least up to the live tag), or add the live tag back.
+    """
+
+    id = "FB424"
+    name = "migration-tag-unknown"
+    severity = Severity.WARNING
+    online = True
+
+    def check(self, ctx: Context) -> Iterable[Finding]:
+        if not _api_usable(ctx):
+            return
+        seen: set[tuple] = set()
+        for scope in ctx.scopes():
+            migrations, path = scope.get("migrations")
+            name, name_path = scope.worker_name()
+            if not isinstance(migrations, list) or not migrations or not isinstance(name, str):
+                continue
+            tags = [m.get("tag") for m in migrations if isinstance(m, dict)]
+            answer = _cached(ctx, ("scripts",), lambda: {
+                _field(s, "id"): _field(s, "migration_tag")
+                for s in _items(call(ctx.online.client.workers.scripts.list, account_id=ctx.online.account_id))
+            })
+            if isinstance(answer, ApiError):
+                if ("scripts-failed",) not in seen:
+                    seen.add(("scripts-failed",))
+                    yield _api_failed(self, ctx, path, "the Workers' migration tags", answer, scope.env)
+                continue
+            live = answer.get(name)
+            if live and live not in tags:
+                yield self.finding(
+                    ctx, path,
+                    f'The published script {name} has a migration tag "{live}", which was not found in your '
+                    f"{ctx.config.path.name} file: wrangler will apply all migrations again, and the API refuses "
+                    "a step that creates a class the Worker already has",
+                    env=scope.env,
+                )
