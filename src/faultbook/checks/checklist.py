@@ -27,7 +27,7 @@ PRACTICES: tuple[tuple[str, tuple[str, ...], str], ...] = (
     ("Validate configuration files (wrangler.toml) before deployment",
      ("FB101", "FB102", "FB103", "FB104", "FB105", "FB106", "FB107", "FB111", "FB201", "FB202", "FB203",
       "FB204", "FB205", "FB206", "FB207", "FB301", "FB120", "FB121", "FB122", "FB125", "FB220", "FB221", "FB222",
-      "FB223"), "config rules"),
+      "FB223", "FB424"), "config rules"),
 )
 
 
