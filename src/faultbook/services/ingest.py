@@ -27,6 +27,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from faultbook.domain import Deployment, DeploymentOutcome, Failure, ensure_aware
+from faultbook.capture.classify import classify_command
 from faultbook.errors import InputError, NotFoundError
 from faultbook.services.ledger import ProjectRef
 from faultbook.services import recognise
@@ -161,6 +162,7 @@ def ingest_reports(
 def _row(deployment: Deployment, *, project_id: int, host: str | None, tail: str | None) -> dict[str, Any]:
     values = {name: getattr(deployment, name) for name in DEPLOYMENT_FIELDS}
     values["outcome"] = deployment.outcome.value
+    values["kind"] = deployment.kind or classify_command(deployment.command)
     values["started_at"] = _utc(deployment.started_at)
     values["finished_at"] = _utc(deployment.finished_at) if deployment.finished_at else None
     values.update(project_id=project_id, key=deployment.key, host=host, output_tail=tail)

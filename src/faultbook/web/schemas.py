@@ -169,6 +169,9 @@ class DeploymentIn(Strict):
     config_hash: Optional[Annotated[str, AfterValidator(_no_nul), Field(max_length=100)]] = None
     version_id: Optional[Annotated[str, AfterValidator(_no_nul), Field(max_length=100)]] = None
     url: Optional[Text] = None
+    kind: Optional[Literal["deploy", "provision", "other"]] = Field(
+        default=None, description="deploy, provision or other; omitted = classified from the command."
+    )
 
     def to_domain(self) -> Deployment:
         data = self.model_dump()
@@ -178,6 +181,8 @@ class DeploymentIn(Strict):
 
 class DeploymentOut(BaseModel):
     id: Optional[int] = None
+    number: Optional[int] = Field(default=None, description="The deployment's number (/deployments/{number}).")
+    kind: Optional[str] = Field(default=None, description="deploy, provision or other.")
     key: Optional[str] = None
     started_at: datetime
     finished_at: Optional[datetime] = None
