@@ -61,8 +61,14 @@ def start_deployment(
     host: str | None = None,
     pid: int | None = None,
     started_at: datetime | None = None,
+    kind: str | None = None,
 ) -> Deployment:
-    """Record a deployment that is about to start (``command`` must already be scrubbed)."""
+    """Record a deployment that is about to start (``command`` must already be scrubbed).
+
+    ``kind``: deploy / provision / other; None = classified from the command (capture/classify.py).
+    """
+    from faultbook.capture.classify import classify_command
+
     row_project = repo.get_or_create_project(session, key=project.key, name=project.name)
     row = DeploymentRow(
         project_id=row_project.id,
@@ -80,6 +86,7 @@ def start_deployment(
         config_hash=config_hash,
         host=host or this_host(),
         pid=os.getpid() if pid is None else pid,
+        kind=kind or classify_command(command),
     )
     session.add(row)
     session.flush()

@@ -223,14 +223,17 @@ def list_deployments(
     until: datetime | None = None,
     limit: int = 100,
     offset: int = 0,
+    kind: str | None = None,
 ) -> tuple[list[Deployment], int]:
-    """Newest first, with the total for paging."""
+    """Newest first, with the total for paging (``kind``: deploy / provision / other)."""
     project_id = session.scalar(select(ProjectRow.id).where(ProjectRow.key == project.key))
     if project_id is None:
         return [], 0
     conditions = [DeploymentRow.project_id == project_id]
     if outcome is not None:
         conditions.append(DeploymentRow.outcome == outcome.value)
+    if kind is not None:
+        conditions.append(DeploymentRow.kind == kind)
     if since:
         conditions.append(DeploymentRow.started_at >= since)
     if until:

@@ -147,9 +147,14 @@ class FastLedger:
         host: str | None = None,
         pid: int | None = None,
         started_at: datetime | None = None,
+        kind: str | None = None,
     ) -> Deployment:
         """What ``deployments.start_deployment`` does, for an existing project."""
         import uuid
+
+        from faultbook.capture.classify import classify_command
+
+        kind = kind or classify_command(command)
 
         key = key or str(uuid.uuid4())
         started_at = started_at or utcnow()
@@ -169,6 +174,7 @@ class FastLedger:
             "config_hash": config_hash,
             "host": host or this_host(),
             "pid": os.getpid() if pid is None else pid,
+            "kind": kind,
         }
         columns = ", ".join(values)
         marks = ", ".join(f":{name}" for name in values)
@@ -187,6 +193,7 @@ class FastLedger:
             git_branch=git_branch,
             git_dirty=git_dirty,
             config_hash=config_hash,
+            kind=kind,
         )
 
     def finish_deployment(
