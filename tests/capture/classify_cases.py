@@ -38,6 +38,7 @@ CASES = [
     ("./scripts/deploy.sh production", "deploy"),
     ("npx opennextjs-cloudflare deploy", "deploy"),
     ("npm run release", "deploy"),
+    ("deploy --env staging", "deploy"),
     ("doppler run -- npx wrangler deploy", "deploy"),
     # provisioning
     ("wrangler r2 bucket create quoteviral-assets", "provision"),

@@ -145,7 +145,7 @@ def _classify_words(words: list[str]) -> str:
         return _by_name([program.rsplit("/", 1)[-1].rsplit(".", 1)[0]])
     if program in {"node", "python", "python3", "tsx", "ts-node", "deno", "bun"} and len(words) > 1:
         return _by_name([words[1].rsplit("/", 1)[-1].rsplit(".", 1)[0]])
-    return OTHER
+    return _by_name([program])  # a deploy script on PATH: ``deploy``, ``release-worker``
 
 
 def _without_version(program: str) -> str:

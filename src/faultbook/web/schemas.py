@@ -246,6 +246,10 @@ class MetricsOut(BaseModel):
     change_failure_rate: RateOut
     median_time_to_restore: RestoreOut
     failures_per_component: dict[str, list[int]]
+    filters: dict[str, Optional[str]] = Field(default_factory=dict)
+    deployments: list[dict[str, Any]] = Field(default_factory=list, description="The deployments counted.")
+    restores: list[dict[str, Any]] = Field(default_factory=list, description="The restored failures timed.")
+    unmeasured_restores: int = Field(0, description="Resolved, but with no trustworthy start: not in the median.")
 
 
 class TokenIn(Strict):
