@@ -79,7 +79,6 @@ def delete_failure(session: Session, *, project: ProjectRef, number: int, actor:
         session.execute(update(table).where(table.failure_id == row.id).values(failure_id=None))
     session.execute(delete(OccurrenceRow).where(OccurrenceRow.failure_id == row.id))
     session.execute(delete(FingerprintAliasRow).where(FingerprintAliasRow.failure_id == row.id))
-    session.execute(delete(TimelineRow).where(TimelineRow.failure_id == row.id))
     session.delete(row)
     _audit(session, project_row.id, actor=actor, action="delete", subject=f"failure #{number}",
            details={"failure": failure.to_json(), "occurrences": len(occurrences)})

@@ -85,7 +85,7 @@ def create_app(
         title="faultbook",
         version="1",
         description="The deployment-failure ledger's team server: failures, deployments, reports, metrics.",
-        docs_url="/api/docs",
+        docs_url=None,  # served by routes/misc.py from our own swagger-ui copy: the CSP allows no CDN
         redoc_url=None,
     )
     app.state.ctx = ctx

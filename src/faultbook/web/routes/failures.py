@@ -103,10 +103,6 @@ class BulkStatusIn(BaseModel):
     status: Literal["open", "resolved", "workaround"]
 
 
-class MergeIn(BaseModel):
-    into: int = Field(ge=1, le=2**31 - 1, description="The failure the other is folded into.")
-
-
 class TriageIn(BaseModel):
     not_deployment: bool = Field(description="True: not a failure of the project's deploy (leaves the metrics).")
 
@@ -141,14 +137,6 @@ def set_triage(request: Request, body: TriageIn, number: int = Number,
     with ctx.database.session(write=True) as session:
         return FailureOut.of(triage.mark_not_deployment(session, project=ctx.project, number=number,
                                                         actor=who.name, on=body.not_deployment))
-
-
-@api.post("/failures/{number}/merge", response_model=FailureOut, summary="Merge this failure into another")
-def merge_failure(request: Request, body: MergeIn, number: int = Number,
-                  who: Principal = Depends(require("writer"))) -> FailureOut:
-    ctx = _ctx(request)
-    with ctx.database.session(write=True) as session:
-        return FailureOut.of(triage.merge(session, project=ctx.project, into=body.into, other=number, actor=who.name))
 
 
 @api.get("/audit", summary="The audit trail: deletions, merges, undos, triage marks, bulk changes")

@@ -26,6 +26,12 @@ def bare_health() -> PlainTextResponse:
     return PlainTextResponse("ok")
 
 
+@pages.get("/api/docs", response_class=HTMLResponse)
+def api_docs(request: Request) -> HTMLResponse:
+    """The API explorer: swagger-ui-dist 5.35.0 (Apache-2.0) vendored under static/swagger/, no CDN."""
+    return render(request, "apidocs.html", {"json_url": "/openapi.json"})
+
+
 @pages.get("/")
 def home() -> RedirectResponse:
     return RedirectResponse("/failures", status_code=302)
