@@ -213,7 +213,10 @@ def test_every_page_fits_phone_and_desktop_light_and_dark(site):
                 _sign_in(page, base, admin)
                 for name, path in PAGES:
                     console.clear()
-                    page.goto(base + path)
+                    response = page.goto(base + path)
+                    expected = 404 if name == "not-found" else 200
+                    if response is None or response.status != expected:
+                        problems.append(f"{name}: HTTP {response.status if response else None}, not {expected}")
                     if name == "api-docs":
                         page.wait_for_selector("#swagger-ui .information-container", timeout=15000)
                     where = f"{name} {size} {scheme}"

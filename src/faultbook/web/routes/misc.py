@@ -126,6 +126,43 @@ async def login(request: Request) -> Response:
     return response
 
 
+#: ``faultbook serve`` on loopback puts the SHA-256 of its one-time sign-in code here (workers inherit it).
+SIGN_IN_ENV = "FAULTBOOK_SIGNIN_SHA256"
+
+
+@pages.get("/login/once", response_class=HTMLResponse)
+def login_once(request: Request, code: str = "") -> Response:
+    """The one-time sign-in link ``faultbook serve`` prints on loopback (as Jupyter does).
+
+    It signs the local owner in as admin: a new admin token named after the link becomes the session cookie,
+    so the owner can edit without minting a token by hand.  The link works once; the token shows on /tokens
+    and is revoked there like any other.
+    """
+    import hashlib
+    import hmac
+
+    from faultbook.services import tokens as token_service
+
+    ctx = request.app.state.ctx
+    expected = ctx.settings.environ.get(SIGN_IN_ENV) or ""
+    given = hashlib.sha256(code.encode("utf-8", "replace")).hexdigest()
+    if not expected or not code or not hmac.compare_digest(given, expected):
+        raise HTTPException(403, "This sign-in link is not valid: it works once, on the server that printed it.")
+    name = f"owner (sign-in link {expected[:8]})"
+    with ctx.database.session(write=True) as session:
+        if any(t.name == name for t in token_service.list_tokens(session)):
+            raise HTTPException(403, "This sign-in link was used already: it works once. Restart faultbook serve "
+                                     "for a new one, or sign in with a token.")
+        created = token_service.create_token(session, role="admin", name=name)
+    response = RedirectResponse("/failures", status_code=303)
+    response.set_cookie(
+        auth.SESSION_COOKIE, created.secret, httponly=True, samesite="strict", secure=ctx.secure_cookies, path="/",
+        max_age=30 * 86400,
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 @pages.post("/logout")
 async def logout(request: Request) -> Response:
     await auth.check_csrf(request, Principal(role=None, source="anonymous"))
