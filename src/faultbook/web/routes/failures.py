@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Request
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import Field, ValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from faultbook.domain import Failure, STANDARD_COMPONENTS, Status
@@ -13,6 +13,7 @@ from faultbook.services import dashboard, ingest, ledger, search, triage
 from faultbook.web.app import render
 from faultbook.web.auth import Principal, require
 from faultbook.web.routes.common import FailureFilters, json_twin
+from faultbook.web.schemas import Strict
 from faultbook.web.schemas import FailureDetailOut, FailureIn, FailureOut, FailurePageOut, FailurePatch
 
 api = APIRouter(tags=["failures"])
@@ -98,12 +99,12 @@ def patch_failure(
 # ---------------------------------------------------------------- triage (JSON)
 
 
-class BulkStatusIn(BaseModel):
-    numbers: list[int] = Field(min_length=1, max_length=500)
+class BulkStatusIn(Strict):
+    numbers: list[Annotated[int, Field(ge=1, le=2**31 - 1)]] = Field(min_length=1, max_length=500)
     status: Literal["open", "resolved", "workaround"]
 
 
-class TriageIn(BaseModel):
+class TriageIn(Strict):
     not_deployment: bool = Field(description="True: not a failure of the project's deploy (leaves the metrics).")
 
 
@@ -170,6 +171,8 @@ async def bulk_form(request: Request, who: Principal = Depends(require("writer")
         status = Status.parse(str(form.get("status") or ""))
     except ValueError:
         raise HTTPException(422, "choose failures and a status") from None
+    if not numbers or not all(1 <= n < 2**31 for n in numbers):
+        raise HTTPException(422, "choose at least one failure")
     await _form_action(request, lambda s, p: triage.set_status_many(s, project=p, numbers=numbers, status=status,
                                                                      actor=who.name))
     back = str(form.get("back") or "/failures")
@@ -198,6 +201,8 @@ async def merge_form(request: Request, number: int = Number, who: Principal = De
         into = int(str(form.get("into") or "").lstrip("#"))
     except ValueError:
         raise HTTPException(422, "into: give the number of the failure to merge into") from None
+    if not 1 <= into < 2**31:
+        raise HTTPException(422, "into: give the number of the failure to merge into")
     await _form_action(request, lambda s, p: triage.merge(s, project=p, into=into, other=number, actor=who.name))
     return RedirectResponse(f"/failures/{into}?saved=1", status_code=303)
 
