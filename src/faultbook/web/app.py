@@ -252,7 +252,20 @@ def _template_helpers(templates: Jinja2Templates) -> None:
     templates.env.filters["markdown"] = render_markdown
     templates.env.filters["when"] = when
     templates.env.filters["duration"] = format_duration
+    templates.env.filters["elapsed"] = elapsed
     templates.env.globals["with_query"] = with_query
+
+
+def elapsed(seconds: float | None) -> str:
+    """A deployment's duration as people say it: ``42.1 s``, ``3 min 5 s``, ``1 h 2 min``."""
+    if seconds is None:
+        return "—"
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    whole = int(round(seconds))
+    if whole < 3600:
+        return f"{whole // 60} min {whole % 60} s"
+    return f"{whole // 3600} h {whole % 3600 // 60} min"
 
 
 def render_markdown(text: str | None) -> Any:
