@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Sequence
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from faultbook.domain import Failure, Status, utcnow
@@ -178,6 +178,57 @@ def merge(session: Session, *, project: ProjectRef, into: int, other: int, actor
            details={"into": into})
     session.flush()
     return merged
+
+
+def possibly_fixed(
+    session: Session, *, project: ProjectRef, deployment_id: int, limit: int = 20
+) -> list[Failure]:
+    """After a successful deploy: the open failures of its component that it may have fixed.
+
+    Open (or worked around) failures of the same component (case-insensitive), last seen before this
+    deployment started and not produced by it.  Only a *deploy* can fix anything: a provisioning step or
+    another command gets an empty list.  "May have": faultbook cannot know that the fix is in this deploy,
+    so it names them and says how to resolve them; it never resolves them by itself.
+    """
+    from faultbook.capture.classify import DEPLOY, classify_command
+
+    project_row = session.scalar(select(ProjectRow).where(ProjectRow.key == project.key))
+    if project_row is None:
+        return []
+    deployment = session.scalar(select(DeploymentRow).where(DeploymentRow.project_id == project_row.id,
+                                                            DeploymentRow.id == deployment_id))
+    if deployment is None or deployment.outcome != "succeeded" or not deployment.component:
+        return []
+    if (deployment.kind or classify_command(deployment.command)) != DEPLOY:
+        return []
+    produced = set(session.scalars(select(OccurrenceRow.failure_id).where(OccurrenceRow.deployment_id == deployment.id)))
+    if deployment.failure_id is not None:
+        produced.add(deployment.failure_id)
+    rows = session.scalars(
+        select(FailureRow).where(
+            FailureRow.project_id == project_row.id,
+            FailureRow.status.in_([Status.OPEN.value, Status.WORKAROUND.value]),
+            func.lower(FailureRow.component) == deployment.component.lower(),
+            FailureRow.last_seen < deployment.started_at,
+            FailureRow.triage.is_(None),
+        ).order_by(FailureRow.last_seen.desc(), FailureRow.number.desc()).limit(limit)
+    ).all()
+    return [repo.row_to_failure(r) for r in rows if r.id not in produced]
+
+
+def fixed_hint(failures: Sequence[Failure]) -> list[str]:
+    """What ``faultbook run`` says after a successful deploy that may have fixed open failures."""
+    if not failures:
+        return []
+    lines = [f"faultbook: this deploy may have fixed {len(failures)} open failure"
+             f"{'' if len(failures) == 1 else 's'} of this component:"]
+    for f in failures:
+        lines.append(f"  #{f.number} {f.title}")
+    numbers = " ".join(str(f.number) for f in failures)
+    lines.append(f"faultbook: if so, resolve with: faultbook update N --status resolved   (N in {numbers})"
+                 if len(failures) > 1 else f"faultbook: if so, resolve it: faultbook update {failures[0].number} "
+                 "--status resolved")
+    return lines
 
 
 def list_audit(session: Session, *, project: ProjectRef, limit: int = 200) -> list[AuditEvent]:
