@@ -86,6 +86,7 @@ class OccurrenceOut(BaseModel):
     error_message: str
     fingerprint: Optional[str] = None
     deployment_key: Optional[str] = None
+    deployment_number: Optional[int] = Field(default=None, description="/deployments/{number}")
     git_commit: Optional[str] = None
     version_id: Optional[str] = None
 
