@@ -137,8 +137,9 @@ def list_deployments(
     outcome: DeploymentOutcome | None = None,
     since: datetime | None = None,
     limit: int | None = 100,
+    kind: str | None = None,
 ) -> list[Deployment]:
-    """Newest first."""
+    """Newest first (``kind``: deploy / provision / other)."""
     project_id = _project_id(session, project)
     if project_id is None:
         return []
@@ -152,6 +153,8 @@ def list_deployments(
         query = query.where(DeploymentRow.outcome == outcome.value)
     if since is not None:
         query = query.where(DeploymentRow.started_at >= since)
+    if kind is not None:
+        query = query.where(DeploymentRow.kind == kind)
     if limit is not None:
         query = query.limit(limit)
     return [repo.row_to_deployment(row, failure_number=number) for row, number in session.execute(query)]
