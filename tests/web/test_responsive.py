@@ -306,3 +306,22 @@ def test_failures_triage_and_deployment_evidence_in_chromium(site, project):
             actions = [e.action for e in triage.list_audit(s, project=project)]
         assert actions[:4] == ["delete", "mark_not_deployment", "undo_status", "bulk_status"]
         browser.close()
+
+
+def test_api_explorer_renders_from_our_own_files_without_csp_violations(site):
+    sync_playwright = _need_chromium()
+    base, _, _ = site
+    with sync_playwright() as p:
+        browser = _launch(p)
+        page = browser.new_page(viewport=SIZES["desktop"])
+        console: list[str] = []
+        hosts: set[str] = set()
+        page.on("console", lambda m: console.append(m.text))
+        page.on("request", lambda r: hosts.add(r.url.split("/")[2]))
+        page.goto(base + "/api/docs")
+        page.wait_for_selector("#swagger-ui .opblock-tag", timeout=15000)
+        assert "faultbook" in page.inner_text("#swagger-ui .information-container")
+        assert page.locator("#swagger-ui .opblock").count() > 20
+        assert hosts == {base.split("/")[2]}  # no CDN: every request went to faultbook itself
+        assert not [m for m in console if "Content Security Policy" in m or "Refused to" in m], console
+        browser.close()
