@@ -54,8 +54,8 @@ CONTRAST_JS = """
   while (walker.nextNode()) {
     const node = walker.currentNode; const el = node.parentElement;
     if (!el || seen.has(el) || !node.textContent.trim()) continue; seen.add(el);
-    if (el.closest('svg, #swagger-ui, option, .skip, .visually-hidden, thead')) continue;
-    const r = el.getBoundingClientRect(); if (r.width === 0 || r.height === 0) continue;
+    if (el.closest('svg, #swagger-ui, option, .skip, .visually-hidden')) continue;
+    const r = el.getBoundingClientRect(); if (r.width <= 1 || r.height <= 1) continue;
     const st = getComputedStyle(el); if (st.visibility === 'hidden' || st.display === 'none') continue;
     const fg = blend(rgba(st.color), background(el)); const bg = background(el);
     const l1 = lum(fg), l2 = lum(bg); const ratio = (Math.max(l1,l2)+0.05)/(Math.min(l1,l2)+0.05);
