@@ -1,4 +1,4 @@
-"""Wrapped commands and their kind: the specification of capture/classify.py.
+"""Wrapped commands and their kind: the specification of domain/classify.py.
 
 Commands as users wrap them (wrangler docs, workers-sdk issues, wrangler-action's own ``command`` inputs,
 package.json ``deploy`` scripts); each line: command, expected kind.

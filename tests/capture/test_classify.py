@@ -6,7 +6,7 @@ import shlex
 
 import pytest
 
-from faultbook.capture.classify import KINDS, classify_command, parse_kind
+from faultbook.domain.classify import KINDS, classify_command, parse_kind
 from faultbook.errors import InputError
 
 from classify_cases import CASES

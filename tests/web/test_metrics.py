@@ -124,7 +124,7 @@ def test_a_regression_restarts_the_restore_clock(database, project):
     from datetime import datetime, timezone
 
     from faultbook.domain import Failure, Status
-    from faultbook.services import ledger, recognise
+    from faultbook.services import ledger, recognition
     from faultbook.services.metrics import load_metrics
 
     message = "binding IMAGES has an unknown type Images [code: 10021]"
@@ -134,7 +134,7 @@ def test_a_regression_restarts_the_restore_clock(database, project):
             number=None, title="Images", occurred_at=long_ago, component="Backend", error_message=message,
             status=Status.RESOLVED))
     with database.session(write=True) as s:
-        result = recognise.record_occurrence(s, project=project, draft=Failure(
+        result = recognition.record_occurrence(s, project=project, draft=Failure(
             number=None, title="Images", occurred_at=None, component="Backend", error_message=message),
             deployment_id=None)
     assert result.is_regression
@@ -167,10 +167,10 @@ def test_only_deploy_commands_are_deployments(database, project):
         m = load_metrics(s, project=project, since=T0, until=T0 + timedelta(days=7))
     assert sum(m.deployments_per_week) == 2
     assert (m.change_failure_rate.failed, m.change_failure_rate.total) == (0, 2)
-    from faultbook.services import ingest
+    from faultbook.services import deployments
 
     with database.session() as s:
-        commands = {d.id: d.command for d in ingest.list_deployments(s, project=project)[0]}
+        commands = {d.id: d.command for d in deployments.list_deployments(s, project=project)}
     assert sorted(commands[d["number"]] for d in m.to_json()["deployments"]) == ["npm run deploy",
                                                                                  "npx wrangler deploy"]
 
@@ -200,10 +200,10 @@ def test_restore_runs_from_the_causing_to_the_restoring_deployment_and_skips_imp
     # From the failed deployment's start to the fixing deployment's end: 3 h 1 min, not until "now".
     assert m.median_time_to_restore == timedelta(hours=3, minutes=1)
     (row,) = m.to_json()["restores"]
-    from faultbook.services import ingest
+    from faultbook.services import deployments
 
     with database.session() as s:
-        ids = {d.key: d.id for d in ingest.list_deployments(s, project=project)[0]}
+        ids = {d.key: d.id for d in deployments.list_deployments(s, project=project)}
     assert (row["failure_number"], row["caused_by_deployment"], row["restored_by_deployment"]) == (
         1, ids["bad"], ids["fix"])
     with database.session() as s:

@@ -77,7 +77,7 @@ def _free_port() -> int:
 def seed(db, project):  # type: ignore[no-untyped-def]
     """A small ledger with everything a page can show: kinds, output, a regression, a rollback, audit rows."""
     from faultbook.domain import Deployment, DeploymentOutcome, Failure, Status, utcnow
-    from faultbook.services import ingest, ledger, recognise, tokens, triage
+    from faultbook.services import ingest, ledger, recognition, tokens, triage
     from faultbook.store.tables import FollowupRow, ProjectRow, RecoverySnapshotRow
 
     now = utcnow()
@@ -113,7 +113,7 @@ def seed(db, project):  # type: ignore[no-untyped-def]
             occurred_at=now - timedelta(days=40), error_message="binding IMAGES has an unknown type Images [code: 10021]",
             status=Status.RESOLVED))
     with db.session(write=True) as s:
-        recognise.record_occurrence(s, project=project, draft=Failure(
+        recognition.record_occurrence(s, project=project, draft=Failure(
             number=None, title="Images", occurred_at=None, component="Backend",
             error_message="binding IMAGES has an unknown type Images [code: 10021]"), deployment_id=None)
         ledger.record_failure(s, project=project, failure=Failure(

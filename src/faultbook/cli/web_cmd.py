@@ -66,17 +66,12 @@ def register(app: Any, state: Any) -> None:
         os.chdir(settings.project_root)
         output.info(f"faultbook: serving {settings.project_name} from {settings.display_database_url}")
         base = f"http://{'[' + host + ']' if ':' in host else host}:{port}"
-        from faultbook.services.tokens import is_loopback
+        from faultbook.services.tokens import SIGN_IN_ENV, is_loopback, new_sign_in_code
 
         if is_loopback(host) and port:
             # As Jupyter does: a one-time link that signs the local owner in as admin, printed once it works.
-            import hashlib
-            import secrets
-
-            from faultbook.web.routes.misc import SIGN_IN_ENV
-
-            code = secrets.token_urlsafe(24)
-            os.environ[SIGN_IN_ENV] = hashlib.sha256(code.encode()).hexdigest()
+            code, digest = new_sign_in_code()
+            os.environ[SIGN_IN_ENV] = digest
             _announce_when_listening(host, port, [
                 f"faultbook: open {base}/",
                 f"faultbook: sign in as the owner (admin, works once): {base}/login/once?code={code}",

@@ -239,7 +239,7 @@ class Deployment:
     url: str | None = None
     failure_number: int | None = None
     key: str | None = None
-    #: ``deploy`` / ``provision`` / ``other`` (capture/classify.py); None = classify ``command``.
+    #: ``deploy`` / ``provision`` / ``other`` (domain/classify.py); None = classify ``command``.
     kind: str | None = None
 
     def to_json(self) -> dict[str, Any]:

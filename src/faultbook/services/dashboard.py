@@ -17,7 +17,7 @@ from typing import Any, Sequence
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from faultbook.capture.classify import classify_command
+from faultbook.domain.classify import classify_command
 from faultbook.domain import Deployment
 from faultbook.errors import NotFoundError
 from faultbook.services.ledger import ProjectRef

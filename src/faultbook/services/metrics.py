@@ -9,7 +9,7 @@ Four Keys links incidents to deployments by scraping ``root cause: <sha>``
 text; faultbook links explicitly (``deployments.failure_id``, an occurrence's
 ``deployment_id``, or the deployment's own ``failed`` outcome).
 
-* Only *deploy* commands are deployments (``deployments.kind``, capture/classify.py): creating a bucket,
+* Only *deploy* commands are deployments (``deployments.kind``, domain/classify.py): creating a bucket,
   ``pwd`` or a typo is not a deployment and is not counted anywhere here.  Failures marked "not a deployment
   failure" (triage) are left out too.
 * Deployment frequency: deployments per ISO week (weeks start Monday, UTC).
@@ -321,7 +321,7 @@ def load_metrics(
     """
     from sqlalchemy import func, or_, select
 
-    from faultbook.capture.classify import DEPLOY, classify_command
+    from faultbook.domain.classify import DEPLOY, classify_command
     from faultbook.store.tables import DeploymentRow, FailureRow, OccurrenceRow, ProjectRow, TimelineRow
 
     until = until or utcnow()

@@ -170,8 +170,8 @@ def undo_status(session: Session, *, project: ProjectRef, number: int, actor: st
 
 
 def merge(session: Session, *, project: ProjectRef, into: int, other: int, actor: str | None = None) -> Failure:
-    """``recognise.merge_failures`` with an audit row."""
-    from faultbook.services.recognise import merge_failures
+    """``recognition.merge_failures`` with an audit row."""
+    from faultbook.services.recognition import merge_failures
 
     merged = merge_failures(session, project=project, into=into, other=other, actor=actor)
     _audit(session, _project(session, project).id, actor=actor, action="merge", subject=f"failure #{other}",
@@ -190,7 +190,7 @@ def possibly_fixed(
     another command gets an empty list.  "May have": faultbook cannot know that the fix is in this deploy,
     so it names them and says how to resolve them; it never resolves them by itself.
     """
-    from faultbook.capture.classify import DEPLOY, classify_command
+    from faultbook.domain.classify import DEPLOY, classify_command
 
     project_row = session.scalar(select(ProjectRow).where(ProjectRow.key == project.key))
     if project_row is None:

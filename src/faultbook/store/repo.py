@@ -25,7 +25,7 @@ from faultbook.domain import (
     ensure_aware,
     utcnow,
 )
-from faultbook.capture.classify import classify_command
+from faultbook.domain.classify import classify_command
 from faultbook.errors import NotFoundError
 from faultbook.store.tables import (
     DeploymentRow,

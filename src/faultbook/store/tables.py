@@ -184,7 +184,7 @@ class DeploymentRow(Base):
     failure_id: Mapped[int | None] = mapped_column(
         ForeignKey("failures.id", ondelete="SET NULL"), nullable=True
     )
-    #: ``deploy`` / ``provision`` / ``other`` (capture/classify.py); null = classify ``command`` when read.
+    #: ``deploy`` / ``provision`` / ``other`` (domain/classify.py); null = classify ``command`` when read.
     kind: Mapped[str | None] = mapped_column(String(20), nullable=True)
 
 

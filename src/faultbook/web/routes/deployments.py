@@ -9,7 +9,7 @@ from pydantic import Field
 from fastapi.responses import HTMLResponse
 
 from faultbook.domain import DeploymentOutcome
-from faultbook.services import dashboard, ingest
+from faultbook.services import dashboard, deployments, ingest
 from faultbook.web.app import render
 from faultbook.web.auth import Principal, require
 from faultbook.web.routes.common import json_twin, parse_when
@@ -22,17 +22,15 @@ pages = APIRouter(include_in_schema=False)
 def _list(request: Request, outcome: Optional[str], since: Optional[str], until: Optional[str], limit: int, offset: int,
           kind: Optional[str] = None):  # type: ignore[no-untyped-def]
     ctx = request.app.state.ctx
+    which = dict(
+        outcome=DeploymentOutcome(outcome) if outcome else None,
+        since=parse_when(since, name="since"),
+        until=parse_when(until, name="until", end=True),
+        kind=kind,
+    )
     with ctx.database.session() as session:
-        return ingest.list_deployments(
-            session,
-            project=ctx.project,
-            outcome=DeploymentOutcome(outcome) if outcome else None,
-            since=parse_when(since, name="since"),
-            until=parse_when(until, name="until", end=True),
-            limit=limit,
-            offset=offset,
-            kind=kind,
-        )
+        items = deployments.list_deployments(session, project=ctx.project, limit=limit, offset=offset, **which)
+        return items, deployments.count_deployments(session, project=ctx.project, **which)
 
 
 OutcomeQuery = Query(None, description="running, succeeded, failed or interrupted")
@@ -144,7 +142,7 @@ def deployments_page(
     offset: int = Query(0, ge=0, le=10_000_000),
     _: Principal = Depends(require("reader")),
 ) -> HTMLResponse:
-    from faultbook.capture.classify import KINDS
+    from faultbook.domain.classify import KINDS
 
     outcome = outcome if outcome in {o.value for o in DeploymentOutcome} else None
     kind = kind if kind in KINDS else None

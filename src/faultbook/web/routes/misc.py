@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 
 from faultbook.web import auth
@@ -126,34 +126,23 @@ async def login(request: Request) -> Response:
     return response
 
 
-#: ``faultbook serve`` on loopback puts the SHA-256 of its one-time sign-in code here (workers inherit it).
-SIGN_IN_ENV = "FAULTBOOK_SIGNIN_SHA256"
-
-
 @pages.get("/login/once", response_class=HTMLResponse)
-def login_once(request: Request, code: str = "") -> Response:
+def login_once(request: Request, code: str = Query("", max_length=200)) -> Response:
     """The one-time sign-in link ``faultbook serve`` prints on loopback (as Jupyter does).
 
-    It signs the local owner in as admin: a new admin token named after the link becomes the session cookie,
-    so the owner can edit without minting a token by hand.  The link works once; the token shows on /tokens
-    and is revoked there like any other.
+    It signs the local owner in as admin: the code is exchanged for a new admin token, which becomes the session
+    cookie, so a solo developer can edit without minting a token by hand.  The link works once.
     """
-    import hashlib
-    import hmac
-
     from faultbook.services import tokens as token_service
 
     ctx = request.app.state.ctx
-    expected = ctx.settings.environ.get(SIGN_IN_ENV) or ""
-    given = hashlib.sha256(code.encode("utf-8", "replace")).hexdigest()
-    if not expected or not code or not hmac.compare_digest(given, expected):
-        raise HTTPException(403, "This sign-in link is not valid: it works once, on the server that printed it.")
-    name = f"owner (sign-in link {expected[:8]})"
     with ctx.database.session(write=True) as session:
-        if any(t.name == name for t in token_service.list_tokens(session)):
-            raise HTTPException(403, "This sign-in link was used already: it works once. Restart faultbook serve "
-                                     "for a new one, or sign in with a token.")
-        created = token_service.create_token(session, role="admin", name=name)
+        created = token_service.redeem_sign_in_code(
+            session, code=code, digest=ctx.settings.environ.get(token_service.SIGN_IN_ENV)
+        )
+    if created is None:
+        raise HTTPException(403, "This sign-in link is not valid or was used already: it works once, on the server "
+                                 "that printed it. Restart faultbook serve for a new one, or sign in with a token.")
     response = RedirectResponse("/failures", status_code=303)
     response.set_cookie(
         auth.SESSION_COOKIE, created.secret, httponly=True, samesite="strict", secure=ctx.secure_cookies, path="/",

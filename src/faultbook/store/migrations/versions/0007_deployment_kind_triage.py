@@ -1,6 +1,6 @@
 """Deployment kinds and triage: what counts as a deployment, and what triage leaves behind.
 
-- ``deployments.kind``: ``deploy`` / ``provision`` / ``other`` (capture/classify.py).  Only deploys count in
+- ``deployments.kind``: ``deploy`` / ``provision`` / ``other`` (domain/classify.py).  Only deploys count in
   the metrics.  Existing rows are classified from their stored command here, once.
 - ``failures.triage``: ``not_deployment`` marks a failure that is not a failure of the project's deploy
   (a typo'd command, a local tool); it stays in the ledger but leaves the metrics and the default list.
@@ -25,7 +25,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    from faultbook.capture.classify import classify_command
+    from faultbook.domain.classify import classify_command
 
     with op.batch_alter_table("deployments") as batch:
         batch.add_column(sa.Column("kind", sa.String(length=20), nullable=True))
