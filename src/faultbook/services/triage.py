@@ -216,18 +216,18 @@ def possibly_fixed(
     return [repo.row_to_failure(r) for r in rows if r.id not in produced]
 
 
-def fixed_hint(failures: Sequence[Failure]) -> list[str]:
-    """What ``faultbook run`` says after a successful deploy that may have fixed open failures."""
+def fixed_hint(failures: Sequence[tuple[int, str]]) -> list[str]:
+    """What ``faultbook run`` says after a successful deploy that may have fixed open failures (number, title)."""
     if not failures:
         return []
     lines = [f"faultbook: this deploy may have fixed {len(failures)} open failure"
              f"{'' if len(failures) == 1 else 's'} of this component:"]
-    for f in failures:
-        lines.append(f"  #{f.number} {f.title}")
-    numbers = " ".join(str(f.number) for f in failures)
-    lines.append(f"faultbook: if so, resolve with: faultbook update N --status resolved   (N in {numbers})"
-                 if len(failures) > 1 else f"faultbook: if so, resolve it: faultbook update {failures[0].number} "
-                 "--status resolved")
+    lines += [f"  #{number} {title}" for number, title in failures]
+    if len(failures) == 1:
+        lines.append(f"faultbook: if it did, resolve it: faultbook update {failures[0][0]} --status resolved")
+    else:
+        numbers = ", ".join(str(number) for number, _ in failures)
+        lines.append(f"faultbook: if it did, resolve each: faultbook update N --status resolved (N = {numbers})")
     return lines
 
 

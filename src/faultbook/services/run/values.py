@@ -28,6 +28,8 @@ class RunRequest:
     component: str | None = None
     step: str | None = None
     env: str | None = None
+    #: deploy / provision / other (``--kind``); None = classified from the command (domain/classify.py).
+    kind: str | None = None
     #: Retry failures classed transient up to this many times.
     retry: int = 0
     #: POST a Slack-compatible summary here.
@@ -62,6 +64,11 @@ class Attempt:
     transient: str | None = None
     #: The command exited 0 but printed an error (workers-sdk #14584).
     error_despite_success: bool = False
+
+    @property
+    def command_not_found(self) -> bool:
+        """Exit 127: the shell found no such command (a typo, a missing tool): not a failure of the deploy."""
+        return self.result.exit_code == 127 and self.outcome is DeploymentOutcome.FAILED
 
     @property
     def is_regression(self) -> bool:
@@ -101,6 +108,8 @@ class RunResult:
     rollback_skipped: str | None = None
     #: The team server's delivery (None: no server configured).
     delivery: Delivery | None = None
+    #: After a successful deploy: the open failures of its component it may have fixed, as (number, title).
+    possibly_fixed: tuple[tuple[int, str], ...] = ()
 
     @property
     def final(self) -> Attempt:
