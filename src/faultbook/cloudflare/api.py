@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Mapping
 
 from faultbook.errors import OperationFailed
+from faultbook.knowledge.codes import AUTH_CODES
 
 if TYPE_CHECKING:
     from faultbook.config import Settings
@@ -29,7 +30,6 @@ BASE_URL_VAR = "CLOUDFLARE_API_BASE_URL"
 ACCOUNT_VAR = "CLOUDFLARE_ACCOUNT_ID"
 
 #: Codes with which the API refuses the credentials themselves (missing, invalid, or not allowed here).
-AUTH_CODES = frozenset({1000, 9106, 9109, 10000, 10001})
 
 
 class ApiError(OperationFailed):

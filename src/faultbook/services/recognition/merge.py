@@ -11,7 +11,7 @@ from __future__ import annotations
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from faultbook.capture.fingerprint import extract_code
+from faultbook.knowledge.fingerprint import extract_code
 from faultbook.domain import Failure, Status, utcnow
 from faultbook.errors import ConflictError, InputError
 from faultbook.knowledge.match import Match

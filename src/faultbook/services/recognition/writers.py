@@ -22,7 +22,7 @@ from typing import Any, Sequence
 from sqlalchemy import Row
 from sqlalchemy.orm import Session
 
-from faultbook.capture.fingerprint import extract_code, fingerprints
+from faultbook.knowledge.fingerprint import extract_code, fingerprints
 from faultbook.domain import Failure, Status, TimelineEvent
 from faultbook.knowledge.match import KnowledgeIndex, Match
 from faultbook.services.recognition.backfill import backfill_fingerprints
@@ -63,9 +63,10 @@ def code_of(draft: Failure) -> int | None:
     return draft.error_code if draft.error_code is not None else extract_code(draft.error_message)
 
 
-def fingerprints_of(draft: Failure) -> list[str]:
-    """The fingerprints a draft is looked up by (its own first)."""
-    return fingerprints(draft.error_message, code=code_of(draft), component=draft.component)
+def fingerprints_of(draft: Failure, endpoint: str | None = None) -> list[str]:
+    """The fingerprints a draft is looked up by: its own (with the API family of ``endpoint``) first, then the
+    family-less one a failure whose API was never known is stored under."""
+    return list(fingerprints(draft.error_message, code=code_of(draft), component=draft.component, endpoint=endpoint))
 
 
 def _owner(row: Row[Any]) -> Owner:

@@ -10,7 +10,7 @@
   failures reads an index instead of sorting the table.
 
 Revision ID: 0007_deployment_kind_triage
-Revises: 0005_ingest_indexes (re-chained onto 0006 at merge)
+Revises: 0006_fingerprint_v2
 Create Date: 2026-12-01
 """
 
@@ -19,7 +19,7 @@ from alembic import op
 
 
 revision = "0007_deployment_kind_triage"
-down_revision = "0005_ingest_indexes"
+down_revision = "0006_fingerprint_v2"
 branch_labels = None
 depends_on = None
 
