@@ -307,6 +307,28 @@ def _scrubber() -> Any:
     return Scrubber.from_environ(state.settings().environ)
 
 
+@app.command()
+def delete(
+    number: int = typer.Argument(..., help="The failure number."),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
+) -> None:
+    """Delete a failure for good (its text is kept in the audit trail); asks first on a terminal."""
+    from faultbook.services import ledger, triage
+
+    project = state.project_ref()
+    with state.database().session() as session:
+        failure = ledger.get_failure(session, project=project, number=number)
+    if not yes:
+        if not output.stdin_is_tty():
+            raise InputError(f"deleting failure #{number} needs confirmation: add --yes")
+        if not typer.confirm(f"Delete failure #{number} ({failure.title}) and its occurrences?", default=False):
+            output.info("Nothing deleted.")
+            raise typer.Exit(1)
+    with state.database().session(write=True) as session:
+        triage.delete_failure(session, project=project, number=number, actor=output.actor())
+    output.info(f"Deleted failure #{number}: {failure.title} (kept in the audit trail)")
+
+
 # ---------------------------------------------------------------- list / show
 
 

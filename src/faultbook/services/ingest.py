@@ -251,6 +251,7 @@ def occurrences_of(session: Session, *, project: ProjectRef, number: int) -> lis
             "error_message": o.error_message,
             "fingerprint": o.fingerprint,
             "deployment_key": d.key if d is not None else None,
+            "deployment_number": d.id if d is not None else None,
             "git_commit": d.git_commit if d is not None else None,
             "version_id": d.version_id if d is not None else None,
         }

@@ -71,7 +71,8 @@ def run(
     target = Target(
         project=project, argv=request.argv, command_line=command_line, cwd=cwd, environ=environ,
         component=component, detail=inference.component_detail if component == inference.component else None,
-        step=request.step or inference.step, env=request.env, git=git_answer(), config_hash=cfg_hash,
+        step=request.step or inference.step, env=request.env, kind=request.kind, git=git_answer(),
+        config_hash=cfg_hash,
         scrubber=scrubber, actor=request.actor, stdout_fd=request.stdout_fd, stderr_fd=request.stderr_fd,
         use_pty=request.use_pty, snapshot=snapshot,
     )
@@ -93,6 +94,10 @@ def run(
                 f"(attempt {number + 1} of {total})"
             )
             sleep(delay)
+        try:
+            fixed = ledger.possibly_fixed(attempts[-1].deployment)
+        except Exception:  # a hint must never change what the run did or its exit code
+            fixed = ()
     finally:
         ledger.close()
 
@@ -115,6 +120,7 @@ def run(
         exit_code=exit_code, attempts=tuple(attempts), inference=inference, notified=notified, reports=reports,
         rollback=rollback, rollback_skipped=skipped,
         delivery=_deliver(settings, reports, url=request.server_url, token=request.server_token),
+        possibly_fixed=fixed,
     )
 
 

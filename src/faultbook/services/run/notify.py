@@ -35,7 +35,7 @@ def server_report(attempt: Attempt, *, scrubber: Scrubber) -> dict[str, Any]:
     The deployment's key is its local uuid, so a report resent from the outbox is the same report.
     """
     deployment = attempt.deployment.to_json()
-    for local_only in ("id", "failure_number"):
+    for local_only in ("id", "number", "failure_number"):
         deployment.pop(local_only, None)
     failure = None
     if attempt.failure is not None:
