@@ -84,7 +84,7 @@ def register(app: Any, state: Any) -> None:
     @app.command("deployments")
     def deployments_(
         as_json: bool = typer.Option(False, "--json", help="Print JSON (an array) instead of a table."),
-        limit: int = typer.Option(50, "--limit", min=1, help="At most this many, newest first."),
+        limit: int = typer.Option(50, "--limit", min=1, max=100_000, help="At most this many, newest first."),
     ) -> None:
         """List recorded deployments, newest first."""
         from faultbook.services import deployments

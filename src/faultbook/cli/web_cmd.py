@@ -12,6 +12,7 @@ from typing import Any, Optional
 import typer
 
 from faultbook.cli import output
+from faultbook.domain.limits import MAX_NUMBER
 
 
 def register(app: Any, state: Any) -> None:
@@ -89,7 +90,7 @@ def register(app: Any, state: Any) -> None:
             output.emit_text(f"{t.id}\t{t.role}\t{state_word}\t{used}\t{t.name}")
 
     @token_app.command("revoke")
-    def token_revoke(token_id: int = typer.Argument(..., help="The token's number (see 'token list').")) -> None:
+    def token_revoke(token_id: int = typer.Argument(..., min=1, max=MAX_NUMBER, help="The token's number (see 'token list').")) -> None:
         """Revoke a token (it stops working at once)."""
         from faultbook.services import tokens
 

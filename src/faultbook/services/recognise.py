@@ -160,7 +160,7 @@ def record_occurrence(
         suggested_fields=tuple(name for name in SUGGESTED if name in filled),
         **filled,
     )
-    ledger.validate_failure(new)
+    new = ledger.validate_failure(new)
     now = _utc(utcnow())
     if batch is not None and batch.prefetched is not None:
         failure_id, number = batch.defer_failure(project_id=project_id, failure=new, now=now)
