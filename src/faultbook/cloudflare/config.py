@@ -100,15 +100,18 @@ def find_config(path: Path) -> Path:
     )
 
 
+#: A wrangler config or faultbook.toml larger than this is not one (the largest real ones are a few KB).
+MAX_CONFIG_BYTES = 1024 * 1024
+
+
 def load_config(path: Path) -> WranglerConfig:
     """Load ``path`` (a config file or a folder holding one); raises InputError when it does not parse."""
     file = find_config(Path(path))
-    try:
-        text = file.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise InputError(f"not UTF-8 text ({exc.reason})", path=str(file)) from None
-    except OSError as exc:
-        raise InputError(f"cannot read: {exc.strerror}", path=str(file)) from None
+    return parse_config(file, _read_text(file))
+
+
+def parse_config(file: Path, text: str) -> WranglerConfig:
+    """``text`` parsed as the wrangler config ``file`` (its suffix says the format); nothing is read."""
     if file.suffix == ".toml":
         return _load_toml(file, text)
     fmt = "jsonc" if file.suffix == ".jsonc" else "json"
@@ -125,13 +128,19 @@ def load_config(path: Path) -> WranglerConfig:
 def load_located_toml(path: Path) -> WranglerConfig:
     """Any TOML file (e.g. faultbook.toml) parsed with the same positions as a wrangler.toml."""
     file = Path(path)
+    return _load_toml(file, _read_text(file))
+
+
+def _read_text(file: Path) -> str:
+    """The file as text with universal newlines, at most ``MAX_CONFIG_BYTES`` (``/dev/zero`` stops there)."""
+    from faultbook.files import read_capped
+
+    data = read_capped(file, limit=MAX_CONFIG_BYTES, what="a config file")
     try:
-        text = file.read_text(encoding="utf-8")
+        text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise InputError(f"not UTF-8 text ({exc.reason})", path=str(file)) from None
-    except OSError as exc:
-        raise InputError(f"cannot read: {exc.strerror}", path=str(file)) from None
-    return _load_toml(file, text)
+    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 # --------------------------------------------------------------------------- positions
