@@ -137,7 +137,7 @@ def test_reads_are_capped_by_what_is_read(tmp_path):
 
 
 def test_export_to_a_fifo_or_device_is_refused(tmp_path, monkeypatch, capsys):
-    from faultbook.cli.app import main
+    from conftest import faultbook_main as main
 
     monkeypatch.setenv("FAULTBOOK_DATABASE_URL", f"sqlite:///{tmp_path / 'l.db'}")
     monkeypatch.chdir(tmp_path)

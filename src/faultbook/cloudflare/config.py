@@ -100,6 +100,9 @@ def find_config(path: Path) -> Path:
     )
 
 
+#: JSON nesting and number length a config never needs; deeper or longer is refused, not a crash.
+MAX_DEPTH = 64
+MAX_NUMBER_CHARS = 100
 #: A wrangler config or faultbook.toml larger than this is not one (the largest real ones are a few KB).
 MAX_CONFIG_BYTES = 1024 * 1024
 
@@ -423,6 +426,8 @@ class _JsoncParser:
             if not match:
                 raise self.error(f"unexpected {c!r}: expected a value")
             text = match.group(0)
+            if len(text) > MAX_NUMBER_CHARS:
+                raise self.error(f"a number of {len(text):,} characters (at most {MAX_NUMBER_CHARS})")
             value = int(text) if re.fullmatch(r"-?\d+", text) else float(text)
             self.i = match.end()
         self.value_spans[path] = self.pos.span(start, self.i)
@@ -436,10 +441,16 @@ class _JsoncParser:
             value = json.loads(match.group(0))
         except json.JSONDecodeError:
             raise self.error("invalid escape in string") from None
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:  # "\ud800": an escape of half a character
+            raise self.error("a \\u escape of a lone surrogate is not text") from None
         self.i = match.end()
         return value
 
     def _object(self, path: KeyPath) -> dict[str, Any]:
+        if len(path) >= MAX_DEPTH:
+            raise self.error(f"nested deeper than {MAX_DEPTH} levels")
         self.i += 1
         result: dict[str, Any] = {}
         while True:
@@ -467,6 +478,8 @@ class _JsoncParser:
                 raise self.error("expected ',' or '}' after a property")
 
     def _array(self, path: KeyPath) -> list[Any]:
+        if len(path) >= MAX_DEPTH:
+            raise self.error(f"nested deeper than {MAX_DEPTH} levels")
         self.i += 1
         result: list[Any] = []
         while True:
