@@ -74,6 +74,22 @@ def _read_bounded(handle: BinaryIO, limit: int, name: str | None, what: str) -> 
     return data
 
 
+def is_file(path: Path) -> bool:
+    """``Path.is_file`` that answers False instead of raising for a name no file can have (too long, ...)."""
+    try:
+        return path.is_file()
+    except (OSError, ValueError):
+        return False
+
+
+def is_dir(path: Path) -> bool:
+    """``Path.is_dir`` that answers False instead of raising for a name no folder can have."""
+    try:
+        return path.is_dir()
+    except (OSError, ValueError):
+        return False
+
+
 def decode_utf8(data: bytes, *, path: str | None) -> str:
     """``data`` as UTF-8 text, or an InputError naming the line of the first bad byte."""
     try:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from faultbook.checks.base import Context, Finding, Rule, Severity
+from faultbook.files import is_dir, is_file
 
 _WORKER_NAME = re.compile(r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -189,7 +190,7 @@ class EntryPointMissing(Rule):
                         ctx, (), 'no "main" and no "assets": there is nothing to deploy', env=scope.env,
                     )
                 continue
-            if isinstance(main, str) and not (ctx.directory / main).is_file():
+            if isinstance(main, str) and not is_file(ctx.directory / main):
                 yield self.finding(
                     ctx, path, f'The entry-point file at "{main}" was not found.', env=scope.env, value=True,
                 )
@@ -224,7 +225,7 @@ class AssetsDirectoryMissing(Rule):
         for scope in ctx.scopes():
             assets, path = scope.get("assets")
             if isinstance(assets, dict) and isinstance(assets.get("directory"), str):
-                if not (ctx.directory / assets["directory"]).is_dir():
+                if not is_dir(ctx.directory / assets["directory"]):
                     yield self.finding(
                         ctx, path + ("directory",),
                         f'The directory specified by the "assets.directory" field in your configuration file '
@@ -252,7 +253,7 @@ def _asset_dirs(ctx: Context):
         assets, path = scope.get("assets")
         if isinstance(assets, dict) and isinstance(assets.get("directory"), str):
             root = (ctx.directory / assets["directory"]).resolve()
-            if root.is_dir() and root not in seen:
+            if is_dir(root) and root not in seen:
                 seen.add(root)
                 yield scope, root, path + ("directory",)
 
