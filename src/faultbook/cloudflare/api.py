@@ -107,22 +107,15 @@ def make_client(
 
 def check_base_url(url: str) -> str:
     """``url`` if it is an http(s) URL with a host and a valid port; else an InputError naming the variable."""
-    from urllib.parse import urlsplit
+    from faultbook.domain.limits import check_http_url
 
     try:
-        parts = urlsplit(url)
-        ok = parts.scheme in ("http", "https") and bool(parts.hostname) and (parts.port is None or parts.port > 0)
-        if ok:
-            import httpx
+        import httpx
 
-            httpx.URL(url)
-    except Exception:  # ValueError (a bad port or bracket) from urlsplit, httpx.InvalidURL
-        ok = False
-    if not ok:
-        raise InputError(
-            f"{BASE_URL_VAR}={url[:100]!r} is not an http(s) URL with a host (e.g. https://api.cloudflare.com/client/v4)"
-        )
-    return url
+        httpx.URL(url)
+    except Exception:  # httpx.InvalidURL: what httpx would fail on at the first request
+        raise InputError(f"{BASE_URL_VAR}={url[:100]!r} is not a URL httpx can use") from None
+    return check_http_url(url, what=f"{BASE_URL_VAR}=")
 
 
 def call(function: Any, *args: Any, action: str | None = None, **kwargs: Any) -> Any:

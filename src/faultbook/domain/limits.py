@@ -76,3 +76,19 @@ def parse_time(text: str, *, what: str) -> datetime:
     except ValueError:
         raise InputError(f"{what}: {text[:80]!r} is not an ISO 8601 time (e.g. 2025-08-20T14:15:00+00:00)") from None
     return check_time(value, what=what)
+
+
+def check_http_url(url: str, *, what: str) -> str:
+    """``url`` if it is an http(s) URL with a host and a valid port; else an InputError naming ``what``."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+        ok = parts.scheme in ("http", "https") and bool(parts.hostname) and (parts.port is None or parts.port > 0)
+    except ValueError:  # a bad port, an unclosed "[" of an IPv6 address
+        ok = False
+    if ok and any(ch in url for ch in " \t\r\n\x00"):
+        ok = False
+    if not ok:
+        raise InputError(f"{what} {url[:100]!r} is not an http:// or https:// URL with a host")
+    return url
