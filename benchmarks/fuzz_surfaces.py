@@ -594,7 +594,7 @@ class ApiSurface:
         except UnicodeEncodeError:
             return "not sendable"  # a lone surrogate in a URL: no HTTP client can send it
         if response.status_code >= 500:
-            raise Crash(f"{method} {path} -> {response.status_code}: {response.text[:500]}")
+            raise Crash(f"{method} {path} {body!r:.300} -> {response.status_code}: {response.text[:500]}")
         return f"HTTP {response.status_code}"
 
     def close(self) -> None:

@@ -281,7 +281,7 @@ class _Parser:
                 self.path,
                 line_no,
             )
-        number = int(digits[:end])
+        number = int(digits[:end]) if end <= 12 else 0  # (int() refuses 4,300 digits and more)
         if not 1 <= number <= MAX_NUMBER:
             raise _error(f"{noun} #{digits[:end][:20]}: numbers go from 1 to {MAX_NUMBER}", self.path, line_no)
         title = digits[end:].strip()
