@@ -6,9 +6,9 @@ same run and against a plain dict lookup of a precomputed key as the peer:
 
 * in memory: fingerprint + ``KnowledgeIndex.lookup`` (the recurrence check),
   and the full ranked ``KnowledgeIndex.match`` (ledger + catalog + similarity);
-* in the database: fingerprint + ``recognise.find_by_fingerprint`` (two index
-  lookups: failures, then merge aliases) inside one read transaction, for a
-  hit and for a miss.
+* in the database: fingerprint + ``recognition.Writer.lookup`` (one query over
+  failures and merge aliases) inside one read transaction, for a hit and for a
+  miss.
 
 Building the index is reported separately (it is done once per process).
 """
@@ -109,7 +109,7 @@ def bench_db(url, failures, probe, *, repeat, fingerprints):  # type: ignore[no-
 
     from sqlalchemy import insert
 
-    from faultbook.services.recognise import find_by_fingerprint
+    from faultbook.services.recognition import ImmediateWriter
     from faultbook.store import repo
     from faultbook.store.db import Database
     from faultbook.store.tables import FailureRow
@@ -124,15 +124,16 @@ def bench_db(url, failures, probe, *, repeat, fingerprints):  # type: ignore[no-
             rows.append({**values, "project_id": project_id, "number": f.number, "position": i + 1,
                          "created_at": f.occurred_at, "updated_at": f.occurred_at, "occurrence_count": 1})
         s.execute(insert(FailureRow), rows)
+    writer = ImmediateWriter()
     try:
         with db.session() as s:
             def hit():  # type: ignore[no-untyped-def]
                 keys = fingerprints(probe, code=10021, component="Backend")
-                assert find_by_fingerprint(s, project_id=project_id, keys=keys) is not None
+                assert writer.lookup(s, project_id=project_id, keys=keys) is not None
 
             def miss():  # type: ignore[no-untyped-def]
                 keys = fingerprints("nothing like it [code: 10085]", code=10085, component="Backend")
-                assert find_by_fingerprint(s, project_id=project_id, keys=keys) is None
+                assert writer.lookup(s, project_id=project_id, keys=keys) is None
 
             hit()
             return timed(hit, repeat=repeat), timed(miss, repeat=repeat)

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from faultbook.domain import DeploymentOutcome
 from faultbook.services import deployments
 from faultbook.services.project import ProjectRef
-from faultbook.store import fastpath
+from faultbook.store import deployment_rows, fastpath
 from faultbook.store.db import Database
 from faultbook.store.fastpath import FastLedger
 from faultbook.store.repo import row_to_deployment
@@ -72,7 +72,7 @@ def test_a_fast_path_row_is_byte_for_byte_the_orm_row(ledger_url, dirty):
         exit_code=0,
         version_id="11111111-2222-4333-8444-555555555555",
         url="https://quoteviral-api.example.workers.dev",
-        output_tail="x" * (fastpath.MAX_STORED_TAIL + 10) + "\n✓ done",  # cut to the stored maximum
+        output_tail="x" * (deployment_rows.MAX_STORED_TAIL + 10) + "\n✓ done",  # cut to the stored maximum
         finished_at=FINISHED,
     )
     db = Database(ledger_url)
@@ -94,7 +94,7 @@ def test_a_fast_path_row_is_byte_for_byte_the_orm_row(ledger_url, dirty):
     orm_raw, fast_raw = _raw_rows(ledger_url)
     assert {**fast_raw, "id": None, "key": None} == {**orm_raw, "id": None, "key": None}
     assert orm_raw["started_at"] == "2025-08-20 14:15:00.000000" and orm_raw["type_started_at"] == "text"
-    assert len(fast_raw["output_tail"]) == fastpath.MAX_STORED_TAIL
+    assert len(fast_raw["output_tail"]) == deployment_rows.MAX_STORED_TAIL
 
     with db.session() as session:
         orm_row, fast_row = session.scalars(select(DeploymentRow).order_by(DeploymentRow.id)).all()

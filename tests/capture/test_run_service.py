@@ -1,4 +1,4 @@
-"""``services.run.run_deploy`` end to end with a stand-in wrangler, on SQLite and PostgreSQL."""
+"""The run flow (``services.run.run``) end to end with a stand-in wrangler, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from sqlalchemy import select
 from faultbook.config import load_settings
 from faultbook.domain import DeploymentOutcome
 from faultbook.services import deployments
-from faultbook.services.run import run_deploy
+from faultbook.services.run import RunRequest, run as run_flow
 from faultbook.store.tables import DeploymentRow, FailureRow, OccurrenceRow, ProjectRow, TimelineRow
 
 HERE = Path(__file__).parent
@@ -43,7 +43,7 @@ class Run:
         self.tmp_path = tmp_path
         self.messages: list[str] = []
         self.sleeps: list[float] = []
-        #: How often run_deploy opened the full database (the SQLite fast path avoids it on success).
+        #: How often the run opened the full database (the SQLite fast path avoids it on success).
         self.full_opens = 0
 
     def open_database(self):
@@ -63,19 +63,16 @@ class Run:
         self.out = open(self.tmp_path / "stdout", "w+b")
         self.err = open(self.tmp_path / "stderr", "w+b")
         try:
-            return run_deploy(
+            request = RunRequest(argv=argv, cwd=self.cwd, stdout_fd=self.out.fileno(), stderr_fd=self.err.fileno(),
+                                 use_pty=False, **kwargs)
+            return run_flow(
+                request,
                 settings=settings,
                 database=self.open_database,
                 database_url=self.database.url,
                 project=self.project,
-                argv=argv,
                 report=self.messages.append,
                 sleep=self.sleeps.append,
-                cwd=self.cwd,
-                stdout_fd=self.out.fileno(),
-                stderr_fd=self.err.fileno(),
-                use_pty=False,
-                **kwargs,
             )
         finally:
             self.out.close()
@@ -227,7 +224,7 @@ def test_a_failing_notification_never_changes_the_exit_code(run):
 
 def test_10085_right_after_faultbook_saw_the_bucket_created_is_transient(run, database, project):
     from faultbook.capture.extract import ExtractedError, WranglerOutput
-    from faultbook.services.run import _transient_reason
+    from faultbook.services.run.transient import transient_reason as _transient_reason
 
     error = ExtractedError(
         message="R2 bucket 'quoteviral-uploads' not found. Please use a different name and try again. [code: 10085]",

@@ -113,7 +113,7 @@ def test_good_config_is_a_successful_deployment_with_its_version(cf_api, faultbo
 
 
 def test_the_same_failure_twice_is_one_failure_with_two_occurrences(cf_api, faultbook, tmp_path):
-    pytest.importorskip("faultbook.services.recognise")
+    pytest.importorskip("faultbook.services.recognition")
     qv = copy_example(tmp_path / "qv")
     for name in BUCKETS:
         cf_api.state.create_r2_bucket(name)
@@ -131,7 +131,7 @@ def test_the_same_failure_twice_is_one_failure_with_two_occurrences(cf_api, faul
 
 
 def test_a_resolved_failure_that_recurs_is_a_regression_with_its_fix_printed(cf_api, faultbook, tmp_path):
-    pytest.importorskip("faultbook.services.recognise")
+    pytest.importorskip("faultbook.services.recognition")
     qv = copy_example(tmp_path / "qv")
     for name in BUCKETS:
         cf_api.state.create_r2_bucket(name)

@@ -141,12 +141,12 @@ def test_a_batch_is_the_same_as_its_reports_one_by_one(database) -> None:  # typ
 
 def test_a_batch_that_fails_stores_nothing(database, project, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     _, batch = sequence("x")
-    from faultbook.services import recognise
+    from faultbook.services.recognition import BatchWriter
 
     def broken(self, session):  # type: ignore[no-untyped-def]
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(recognise._Batch, "flush", broken)
+    monkeypatch.setattr(BatchWriter, "flush", broken)
     with pytest.raises(RuntimeError):
         with database.session(write=True) as session:
             ingest.ingest_reports(session, project=project, reports=batch)

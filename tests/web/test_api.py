@@ -169,7 +169,7 @@ def test_report_of_a_resolved_failures_error_reopens_it_as_a_regression(client, 
 
 
 def test_report_lands_on_the_failure_it_was_merged_into(client, token, database, project):
-    from faultbook.services.recognise import merge_failures
+    from faultbook.services.recognition import merge_failures
 
     w = bearer(token("writer"))
     kv = client.post("/api/v1/reports", json=_report(str(uuid.uuid4()), failure=FAILURE), headers=w).json()

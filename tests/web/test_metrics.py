@@ -124,7 +124,7 @@ def test_a_regression_restarts_the_restore_clock(database, project):
     from datetime import datetime, timezone
 
     from faultbook.domain import Failure, Status
-    from faultbook.services import ledger, recognise
+    from faultbook.services import ledger, recognition
     from faultbook.services.metrics import load_metrics
 
     message = "binding IMAGES has an unknown type Images [code: 10021]"
@@ -134,7 +134,7 @@ def test_a_regression_restarts_the_restore_clock(database, project):
             number=None, title="Images", occurred_at=long_ago, component="Backend", error_message=message,
             status=Status.RESOLVED))
     with database.session(write=True) as s:
-        result = recognise.record_occurrence(s, project=project, draft=Failure(
+        result = recognition.record_occurrence(s, project=project, draft=Failure(
             number=None, title="Images", occurred_at=None, component="Backend", error_message=message),
             deployment_id=None)
     assert result.is_regression

@@ -1,4 +1,4 @@
-"""``faultbook explain``, ``faultbook merge`` and ``faultbook catalog``: thin wrappers over services.recognise.
+"""``faultbook explain``, ``faultbook merge`` and ``faultbook catalog``: thin wrappers over services.recognition.
 
 ``explain`` prints what is known about an error (the same lookup ``faultbook
 run`` does on a failed deploy) to stdout; ``--json`` prints the matches as
@@ -32,7 +32,7 @@ def register(app: Any, state: Any) -> None:
     ) -> None:
         """Say what faultbook knows about an error: seen before, a known Cloudflare error, or anticipated."""
         from faultbook.errors import InputError
-        from faultbook.services.recognise import explain, render_match
+        from faultbook.services.recognition import explain, render_match
 
         if from_stdin:
             if text:
@@ -65,7 +65,7 @@ def register(app: Any, state: Any) -> None:
         as_json: bool = typer.Option(False, "--json", help="Print the merged failure as JSON."),
     ) -> None:
         """Merge failure B into failure A, permanently (B is kept, Resolved, marked merged)."""
-        from faultbook.services.recognise import merge_failures
+        from faultbook.services.recognition import merge_failures
 
         with state.database().session(write=True) as session:
             failure = merge_failures(session, project=state.project_ref(), into=into, other=other, actor=output.actor())

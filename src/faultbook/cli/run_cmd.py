@@ -1,4 +1,4 @@
-"""``faultbook run -- CMD ...`` and ``faultbook deployments``: thin wrappers over services.run / deployments.
+"""``faultbook run -- CMD ...`` and ``faultbook deployments``: thin wrappers over the run flow (services.run) and services.deployments.
 
 ``run`` stops reading its own options at the first word of the command (or at
 ``--``), so ``faultbook run wrangler deploy --env staging`` passes ``--env``
@@ -8,11 +8,14 @@ the command's own exit code.
 
 from __future__ import annotations
 
-from typing import Any, List, Optional
+from typing import TYPE_CHECKING, Any, List, Optional
 
 import typer
 
 from faultbook.cli import output
+
+if TYPE_CHECKING:
+    from faultbook.services.run import RunResult
 
 
 def register(app: Any, state: Any) -> None:
@@ -52,7 +55,7 @@ def register(app: Any, state: Any) -> None:
     ) -> None:
         """Run a deploy command transparently, record the deployment and recognise a failure at once."""
         from faultbook.errors import InputError
-        from faultbook.services.run import run_deploy
+        from faultbook.services import run as run_flow
 
         argv = list(command or [])
         if argv and argv[0] == "--":
@@ -60,26 +63,17 @@ def register(app: Any, state: Any) -> None:
         if not argv:
             raise InputError("no command to run: faultbook run [OPTIONS] -- COMMAND [ARGS]...")
         settings = state.settings()
-        outcome = run_deploy(
-            settings=settings,
-            database=state.database,
-            database_url=settings.database_url,
-            project=state.project_ref(),
-            argv=argv,
-            component=component,
-            step=step,
-            env=env,
-            retry=retry,
-            notify=notify,
-            strict=strict,
-            report=output.info,
-            actor=output.actor(),
+        request = run_flow.RunRequest(
+            argv=argv, component=component, step=step, env=env, retry=retry, notify=notify, strict=strict,
+            rollback_on_failure=rollback_on_failure, server_url=server, server_token=token, actor=output.actor(),
         )
-        if rollback_on_failure:
-            _rollback_if_broken(state, settings, outcome, env=env)
-        _report_to_server(settings, outcome.reports, url=server, token=token)
+        result = run_flow.run(
+            request, settings=settings, database=state.database, database_url=settings.database_url,
+            project=state.project_ref(), report=output.info,
+        )
+        _print_after(result)
         state.exit_at_once = True  # all written and closed: skip interpreter teardown (see cli.app)
-        raise typer.Exit(outcome.exit_code)
+        raise typer.Exit(result.exit_code)
 
     @app.command("deployments")
     def deployments_(
@@ -97,47 +91,18 @@ def register(app: Any, state: Any) -> None:
         output.deployment_table(items)
 
 
-def _rollback_if_broken(state: Any, settings: Any, outcome: Any, *, env: str | None) -> None:
-    """After a failed Worker or Pages deploy: verify the live service, roll back if it is broken."""
-    final = outcome.final
-    if final.outcome.value != "failed":
+def _print_after(result: "RunResult") -> None:
+    """What the flow decided after the command: the rollback, the team server's delivery."""
+    if result.rollback_skipped:
+        output.info(f"faultbook: {result.rollback_skipped}")
+    elif result.rollback is not None:
+        output.info(f"faultbook: {'ROLLED BACK: ' if result.rolled_back else ''}{result.rollback.reason}")
+    delivery = result.delivery
+    if delivery is None:
         return
-    component = (final.deployment.component or "").lower()
-    if component not in ("backend", "frontend"):
-        output.info(f"faultbook: no automatic rollback for a {final.deployment.component} step")
-        return
-    from faultbook.services.recovery import rollback_on_failure
-
-    auto = rollback_on_failure(
-        database=state.database(),
-        settings=settings,
-        project=state.project_ref(),
-        failure_number=final.failure.number if final.failure else None,
-        component=component,
-        env=env,
-        actor=output.actor(),
-    )
-    output.info(f"faultbook: {'ROLLED BACK: ' if auto.rolled_back else ''}{auto.reason}")
-
-
-def _report_to_server(settings: Any, reports: Any, *, url: str | None, token: str | None) -> None:
-    """Send the run's reports to the team server, if one is configured; never changes the exit code."""
-    if not (url or settings.environ.get("FAULTBOOK_SERVER_URL") or settings.section("server").get("url")):
-        return
-    from faultbook.errors import FaultbookError
-    from faultbook.services.remote import report_run
-
-    result = None
-    try:
-        for payload in reports:
-            result = report_run(settings, payload, url=url, token=token)
-    except FaultbookError as exc:
-        output.warn(f"not reported to the team server: {exc}")
-        return
-    except OSError as exc:
-        output.warn(f"not reported to the team server: {exc.strerror or exc}")
-        return
-    if result is not None and result.problem:
-        output.warn(f"team server: {result.problem}; {result.queued} report(s) queued in .faultbook/outbox")
-    elif result is not None:
-        output.info(f"faultbook: reported to the team server ({result.sent} sent)")
+    if delivery.failed:
+        output.warn(f"not reported to the team server: {delivery.problem}")
+    elif delivery.problem:
+        output.warn(f"team server: {delivery.problem}; {delivery.queued} report(s) queued in .faultbook/outbox")
+    else:
+        output.info(f"faultbook: reported to the team server ({delivery.sent} sent)")

@@ -3,5 +3,5 @@
 ``catalog`` loads the known errors from the data files in ``catalog/``;
 ``match`` ranks what is known about one error (the project's own failures,
 the catalog, its potential failures).  Pure: no database access here —
-``services.recognise`` reads the ledger and passes it in.
+``services.recognition`` reads the ledger and passes it in.
 """

@@ -39,10 +39,11 @@ from faultbook.errors import InputError
 from faultbook.files import write_atomic
 from faultbook.services.ledger import ProjectRef
 from faultbook.store import repo
-from faultbook.store.tables import DeploymentRow, OccurrenceRow, ProjectRow, RecoverySnapshotRow
+from faultbook.store.tables import DeploymentRow, OccurrenceRow, ProjectRow
 
 if TYPE_CHECKING:
     from faultbook.config import Settings
+    from faultbook.services.recovery import Snapshot
 
 GIT_TIMEOUT = 10
 MAX_COMMITS = 50
@@ -57,7 +58,7 @@ class _Context:
 
 def build_bundle(session: Session, *, settings: "Settings", project: ProjectRef, number: int, out: Path) -> Path:
     """Write the support zip for failure ``number`` to ``out``; returns the path written."""
-    from faultbook.services.recovery import scrubber_for
+    from faultbook.services.recovery import list_snapshots, scrubber_for
 
     row_project = session.scalar(select(ProjectRow).where(ProjectRow.key == project.key))
     if row_project is None:
@@ -97,12 +98,7 @@ def build_bundle(session: Session, *, settings: "Settings", project: ProjectRef,
             .order_by(DeploymentRow.started_at.desc(), DeploymentRow.id.desc())
             .limit(1)
         )
-    snapshots = list(
-        session.scalars(
-            select(RecoverySnapshotRow).where(RecoverySnapshotRow.failure_id == failure_row.id)
-            .order_by(RecoverySnapshotRow.id)
-        )
-    )
+    snapshots = list_snapshots(session, project=project, failure_number=number)
 
     files: dict[str, str] = {}
     for deployment in deployments:
@@ -146,7 +142,7 @@ def render_support(
     deployments: list[DeploymentRow],
     last_good: DeploymentRow | None,
     last_failed: DeploymentRow | None,
-    snapshots: list[RecoverySnapshotRow],
+    snapshots: list["Snapshot"],
     attached: Iterable[str],
 ) -> str:
     settings = ctx.settings
@@ -236,7 +232,7 @@ def render_support(
 
 def _recent_changes(
     ctx: _Context, *, last_good: DeploymentRow | None, last_failed: DeploymentRow | None,
-    snapshots: list[RecoverySnapshotRow],
+    snapshots: list["Snapshot"],
 ) -> list[str]:
     root = ctx.settings.project_root
     lines: list[str] = []
@@ -297,11 +293,11 @@ def _rel(path: Path, root: Path) -> str:
         return str(path)
 
 
-def _first(snapshots: list[RecoverySnapshotRow], kind: str) -> str | None:
+def _first(snapshots: list["Snapshot"], kind: str) -> str | None:
     return next((s.target_name for s in snapshots if s.kind == kind and s.target_name), None)
 
 
-def _snapshot_account(snapshots: list[RecoverySnapshotRow]) -> str | None:
+def _snapshot_account(snapshots: list["Snapshot"]) -> str | None:
     return next((s.account_id for s in snapshots if s.account_id), None)
 
 

@@ -15,24 +15,22 @@ Functions take a session owned by the caller and never print.
 from __future__ import annotations
 
 import os
-import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from faultbook.domain import Deployment, DeploymentOutcome, utcnow
 from faultbook.errors import NotFoundError
 from faultbook.services.ledger import ProjectRef
-from faultbook.store import fastpath, repo
+from faultbook.store import deployment_rows, repo
+from faultbook.store.deployment_rows import this_host
 from faultbook.store.tables import DeploymentRow, FailureRow, ProjectRow
 
 #: A deployment still "running" on another host after this long is taken as interrupted.
 STALE_AFTER = timedelta(hours=12)
-#: Output tails are stored up to this many characters (the end is kept).
-MAX_STORED_TAIL = fastpath.MAX_STORED_TAIL
 
 
 @dataclass(frozen=True)
@@ -40,10 +38,6 @@ class GitContext:
     commit: str | None = None
     branch: str | None = None
     dirty: bool | None = None
-
-
-def this_host() -> str:
-    return fastpath.this_host()
 
 
 def start_deployment(
@@ -65,21 +59,11 @@ def start_deployment(
     """Record a deployment that is about to start (``command`` must already be scrubbed)."""
     row_project = repo.get_or_create_project(session, key=project.key, name=project.name)
     row = DeploymentRow(
-        project_id=row_project.id,
-        key=key or str(uuid.uuid4()),
-        started_at=started_at or utcnow(),
-        component=component,
-        step=step,
-        environment=env,
-        command=command,
-        cwd=cwd,
-        outcome=DeploymentOutcome.RUNNING.value,
-        git_commit=git.commit,
-        git_branch=git.branch,
-        git_dirty=git.dirty,
-        config_hash=config_hash,
-        host=host or this_host(),
-        pid=os.getpid() if pid is None else pid,
+        **deployment_rows.started(
+            project_id=row_project.id, command=command, cwd=cwd, component=component, step=step, env=env,
+            git_commit=git.commit, git_branch=git.branch, git_dirty=git.dirty, config_hash=config_hash, key=key,
+            host=host, pid=pid, started_at=started_at,
+        )
     )
     session.add(row)
     session.flush()
@@ -101,13 +85,11 @@ def finish_deployment(
 ) -> Deployment:
     """Record how a deployment ended (``output_tail`` must already be scrubbed)."""
     row = _get_row(session, project=project, deployment_id=deployment_id)
-    row.outcome = outcome.value
-    row.exit_code = exit_code
-    row.finished_at = finished_at or utcnow()
-    row.version_id = version_id
-    row.url = url
-    if output_tail is not None:
-        row.output_tail = output_tail[-MAX_STORED_TAIL:]
+    for name, value in deployment_rows.finished(
+        outcome=outcome, exit_code=exit_code, version_id=version_id, url=url, output_tail=output_tail,
+        finished_at=finished_at,
+    ).items():
+        setattr(row, name, value)
     if failure_number is not None:
         row.failure_id = session.scalar(
             select(FailureRow.id).where(
@@ -129,25 +111,54 @@ def list_deployments(
     project: ProjectRef,
     outcome: DeploymentOutcome | None = None,
     since: datetime | None = None,
+    until: datetime | None = None,
     limit: int | None = 100,
+    offset: int = 0,
 ) -> list[Deployment]:
-    """Newest first."""
+    """Newest first (``faultbook deployments``, the dashboard and the API); ``count_deployments`` gives the
+    total for paging."""
     project_id = _project_id(session, project)
     if project_id is None:
         return []
     query = (
         select(DeploymentRow, FailureRow.number)
         .outerjoin(FailureRow, FailureRow.id == DeploymentRow.failure_id)
-        .where(DeploymentRow.project_id == project_id)
+        .where(*_conditions(project_id, outcome=outcome, since=since, until=until))
         .order_by(DeploymentRow.started_at.desc(), DeploymentRow.id.desc())
+        .offset(offset)
     )
-    if outcome is not None:
-        query = query.where(DeploymentRow.outcome == outcome.value)
-    if since is not None:
-        query = query.where(DeploymentRow.started_at >= since)
     if limit is not None:
         query = query.limit(limit)
     return [repo.row_to_deployment(row, failure_number=number) for row, number in session.execute(query)]
+
+
+def count_deployments(
+    session: Session,
+    *,
+    project: ProjectRef,
+    outcome: DeploymentOutcome | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> int:
+    """How many deployments ``list_deployments`` would page through."""
+    project_id = _project_id(session, project)
+    if project_id is None:
+        return 0
+    conditions = _conditions(project_id, outcome=outcome, since=since, until=until)
+    return session.scalar(select(func.count()).select_from(DeploymentRow).where(*conditions)) or 0
+
+
+def _conditions(
+    project_id: int, *, outcome: DeploymentOutcome | None, since: datetime | None, until: datetime | None
+) -> list[ColumnElement[bool]]:
+    conditions = [DeploymentRow.project_id == project_id]
+    if outcome is not None:
+        conditions.append(DeploymentRow.outcome == outcome.value)
+    if since is not None:
+        conditions.append(DeploymentRow.started_at >= since)
+    if until is not None:
+        conditions.append(DeploymentRow.started_at < until)
+    return conditions
 
 
 def output_tail(session: Session, *, project: ProjectRef, deployment_id: int) -> str | None:

@@ -7,7 +7,7 @@ stores both in one transaction and is idempotent by the deployment's ``key``
 deployment and changes nothing, which is what makes the client's outbox safe
 to resend after a timeout.
 
-The failure draft goes through ``services.recognise.record_occurrence`` —
+The failure draft goes through ``services.recognition.record_occurrence`` —
 the same code ``faultbook run`` uses locally — so a report from CI and a local
 run recognise a failure identically: the fingerprint is recomputed from the
 message, error code and component (a fingerprint the client sent is not
@@ -23,22 +23,16 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import Any, Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from faultbook.domain import Deployment, DeploymentOutcome, Failure, ensure_aware
+from faultbook.domain import Deployment, Failure, ensure_aware
 from faultbook.errors import InputError, NotFoundError
+from faultbook.knowledge.match import Match
 from faultbook.services.ledger import ProjectRef
-from faultbook.services import recognise
-from faultbook.services.recognise import record_occurrence
-from faultbook.store import repo
+from faultbook.services.recognition import BatchWriter, KnowledgeCache, fingerprints_of, record_occurrence
+from faultbook.store import deployment_rows, repo
 from faultbook.store.tables import DeploymentRow, FailureRow, OccurrenceRow, ProjectRow
-
-DEPLOYMENT_FIELDS = (
-    "started_at", "finished_at", "command", "outcome", "component", "step", "environment", "cwd",
-    "exit_code", "git_commit", "git_branch", "git_dirty", "config_hash", "version_id", "url",
-)
-
 
 @dataclass(frozen=True)
 class IngestResult:
@@ -70,6 +64,7 @@ def ingest_report(
     host: str | None = None,
     output_tail: str | None = None,
     actor: str | None = None,
+    knowledge: KnowledgeCache | None = None,
 ) -> IngestResult:
     """Store a deployment (and the failure it hit) unless its key is already stored.
 
@@ -78,7 +73,7 @@ def ingest_report(
     stored deployment back.  No project lock is needed for that; recognising the failure takes it.
     """
     report = Report(deployment=deployment, failure=failure, host=host, output_tail=output_tail, actor=actor)
-    return ingest_reports(session, project=project, reports=[report])[0]
+    return ingest_reports(session, project=project, reports=[report], knowledge=knowledge)[0]
 
 
 @dataclass(frozen=True)
@@ -98,16 +93,22 @@ def project_id(session: Session, project: ProjectRef) -> int:
 
 
 def ingest_reports(
-    session: Session, *, project: ProjectRef, reports: Sequence[Report], known_project_id: int | None = None
+    session: Session,
+    *,
+    project: ProjectRef,
+    reports: Sequence[Report],
+    known_project_id: int | None = None,
+    knowledge: KnowledgeCache | None = None,
 ) -> list[IngestResult]:
     """``ingest_report`` for each report in turn, in this transaction, with fewer round trips.
 
     The deployments go in with one multi-row ``INSERT ... ON CONFLICT DO NOTHING RETURNING``, and
-    recognition sends its dependent writes together at the end (``recognise.batched``); the results are
+    recognition sends its dependent writes together at the end (a ``BatchWriter``); the results are
     what the reports one after another would have given — a key repeated within the batch is a resend of
     the first, a failure first seen earlier in the batch is recognised.  Any error raises (the caller
     rolls back and may retry the reports one by one).  ``known_project_id``: the project's id
-    (``project_id``), from a caller that keeps it across transactions.
+    (``project_id``), from a caller that keeps it across transactions; ``knowledge``: the caller's
+    long-lived knowledge cache (the team server's app context).
     """
     for report in reports:
         if not report.deployment.key:
@@ -120,7 +121,8 @@ def ingest_reports(
     for i, report in enumerate(reports):
         if report.deployment.key not in first:
             first[report.deployment.key] = i
-            rows.append(_row(report.deployment, project_id=project_id, host=report.host, tail=report.output_tail))
+            rows.append(deployment_rows.reported(report.deployment, project_id=project_id, host=report.host,
+                                                 output_tail=report.output_tail))
     inserted = {
         key: id_
         for id_, key in repo.insert_many(
@@ -128,43 +130,35 @@ def ingest_reports(
         )
     }
     results: list[IngestResult] = []
-    with recognise.batched(session):
-        with_failure = [i for i, r in enumerate(reports) if r.failure is not None and first[r.deployment.key] == i]
-        drafts = [_draft(reports[i].failure, reports[i].deployment) for i in with_failure]  # type: ignore[arg-type]
-        suggestions: dict[int, Any] = {}
-        if drafts:
-            keys = sorted({k for d in drafts for k in recognise.fingerprints_of(d)})
-            if session.get_bind().dialect.name == "postgresql":
-                # Matching first, while the project lock is not held yet; then the lock and the lookups.
-                suggestions = dict(zip(with_failure, recognise.suggest(session, project_id=project_id, drafts=drafts)))
-                recognise.prefetch(session, project_id=project_id, keys=keys)
-            else:  # SQLite's write lock is held from BEGIN: one lookup serves both
-                recognise.prefetch(session, project_id=project_id, keys=keys)
-                suggestions = dict(zip(with_failure, recognise.suggest(session, project_id=project_id, drafts=drafts)))
-        for i, report in enumerate(reports):
-            key = report.deployment.key
-            if first[key] != i:  # sent twice in one batch: the second is a resend of the first
-                earlier = results[first[key]]
-                results.append(
-                    IngestResult(deployment=earlier.deployment, created=False, failure_number=earlier.failure_number)
-                )
-            elif key not in inserted:
-                results.append(_existing(session, project_id, key))
-            else:
-                results.append(
-                    _recognise(session, project=project, report=report, deployment_id=inserted[key],
-                               matches=suggestions.get(i))
-                )
+    writer = BatchWriter(knowledge)
+    with_failure = [i for i, r in enumerate(reports) if r.failure is not None and first[r.deployment.key] == i]
+    drafts = [_draft(reports[i].failure, reports[i].deployment) for i in with_failure]  # type: ignore[arg-type]
+    suggestions: dict[int, list[Match] | None] = {}
+    if drafts:
+        keys = sorted({k for d in drafts for k in fingerprints_of(d)})
+        if session.get_bind().dialect.name == "postgresql":
+            # Matching first, while the project lock is not held yet; then the lock and the lookups.
+            suggestions = dict(zip(with_failure, writer.suggest(session, project_id=project_id, drafts=drafts)))
+            writer.prefetch(session, project_id=project_id, keys=keys)
+        else:  # SQLite's write lock is held from BEGIN: one lookup serves both
+            writer.prefetch(session, project_id=project_id, keys=keys)
+            suggestions = dict(zip(with_failure, writer.suggest(session, project_id=project_id, drafts=drafts)))
+    for i, report in enumerate(reports):
+        key = report.deployment.key
+        if first[key] != i:  # sent twice in one batch: the second is a resend of the first
+            earlier = results[first[key]]
+            results.append(
+                IngestResult(deployment=earlier.deployment, created=False, failure_number=earlier.failure_number)
+            )
+        elif key not in inserted:
+            results.append(_existing(session, project_id, key))
+        else:
+            results.append(
+                _recognise(session, project=project, report=report, deployment_id=inserted[key],
+                           matches=suggestions.get(i), writer=writer)
+            )
+    writer.flush(session)
     return results
-
-
-def _row(deployment: Deployment, *, project_id: int, host: str | None, tail: str | None) -> dict[str, Any]:
-    values = {name: getattr(deployment, name) for name in DEPLOYMENT_FIELDS}
-    values["outcome"] = deployment.outcome.value
-    values["started_at"] = _utc(deployment.started_at)
-    values["finished_at"] = _utc(deployment.finished_at) if deployment.finished_at else None
-    values.update(project_id=project_id, key=deployment.key, host=host, output_tail=tail)
-    return values
 
 
 def _existing(session: Session, project_id: int, key: str) -> IngestResult:
@@ -177,7 +171,13 @@ def _existing(session: Session, project_id: int, key: str) -> IngestResult:
 
 
 def _recognise(
-    session: Session, *, project: ProjectRef, report: Report, deployment_id: int, matches: Any = None
+    session: Session,
+    *,
+    project: ProjectRef,
+    report: Report,
+    deployment_id: int,
+    writer: BatchWriter,
+    matches: list[Match] | None = None,
 ) -> IngestResult:
     """The result for a newly stored deployment, recognising its failure if it has one."""
     deployment = report.deployment
@@ -189,7 +189,7 @@ def _recognise(
         return IngestResult(deployment=stored, created=True)
     recognition = record_occurrence(
         session, project=project, draft=_draft(report.failure, deployment), deployment_id=deployment_id,
-        actor=report.actor, source="reported", detailed=False, matches=matches,
+        actor=report.actor, source="reported", detailed=False, matches=matches, writer=writer,
     )
     number = recognition.failure.number
     return IngestResult(
@@ -210,47 +210,6 @@ def _draft(failure: Failure, deployment: Deployment) -> Failure:
 
 def _utc(moment: datetime) -> datetime:
     return ensure_aware(moment).astimezone(timezone.utc)
-
-
-def list_deployments(
-    session: Session,
-    *,
-    project: ProjectRef,
-    outcome: DeploymentOutcome | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
-    limit: int = 100,
-    offset: int = 0,
-) -> tuple[list[Deployment], int]:
-    """Newest first, with the total for paging."""
-    project_id = session.scalar(select(ProjectRow.id).where(ProjectRow.key == project.key))
-    if project_id is None:
-        return [], 0
-    conditions = [DeploymentRow.project_id == project_id]
-    if outcome is not None:
-        conditions.append(DeploymentRow.outcome == outcome.value)
-    if since:
-        conditions.append(DeploymentRow.started_at >= since)
-    if until:
-        conditions.append(DeploymentRow.started_at < until)
-    total = session.scalar(select(func.count()).select_from(DeploymentRow).where(*conditions)) or 0
-    rows = session.execute(
-        select(DeploymentRow, FailureRow.number)
-        .outerjoin(FailureRow, FailureRow.id == DeploymentRow.failure_id)
-        .where(*conditions)
-        .order_by(DeploymentRow.started_at.desc(), DeploymentRow.id.desc())
-        .limit(limit)
-        .offset(offset)
-    ).all()
-    return [repo.row_to_deployment(r, failure_number=n) for r, n in rows], total
-
-
-def get_deployment(session: Session, *, project: ProjectRef, key: str) -> Deployment:
-    project_id = session.scalar(select(ProjectRow.id).where(ProjectRow.key == project.key))
-    row = _deployment_by_key(session, project_id, key) if project_id is not None else None
-    if row is None:
-        raise NotFoundError(f"there is no deployment with key {key!r}")
-    return _to_deployment(session, row)
 
 
 def occurrences_of(session: Session, *, project: ProjectRef, number: int) -> list[dict[str, Any]]:

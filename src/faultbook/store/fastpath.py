@@ -24,7 +24,8 @@ uses the full path):
 
 What it guarantees: the rows it writes are byte for byte what
 ``services.deployments.start_deployment`` / ``finish_deployment`` write
-through the ORM (the same columns and values; times as SQLAlchemy stores
+through the ORM: both execute the values ``store.deployment_rows`` builds
+(the one definition of a deployment row), this module with times as SQLAlchemy stores
 ``UTCDateTime`` on SQLite, ``YYYY-MM-DD HH:MM:SS.ffffff`` in UTC; booleans as
 0/1), under the same transaction rules as ``Database.session(write=True)``
 (``BEGIN IMMEDIATE``, a 60 s busy timeout, foreign keys on, WAL).  A test
@@ -38,24 +39,18 @@ import os
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
-from faultbook.domain import Deployment, DeploymentOutcome, utcnow
+from faultbook.domain import Deployment, DeploymentOutcome
+from faultbook.store import deployment_rows
 from faultbook.store.migrations import HEAD
 
 if TYPE_CHECKING:
     import sqlite3
 
-#: Output tails are stored up to this many characters, the end kept (``services.deployments`` uses this too).
-MAX_STORED_TAIL = 64 * 1024
 _URL_PREFIXES = ("sqlite:///", "sqlite+pysqlite:///")
 
 
 class FastPathUnavailable(Exception):
     """The fast path cannot do this step; do it on the full path."""
-
-
-def this_host() -> str:
-    """This machine's name as deployments record it (``gethostname``, read without importing ``socket``)."""
-    return os.uname().nodename
 
 
 def sqlite_file(url: str) -> str | None:
@@ -149,45 +144,16 @@ class FastLedger:
         started_at: datetime | None = None,
     ) -> Deployment:
         """What ``deployments.start_deployment`` does, for an existing project."""
-        import uuid
-
-        key = key or str(uuid.uuid4())
-        started_at = started_at or utcnow()
-        values = {
-            "project_id": self.project_id,
-            "key": key,
-            "started_at": sqlite_time(started_at),
-            "component": component,
-            "step": step,
-            "environment": env,
-            "command": command,
-            "cwd": cwd,
-            "outcome": DeploymentOutcome.RUNNING.value,
-            "git_commit": git_commit,
-            "git_branch": git_branch,
-            "git_dirty": git_dirty,
-            "config_hash": config_hash,
-            "host": host or this_host(),
-            "pid": os.getpid() if pid is None else pid,
-        }
-        columns = ", ".join(values)
-        marks = ", ".join(f":{name}" for name in values)
-        deployment_id = self._write(f"INSERT INTO deployments ({columns}) VALUES ({marks})", values)
-        return Deployment(
-            id=deployment_id,
-            key=key,
-            started_at=started_at,
-            command=command,
-            outcome=DeploymentOutcome.RUNNING,
-            component=component,
-            step=step,
-            environment=env,
-            cwd=cwd,
-            git_commit=git_commit,
-            git_branch=git_branch,
-            git_dirty=git_dirty,
-            config_hash=config_hash,
+        values = deployment_rows.started(
+            project_id=self.project_id, command=command, cwd=cwd, component=component, step=step, env=env,
+            git_commit=git_commit, git_branch=git_branch, git_dirty=git_dirty, config_hash=config_hash, key=key,
+            host=host, pid=pid, started_at=started_at,
         )
+        params = {**values, "started_at": sqlite_time(values["started_at"])}
+        columns = ", ".join(params)
+        marks = ", ".join(f":{name}" for name in params)
+        deployment_id = self._write(f"INSERT INTO deployments ({columns}) VALUES ({marks})", params)
+        return deployment_rows.to_deployment(values, id=deployment_id)
 
     def finish_deployment(
         self,
@@ -203,30 +169,20 @@ class FastLedger:
         """What ``deployments.finish_deployment`` does for a deployment that recorded no failure."""
         from dataclasses import replace
 
-        finished_at = finished_at or utcnow()
-        values = {
-            "outcome": outcome.value,
-            "exit_code": exit_code,
-            "finished_at": sqlite_time(finished_at),
-            "version_id": version_id,
-            "url": url,
-        }
-        if output_tail is not None:
-            values["output_tail"] = output_tail[-MAX_STORED_TAIL:]
-        assignments = ", ".join(f"{name} = :{name}" for name in values)
+        values = deployment_rows.finished(
+            outcome=outcome, exit_code=exit_code, version_id=version_id, url=url, output_tail=output_tail,
+            finished_at=finished_at,
+        )
+        params = {**values, "finished_at": sqlite_time(values["finished_at"])}
+        assignments = ", ".join(f"{name} = :{name}" for name in params)
         self._write(
             f"UPDATE deployments SET {assignments} WHERE id = :id AND project_id = :project_id",
-            {**values, "id": deployment.id, "project_id": self.project_id},
+            {**params, "id": deployment.id, "project_id": self.project_id},
             expect_rows=1,
         )
         return replace(
-            deployment,
-            outcome=outcome,
-            exit_code=exit_code,
-            finished_at=finished_at,
-            version_id=version_id,
-            url=url,
-            failure_number=None,
+            deployment, outcome=outcome, exit_code=exit_code, finished_at=values["finished_at"],
+            version_id=version_id, url=url, failure_number=None,
         )
 
     def _write(self, sql: str, values: dict[str, object], *, expect_rows: int | None = None) -> int:

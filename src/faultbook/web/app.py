@@ -9,7 +9,7 @@ the project it deploys.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -22,6 +22,7 @@ from fastapi.templating import Jinja2Templates
 from faultbook.config import Settings
 from faultbook.errors import ConflictError, FaultbookError, InputError, NotFoundError
 from faultbook.services.ledger import ProjectRef
+from faultbook.services.recognition import KnowledgeCache
 from faultbook.store.db import Database
 from faultbook.web import auth
 
@@ -38,6 +39,8 @@ class AppContext:
     secure_cookies: bool = False
     #: Writes CI reports in batches (web/writer.py); made by ``create_app``.
     reports: Any = None
+    #: The warm knowledge index recognition and ``explain`` use (built once, then updated from what changed).
+    knowledge: KnowledgeCache = field(default_factory=KnowledgeCache)
 
 
 def create_app(
@@ -72,6 +75,7 @@ def create_app(
     from faultbook.web.writer import ReportFastPath, ReportWriter
 
     the_project = project or ProjectRef(key=settings.project_key, name=settings.project_name)
+    knowledge_cache = KnowledgeCache()
     ctx = AppContext(
         database=database,
         settings=settings,
@@ -79,7 +83,8 @@ def create_app(
         anonymous_role=auth.anonymous_role(setting, host=host),
         templates=templates,
         secure_cookies=secure_cookies,
-        reports=ReportWriter(database, the_project),
+        reports=ReportWriter(database, the_project, knowledge=knowledge_cache),
+        knowledge=knowledge_cache,
     )
     app = FastAPI(
         title="faultbook",

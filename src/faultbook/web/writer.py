@@ -33,6 +33,7 @@ from typing import Any
 from faultbook.domain import Deployment, Failure
 from faultbook.services import ingest
 from faultbook.services.ledger import ProjectRef
+from faultbook.services.recognition import KnowledgeCache
 from faultbook.store.db import Database
 
 #: The most reports written in one transaction.
@@ -57,9 +58,11 @@ class _Job:
 
 
 class ReportWriter:
-    def __init__(self, database: Database, project: ProjectRef) -> None:
+    def __init__(self, database: Database, project: ProjectRef, *, knowledge: KnowledgeCache | None = None) -> None:
         self.database = database
         self.project = project
+        #: The app's knowledge cache (a long-lived server keeps its index warm across batches).
+        self.knowledge = knowledge if knowledge is not None else KnowledgeCache()
         self._jobs: queue.SimpleQueue[_Job] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
@@ -123,6 +126,7 @@ class ReportWriter:
                     session,
                     project=self.project,
                     known_project_id=self._project_id,
+                    knowledge=self.knowledge,
                     reports=[
                         ingest.Report(deployment=job.deployment, failure=job.failure, host=job.host,
                                       output_tail=job.output_tail, actor=job.actor)
@@ -170,6 +174,7 @@ class ReportWriter:
                                 host=job.host,
                                 output_tail=job.output_tail,
                                 actor=job.actor,
+                                knowledge=self.knowledge,
                             )
                         )
                     failed = None

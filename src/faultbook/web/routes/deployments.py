@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, R
 from fastapi.responses import HTMLResponse
 
 from faultbook.domain import DeploymentOutcome
-from faultbook.services import ingest
+from faultbook.services import deployments, ingest
 from faultbook.web.app import render
 from faultbook.web.auth import Principal, require
 from faultbook.web.routes.common import json_twin, parse_when
@@ -20,16 +20,14 @@ pages = APIRouter(include_in_schema=False)
 
 def _list(request: Request, outcome: Optional[str], since: Optional[str], until: Optional[str], limit: int, offset: int):  # type: ignore[no-untyped-def]
     ctx = request.app.state.ctx
+    which = dict(
+        outcome=DeploymentOutcome(outcome) if outcome else None,
+        since=parse_when(since, name="since"),
+        until=parse_when(until, name="until", end=True),
+    )
     with ctx.database.session() as session:
-        return ingest.list_deployments(
-            session,
-            project=ctx.project,
-            outcome=DeploymentOutcome(outcome) if outcome else None,
-            since=parse_when(since, name="since"),
-            until=parse_when(until, name="until", end=True),
-            limit=limit,
-            offset=offset,
-        )
+        items = deployments.list_deployments(session, project=ctx.project, limit=limit, offset=offset, **which)
+        return items, deployments.count_deployments(session, project=ctx.project, **which)
 
 
 OutcomeQuery = Query(None, description="running, succeeded, failed or interrupted")

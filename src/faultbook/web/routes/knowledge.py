@@ -34,13 +34,13 @@ def _ctx(request: Request):  # type: ignore[no-untyped-def]
 def explain(
     request: Request, body: ExplainIn, _: Principal = Depends(require("reader", changes_nothing=True))
 ) -> list[MatchOut]:
-    from faultbook.services.recognise import explain as explain_error
+    from faultbook.services.recognition import explain as explain_error
 
     ctx = _ctx(request)
     with ctx.database.session() as session:
         matches = explain_error(
             session, project=ctx.project, text=body.text, code=body.code, component=body.component,
-            endpoint=body.endpoint, limit=body.limit,
+            endpoint=body.endpoint, limit=body.limit, knowledge=ctx.knowledge,
         )
     return [MatchOut.model_validate(m.to_json()) for m in matches]
 
@@ -83,7 +83,7 @@ def merge(
     request: Request, body: MergeIn, number: int = Number, who: Principal = Depends(require("writer"))
 ) -> FailureDetailOut:
     from faultbook.services import ingest
-    from faultbook.services.recognise import merge_failures
+    from faultbook.services.recognition import merge_failures
 
     ctx = _ctx(request)
     with ctx.database.session(write=True) as session:

@@ -15,7 +15,7 @@ from conftest import ROOT
 from faultbook.domain import Failure, PotentialFailure, Status
 from faultbook.errors import ConflictError, InputError, NotFoundError
 from faultbook.services import deployments, ledger
-from faultbook.services.recognise import explain, merge_failures, record_occurrence
+from faultbook.services.recognition import explain, merge_failures, record_occurrence
 from faultbook.store import repo
 from faultbook.store.tables import DeploymentRow, FingerprintAliasRow, OccurrenceRow
 
@@ -195,7 +195,7 @@ CHILD = """
 import json, os, sys, time
 from faultbook.domain import Failure
 from faultbook.services.ledger import ProjectRef
-from faultbook.services.recognise import record_occurrence
+from faultbook.services.recognition import record_occurrence
 from faultbook.store.db import Database
 url, key, barrier = sys.argv[1:4]
 db = Database(url)

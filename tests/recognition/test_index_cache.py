@@ -9,18 +9,22 @@ from types import SimpleNamespace
 import pytest
 
 from faultbook.domain import Deployment, DeploymentOutcome, Failure, Status
-from faultbook.services import ingest, ledger, recognise
+from faultbook.services import ingest, ledger, recognition
 
 
 @pytest.fixture(params=["local", "team-server"])
 def record(request):  # type: ignore[no-untyped-def]
     """Record one error the way ``faultbook run`` does (``record_occurrence``), or as a team server's batch
-    (``ingest_reports``, which reads the index's changes together with its lookup before the lock)."""
+    (``ingest_reports``, which reads the index's changes together with its lookup before the lock), both with
+    one ``KnowledgeCache`` kept across transactions as the server's app context keeps it."""
+    knowledge = recognition.KnowledgeCache()
 
     def local(database, project, message: str):  # type: ignore[no-untyped-def]
         draft = Failure(number=None, title=message[:40], occurred_at=None, component="Backend", error_message=message)
         with database.session(write=True) as session:
-            return recognise.record_occurrence(session, project=project, draft=draft, deployment_id=None)
+            writer = recognition.ImmediateWriter(knowledge)
+            return recognition.record_occurrence(session, project=project, draft=draft, deployment_id=None,
+                                                 writer=writer)
 
     def team_server(database, project, message: str):  # type: ignore[no-untyped-def]
         draft = Failure(number=None, title=message[:40], occurred_at=None, component="Backend", error_message=message)
@@ -28,7 +32,8 @@ def record(request):  # type: ignore[no-untyped-def]
                                 command="npx wrangler deploy", outcome=DeploymentOutcome.FAILED)
         with database.session(write=True) as session:
             [result] = ingest.ingest_reports(session, project=project,
-                                             reports=[ingest.Report(deployment=deployment, failure=draft)])
+                                             reports=[ingest.Report(deployment=deployment, failure=draft)],
+                                             knowledge=knowledge)
         with database.session() as session:
             failure = ledger.get_failure(session, project=project, number=result.failure_number)
         return SimpleNamespace(failure=failure, is_new=not result.recurrence, is_regression=result.regression)
