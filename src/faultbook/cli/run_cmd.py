@@ -54,7 +54,7 @@ def register(app: Any, state: Any) -> None:
         ),
     ) -> None:
         """Run a deploy command transparently, record the deployment and recognise a failure at once."""
-        from faultbook.errors import InputError
+        from faultbook.errors import FaultbookError, InputError
         from faultbook.services import run as run_flow
 
         argv = list(command or [])
@@ -62,14 +62,19 @@ def register(app: Any, state: Any) -> None:
             argv = argv[1:]
         if not argv:
             raise InputError("no command to run: faultbook run [OPTIONS] -- COMMAND [ARGS]...")
-        settings = state.settings()
+        try:
+            settings = state.settings()
+            project = state.project_ref()
+        except FaultbookError as exc:  # a broken faultbook.toml: the deploy still runs, with its exit code
+            state.exit_at_once = True
+            raise typer.Exit(run_flow.run_unrecorded(argv, why=str(exc), report=output.info))
         request = run_flow.RunRequest(
             argv=argv, component=component, step=step, env=env, retry=retry, notify=notify, strict=strict,
             rollback_on_failure=rollback_on_failure, server_url=server, server_token=token, actor=output.actor(),
         )
         result = run_flow.run(
             request, settings=settings, database=state.database, database_url=settings.database_url,
-            project=state.project_ref(), report=output.info,
+            project=project, report=output.info,
         )
         _print_after(result)
         state.exit_at_once = True  # all written and closed: skip interpreter teardown (see cli.app)
