@@ -8,6 +8,7 @@ the command's own exit code.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, List, Optional
 
 import typer
@@ -36,7 +37,10 @@ def register(app: Any, state: Any) -> None:
         env: Optional[str] = typer.Option(None, "--env", help="The environment deployed to (recorded on the deployment)."),
         retry: int = typer.Option(0, "--retry", min=0, max=10, help="Retry transient failures up to N times."),
         notify: Optional[str] = typer.Option(
-            None, "--notify", help="POST a JSON summary (with a Slack-compatible 'text') to this URL."
+            None, "--notify", help="POST the outcome to this webhook (Slack, Discord or any JSON receiver)."
+        ),
+        notify_format: Optional[str] = typer.Option(
+            None, "--notify-format", help="slack, discord or json (default: detected from the URL's host)."
         ),
         strict: bool = typer.Option(
             False, "--strict", help="Exit 1 when the command exits 0 but printed an error."
@@ -54,6 +58,7 @@ def register(app: Any, state: Any) -> None:
         ),
     ) -> None:
         """Run a deploy command transparently, record the deployment and recognise a failure at once."""
+        from faultbook.config import uses_embedded_database
         from faultbook.errors import FaultbookError, InputError
         from faultbook.services import run as run_flow
 
@@ -66,10 +71,14 @@ def register(app: Any, state: Any) -> None:
             settings = state.settings()
             project = state.project_ref()
         except FaultbookError as exc:  # a broken faultbook.toml: the deploy still runs, with its exit code
-            state.exit_at_once = True
-            raise typer.Exit(run_flow.run_unrecorded(argv, why=str(exc), report=output.info))
+            _run_unrecorded(argv, f"faultbook cannot read its settings ({exc}): running the command without "
+                                  "recording it")
+        if not settings.in_project and uses_embedded_database(settings):
+            _run_unrecorded(argv, f"{settings.project_root} is not in a faultbook project (no faultbook.toml or "
+                                  ".git here or above): running the command without recording it; `faultbook init` "
+                                  "in your project's folder records deploys")
         request = run_flow.RunRequest(
-            argv=argv, component=component, step=step, env=env, retry=retry, notify=notify, strict=strict,
+            argv=argv, component=component, step=step, env=env, retry=retry, notify=notify, notify_format=notify_format, strict=strict,
             rollback_on_failure=rollback_on_failure, server_url=server, server_token=token, actor=output.actor(),
         )
         result = run_flow.run(
@@ -94,6 +103,28 @@ def register(app: Any, state: Any) -> None:
             output.emit_json([d.to_json() for d in items])
             return
         output.deployment_table(items)
+
+
+def _run_unrecorded(argv: list[str], why: str) -> None:
+    """No ledger to write to (outside a project, or settings that cannot be read): run the command as it is
+    and keep its exit code.
+
+    The process becomes the command (``exec``), so its streams, signals and exit code are exactly its own.
+    """
+    import os
+    import sys
+
+    output.warn(why)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    try:
+        os.execvp(argv[0], argv)
+    except FileNotFoundError:
+        output.error(f"{argv[0]}: command not found")
+        os._exit(127)
+    except PermissionError:
+        output.error(f"{argv[0]}: permission denied")
+        os._exit(126)
 
 
 def _print_after(result: "RunResult") -> None:

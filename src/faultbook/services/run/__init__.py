@@ -10,7 +10,7 @@ Only ``values`` and ``flow`` are imported here: ``faultbook run -- true`` pays f
 (recognition, SQLAlchemy, httpx and recovery are imported when a failure needs them).
 """
 
-from faultbook.services.run.flow import run, run_unrecorded
+from faultbook.services.run.flow import run
 from faultbook.services.run.values import Attempt, Delivery, RunRequest, RunResult
 
-__all__ = ["Attempt", "Delivery", "RunRequest", "RunResult", "run", "run_unrecorded"]
+__all__ = ["Attempt", "Delivery", "RunRequest", "RunResult", "run"]

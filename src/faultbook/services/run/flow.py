@@ -101,7 +101,8 @@ def run(
     notified = None
     if request.notify:
         notified = send_notification(
-            request.notify, project=project, outcome=final, command=command_line, scrubber=scrubber, say=say
+            request.notify, fmt=request.notify_format, project=project, outcome=final, scrubber=scrubber, say=say,
+            dashboard_url=_dashboard_url(settings, request.server_url),
         )
     reports = tuple(server_report(attempt, scrubber=scrubber) for attempt in attempts)
     rollback, skipped = None, None
@@ -163,10 +164,7 @@ def _deliver(settings: "Settings", reports: tuple[dict[str, object], ...], *, ur
     return Delivery(sent=result.sent, queued=result.queued, problem=result.problem)
 
 
-def run_unrecorded(argv: list[str], *, why: str, report: Callable[[str], None]) -> int:
-    """Run ``argv`` without a ledger (faultbook's own settings could not be read): the command still runs,
-    transparently, and its exit code is returned; ``why`` is said first."""
-    from faultbook.capture.runner import run_command
-
-    report(f"faultbook: warning: not recording this run ({why}); running the command anyway")
-    return run_command(argv).exit_code
+def _dashboard_url(settings: "Settings", url: str | None) -> str | None:
+    """The team server's address, for links in notifications (None when there is none)."""
+    found = url or settings.environ.get("FAULTBOOK_SERVER_URL") or settings.section("server").get("url")
+    return str(found) if found else None
