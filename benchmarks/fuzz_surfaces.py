@@ -185,6 +185,10 @@ def markdown_documents(draw: Any) -> bytes:
     return data
 
 
+#: One parsed document in this many also goes through a (rolled-back) import and export in SQLite.
+DB_SAMPLE = 5
+
+
 class MarkdownSurface:
     name = "markdown"
     strategy = markdown_documents()
@@ -195,6 +199,7 @@ class MarkdownSurface:
 
         self.database = Database(f"sqlite:///{work / 'markdown.db'}")
         self.project = ProjectRef(key="fuzz", name="Fuzz")
+        self.seen = 0
 
     def probe(self, data: bytes) -> str:
         from faultbook.errors import FaultbookError
@@ -204,11 +209,22 @@ class MarkdownSurface:
         class Rollback(Exception):
             pass
 
+        from faultbook.markdown import render_document
+
         try:
             text = ledger.decode_document(data, path="fuzz.md")
-            parse_document(text, path="fuzz.md")
+            document = parse_document(text, path="fuzz.md")
         except FaultbookError as exc:
             return "refused: " + _gist(exc)
+        # Every document: render and read back in memory (what export then import does) ...
+        rendered = render_document(layout=document.layout, failures=document.failures,
+                                   potential_failures=document.potential_failures)
+        if parse_document(rendered, path="rendered.md").failures != document.failures:
+            raise Crash("a parsed document renders to one that reads back differently")
+        # ... and one in DB_SAMPLE through the ledger itself (a rolled-back import and export).
+        self.seen += 1
+        if self.seen % DB_SAMPLE:
+            return "parsed and rendered"
         try:
             with self.database.session(write=True) as session:
                 ledger.import_document(session, project=self.project, text=text, path="fuzz.md", update=True)
@@ -611,7 +627,8 @@ SURFACES: dict[str, Callable[[Path], Any]] = {
 }
 
 
-def fuzz(name: str, *, examples: int, seed: int | None = None, work: Path | None = None) -> dict[str, Any]:
+def fuzz(name: str, *, examples: int, seed: int | None = None, work: Path | None = None,
+         progress: bool = False) -> dict[str, Any]:
     """Run one surface for ``examples`` generated inputs; returns its figures.  Raises on the first crash."""
     owned = work is None
     work = Path(tempfile.mkdtemp(prefix=f"fuzz-{name}-")) if work is None else work
@@ -625,6 +642,10 @@ def fuzz(name: str, *, examples: int, seed: int | None = None, work: Path | None
     def run(example: Any) -> None:
         try:
             outcomes[surface.probe(example)] += 1
+            done = sum(outcomes.values())
+            if progress and done % 1000 == 0:
+                print(json.dumps({"surface": name, "progress": done,
+                                  "seconds": round(time.perf_counter() - started, 1)}), flush=True)
         except Crash:
             raise
         except Exception as exc:
@@ -654,7 +675,7 @@ def main() -> int:
     failed = False
     for name in options.surface or list(SURFACES):
         try:
-            figures = fuzz(name, examples=options.examples, seed=options.seed)
+            figures = fuzz(name, examples=options.examples, seed=options.seed, progress=True)
         except Crash as crash:
             failed = True
             print(f"{name}: CRASH\n{crash}", file=sys.stderr)
