@@ -129,8 +129,11 @@ def redact_url(url: str) -> str:
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
+    from faultbook.files import read_capped
+
+    data = read_capped(path, limit=1024 * 1024, what="faultbook.toml")  # /dev/zero stops at 1 MB
     try:
-        text = path.read_text(encoding="utf-8")
+        text = data.decode("utf-8")
     except UnicodeDecodeError:
         raise InputError("not a UTF-8 text file", path=str(path)) from None
     try:

@@ -877,8 +877,11 @@ def storable(text: str) -> str:
 
     Bytes that are not UTF-8 reach Python as lone surrogates (a command line, a file name or an
     environment value is decoded with ``surrogateescape``), and no UTF-8 encoder accepts those: they
-    are kept as ``\\xNN`` (other lone surrogates as ``\\udNNN``).
+    are kept as ``\\xNN`` (other lone surrogates as ``\\udNNN``).  NUL, which PostgreSQL cannot store,
+    is kept as ``\\x00``: one policy for every way in (CLI, API, import, run output, reports).
     """
+    if "\x00" in text:
+        text = text.replace("\x00", "\\x00")
     try:
         text.encode("utf-8")
         return text

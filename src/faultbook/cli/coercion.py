@@ -90,8 +90,8 @@ def plain_value(value: Any, descriptor: Any) -> Any:
     if annotation is int:
         if type(value) is int:
             number = value
-        elif type(value) is str and value.isascii() and value.isdigit():
-            number = int(value)
+        elif type(value) is str and value.isascii() and value.isdigit() and len(value) <= 30:
+            number = int(value)  # (past 4,300 digits int() raises: longer ones get Typer's message)
         else:
             return _DELEGATE
         info = descriptor.parameter_info

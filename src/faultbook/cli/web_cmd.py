@@ -12,6 +12,7 @@ from typing import Any, Optional
 import typer
 
 from faultbook.cli import output
+from faultbook.domain.limits import MAX_NUMBER
 
 
 def _announce_when_listening(host: str, port: int, lines: list[str], timeout: float = 60.0) -> None:
@@ -123,7 +124,7 @@ def register(app: Any, state: Any) -> None:
             output.emit_text(f"{t.id}\t{t.role}\t{state_word}\t{used}\t{t.name}")
 
     @token_app.command("revoke")
-    def token_revoke(token_id: int = typer.Argument(..., help="The token's number (see 'token list').")) -> None:
+    def token_revoke(token_id: int = typer.Argument(..., min=1, max=MAX_NUMBER, help="The token's number (see 'token list').")) -> None:
         """Revoke a token (it stops working at once)."""
         from faultbook.services import tokens
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Mapping
 
-from faultbook.errors import OperationFailed
+from faultbook.errors import InputError, OperationFailed
 from faultbook.knowledge.codes import AUTH_CODES
 
 if TYPE_CHECKING:
@@ -96,13 +96,26 @@ def make_client(
             f"{TOKEN_VAR} is not set: faultbook needs an API token to talk to Cloudflare",
             hint="create one under My Profile > API Tokens and export it (as wrangler uses it)",
         )
-    base_url = base_url or environ.get(BASE_URL_VAR) or DEFAULT_BASE_URL
+    base_url = check_base_url(base_url or environ.get(BASE_URL_VAR) or DEFAULT_BASE_URL)
     import cloudflare
 
     kwargs: dict[str, Any] = {"api_token": api_token, "base_url": base_url, "max_retries": max_retries}
     if http_client is not None:
         kwargs["http_client"] = http_client
     return cloudflare.Cloudflare(**kwargs)
+
+
+def check_base_url(url: str) -> str:
+    """``url`` if it is an http(s) URL with a host and a valid port; else an InputError naming the variable."""
+    from faultbook.domain.limits import check_http_url
+
+    try:
+        import httpx
+
+        httpx.URL(url)
+    except Exception:  # httpx.InvalidURL: what httpx would fail on at the first request
+        raise InputError(f"{BASE_URL_VAR}={url[:100]!r} is not a URL httpx can use") from None
+    return check_http_url(url, what=f"{BASE_URL_VAR}=")
 
 
 def call(function: Any, *args: Any, action: str | None = None, **kwargs: Any) -> Any:
@@ -117,6 +130,12 @@ def call(function: Any, *args: Any, action: str | None = None, **kwargs: Any) ->
     except cloudflare.APIConnectionError as exc:
         kind = "timed out" if isinstance(exc, cloudflare.APITimeoutError) else "no answer"
         raise ApiError(None, None, f"cannot reach the Cloudflare API ({kind}: {exc})", action=action) from None
+    except (cloudflare.APIResponseValidationError, AttributeError, TypeError, ValueError, KeyError):
+        # A 200 that is not the API's JSON envelope (an HTML page from a proxy or a captive portal): the
+        # SDK's unwrapping fails on it.  Treated as no answer from the API, never as a crash.
+        raise ApiError(
+            None, None, "the Cloudflare API answered with something that is not its JSON (an HTML page?)", action=action
+        ) from None
 
 
 def error_of(exc: Any) -> tuple[int | None, str]:

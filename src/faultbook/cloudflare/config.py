@@ -186,21 +186,16 @@ def find_config(path: Path, config: str | Path | None = None) -> Path:
     return found
 
 
+#: JSON nesting and number length a config never needs; deeper or longer is refused, not a crash.
+MAX_DEPTH = 64
+MAX_NUMBER_CHARS = 100
+
+
 def _read_text(file: Path) -> str:
-    try:
-        size = file.stat().st_size
-    except OSError as exc:
-        raise InputError(f"cannot read: {exc.strerror}", path=str(file)) from None
-    if size > MAX_CONFIG_BYTES:
-        raise InputError(
-            f"the file is {size / 1024 / 1024:.1f} MB; faultbook reads wrangler configs of at most "
-            f"{MAX_CONFIG_BYTES // 1024 // 1024} MB (real ones are a few KB)",
-            path=str(file),
-        )
-    try:
-        raw = file.read_bytes()
-    except OSError as exc:
-        raise InputError(f"cannot read: {exc.strerror}", path=str(file)) from None
+    """At most ``MAX_CONFIG_BYTES`` of the file (``/dev/zero`` stops there), decoded as wrangler decodes it."""
+    from faultbook.files import read_capped
+
+    raw = read_capped(file, limit=MAX_CONFIG_BYTES, what="a wrangler config")
     # wrangler reads its config as UTF-8 with replacement characters (Node's readFileSync(.., "utf-8")),
     # so a stray Latin-1 byte in a comment does not stop it, and must not stop us.  --fix refuses
     # such a file (``lossy``): writing it back would change those bytes.
@@ -211,7 +206,11 @@ def load_config(path: Path, config: str | Path | None = None) -> WranglerConfig:
     """Load the config wrangler would use for ``path`` (a config file or a folder; ``config`` as
     with ``--config``); raises InputError when it cannot be read or does not parse."""
     file = find_config(Path(path), config)
-    text = _read_text(file)
+    return parse_config(file, _read_text(file))
+
+
+def parse_config(file: Path, text: str) -> WranglerConfig:
+    """``text`` parsed as the wrangler config ``file`` (its suffix says the format); nothing is read."""
     if file.suffix == ".toml":
         return _load_toml(file, text)
     fmt = "jsonc" if file.suffix == ".jsonc" else "json"
@@ -561,6 +560,8 @@ class _JsoncParser:
             if not match:
                 raise self.error(f"unexpected {c!r}: expected a value")
             text = match.group(0)
+            if len(text) > MAX_NUMBER_CHARS:
+                raise self.error(f"a number of {len(text):,} characters (at most {MAX_NUMBER_CHARS})")
             value = int(text) if re.fullmatch(r"-?\d+", text) else float(text)
             self.i = match.end()
         self.value_spans[path] = self.pos.span(start, self.i)
@@ -574,10 +575,16 @@ class _JsoncParser:
             value = json.loads(match.group(0))
         except json.JSONDecodeError:
             raise self.error("invalid escape in string") from None
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:  # "\ud800": an escape of half a character
+            raise self.error("a \\u escape of a lone surrogate is not text") from None
         self.i = match.end()
         return value
 
     def _object(self, path: KeyPath) -> dict[str, Any]:
+        if len(path) >= MAX_DEPTH:
+            raise self.error(f"nested deeper than {MAX_DEPTH} levels")
         self.i += 1
         result: dict[str, Any] = {}
         while True:
@@ -605,6 +612,8 @@ class _JsoncParser:
                 raise self.error("expected ',' or '}' after a property")
 
     def _array(self, path: KeyPath) -> list[Any]:
+        if len(path) >= MAX_DEPTH:
+            raise self.error(f"nested deeper than {MAX_DEPTH} levels")
         self.i += 1
         result: list[Any] = []
         while True:

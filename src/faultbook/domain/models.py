@@ -280,12 +280,22 @@ class Section:
 
 @dataclass(frozen=True)
 class FailuresSlot:
-    """Where the failure blocks go in the document (inside "Current Failures")."""
+    """Where the failure blocks go in the document (inside "Current Failures").
+
+    ``verbatim`` pairs a block's rendering with its bytes as imported, for the
+    blocks where the two differ (a trailing space, say): the renderer writes
+    the imported bytes while the data still renders the same, so an unchanged
+    ledger exports byte for byte.
+    """
+
+    verbatim: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
 class PotentialFailuresSlot:
-    """Where the potential-failure blocks go (inside "Potential Future Failures")."""
+    """Where the potential-failure blocks go (inside "Potential Future Failures"); ``verbatim`` as above."""
+
+    verbatim: tuple[tuple[str, str], ...] = ()
 
 
 DocumentPart = Section | FailuresSlot | PotentialFailuresSlot

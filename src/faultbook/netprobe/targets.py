@@ -241,9 +241,13 @@ def _connect_to(reader: _Reader, network: Mapping) -> dict[tuple[str, int], tupl
 
 def _url(reader: _Reader, entry: Mapping, key_path: KeyPath) -> str:
     url = reader.string(entry, key_path, required=True)
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise reader.error(key_path, f"'{_dotted(key_path)}' must be an http:// or https:// URL, not {url!r}")
+    try:
+        parts = urlsplit(url)
+        ok = parts.scheme in ("http", "https") and bool(parts.hostname) and (parts.port is None or parts.port > 0)
+    except ValueError:  # "http://[::1" (an unclosed IPv6 bracket), a port out of range
+        ok = False
+    if not ok:
+        raise reader.error(key_path, f"'{_dotted(key_path)}' must be an http:// or https:// URL, not {url[:100]!r}")
     return url
 
 

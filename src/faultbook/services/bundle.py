@@ -30,7 +30,7 @@ import zipfile
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any, BinaryIO, Iterable
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -38,6 +38,7 @@ from sqlalchemy.orm import Session
 from faultbook.cloudflare.project import WranglerFile, load_project_wrangler
 from faultbook.domain import utcnow
 from faultbook.errors import InputError
+from faultbook.files import write_atomic
 from faultbook.services.ledger import ProjectRef
 from faultbook.store import repo
 from faultbook.store.tables import DeploymentRow, OccurrenceRow, ProjectRow
@@ -130,13 +131,15 @@ def build_bundle(session: Session, *, settings: "Settings", project: ProjectRef,
     out = Path(out)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = out.with_name(f".{out.name}.tmp")
-        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-            for name, text in [("SUPPORT.md", support), *sorted(files.items())]:
-                archive.writestr(name, ctx.scrub(text))
-        tmp.replace(out)
     except OSError as exc:
         raise InputError(f"cannot write the bundle: {exc.strerror}", path=str(out)) from None
+
+    def write_zip(handle: BinaryIO) -> None:
+        with zipfile.ZipFile(handle, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+            for name, text in [("SUPPORT.md", support), *sorted(files.items())]:
+                archive.writestr(name, ctx.scrub(text))
+
+    write_atomic(out, write_zip, what="bundle")
     return out
 
 

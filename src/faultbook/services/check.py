@@ -55,7 +55,7 @@ def _settings_for(settings: Any, config_dir: Path) -> _CheckSettings:
         if candidate.is_file():
             try:
                 data = tomllib.loads(candidate.read_text(encoding="utf-8"))
-            except (OSError, tomllib.TOMLDecodeError) as exc:
+            except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
                 raise InputError(f"cannot read faultbook.toml: {exc}", path=str(candidate)) from None
             section = data.get("check", {})
             return _CheckSettings(section if isinstance(section, dict) else {}, {})

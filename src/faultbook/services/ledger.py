@@ -63,7 +63,7 @@ def record_failure(
     if pasted:
         failure = with_clean_message(failure)
     failure = failure.with_changes(**scrub_fields(_texts(failure), scrubber=scrubber))
-    validate_failure(failure)
+    failure = validate_failure(failure)
     row_project = repo.get_or_create_project(session, key=project.key, name=project.name)
     repo.lock_project(session, row_project)
     number = failure.number
@@ -127,6 +127,11 @@ def list_failures(
     limit: int | None = None,
     offset: int = 0,
 ) -> list[Failure]:
+    from faultbook.domain.limits import MAX_SEARCH_CHARS
+
+    for name, value in (("text", text), ("component", component)):
+        if value is not None and len(value) > MAX_SEARCH_CHARS:
+            raise InputError(f"the {name} to look for is {len(value):,} characters; at most {MAX_SEARCH_CHARS:,}")
     row_project = _find_project(session, project)
     if row_project is None:
         return []
@@ -181,7 +186,7 @@ def update_failure(
     if "occurred_at" in values and values["occurred_at"] is not None:
         values["occurred_at"] = ensure_aware(values["occurred_at"])
     updated = current.with_changes(**values)
-    validate_failure(updated)
+    updated = validate_failure(updated)
     changed = [name for name in values if getattr(current, name) != getattr(updated, name)]
     if not changed:
         return repo.row_to_failure(row, with_timeline=True)
@@ -239,22 +244,11 @@ class ImportResult:
 
 
 def read_document(path: Path) -> str:
-    """Read a Markdown log, refusing what cannot be one (too large, binary, not UTF-8)."""
-    try:
-        size = path.stat().st_size
-    except FileNotFoundError:
-        raise InputError("no such file", path=str(path)) from None
-    except OSError as exc:
-        raise InputError(f"cannot read: {exc.strerror}", path=str(path)) from None
-    if path.is_dir():
-        raise InputError("is a folder, not a Markdown file", path=str(path))
-    if size > MAX_DOCUMENT_BYTES:
-        raise InputError(
-            f"is {size / 1024 / 1024:.0f} MB; faultbook reads failure logs up to "
-            f"{MAX_DOCUMENT_BYTES // 1024 // 1024} MB",
-            path=str(path),
-        )
-    data = path.read_bytes()
+    """Read a Markdown log, refusing what cannot be one (larger than ``MAX_DOCUMENT_BYTES`` as read,
+    not as ``stat`` says: ``/dev/zero`` has size 0; binary; not UTF-8)."""
+    from faultbook.files import read_capped
+
+    data = read_capped(path, limit=MAX_DOCUMENT_BYTES, what="a Markdown document")
     return decode_document(data, path=str(path))
 
 
@@ -467,10 +461,54 @@ def _require_project(session: Session, project: ProjectRef) -> ProjectRow:
     return row
 
 
-def validate_failure(failure: Failure) -> None:
-    if not failure.title or not failure.title.strip():
+#: Text fields kept on one line by the Markdown block (a heading, ``Component``, ``Deployment Step``).
+ONE_LINE_FIELDS = ("title", "component", "component_detail", "step")
+TEXT_FIELDS = ONE_LINE_FIELDS + ("error_message", "root_cause", "resolution", "lessons_learned")
+
+
+def validate_failure(failure: Failure) -> Failure:
+    """``failure`` as the ledger stores it, or an InputError saying what cannot be stored.
+
+    Every way in (``record``, ``update``, the API, ``run``) passes here, so the
+    rules are the same everywhere: the number and times inside ``domain.limits``;
+    NUL and undecodable bytes escaped (``storable``); one-line fields on one line
+    and trimmed; a component and detail that the Markdown log reads back as they
+    were (``Back (end)`` without a detail would come back as "Back" + "end").
+    """
+    from faultbook.capture.scrub import storable
+    from faultbook.domain import limits
+    from faultbook.markdown.fields import format_component, parse_component
+
+    if failure.number is not None:
+        limits.check_number(failure.number)
+    for name in ("occurred_at", "first_seen", "last_seen"):
+        value = getattr(failure, name)
+        if value is not None:
+            limits.check_time(value, what=name.replace("_", " "))
+    changes: dict[str, Any] = {}
+    for name in TEXT_FIELDS:
+        value = getattr(failure, name)
+        if value is None:
+            continue
+        clean = storable(value)
+        if name in ONE_LINE_FIELDS:
+            if "\n" in clean or "\r" in clean:
+                raise InputError(f"a failure's {name.replace('_', ' ')} is one line (it has a line break)")
+            clean = clean.strip()
+        if clean != value:
+            changes[name] = clean
+    if changes:
+        failure = failure.with_changes(**changes)
+    if not failure.title:
         raise InputError("a failure needs a title")
-    if not failure.component or not failure.component.strip():
+    if not failure.component:
         raise InputError("a failure needs a component (Backend, Frontend, Assets, DNS or your own)")
-    if "\n" in failure.title:
-        raise InputError("a failure's title is one line")
+    detail = failure.component_detail or None
+    if parse_component(format_component(failure.component, detail)) != (failure.component, detail):
+        raise InputError(
+            f"component {failure.component!r}"
+            + (f" with detail {detail!r}" if detail else "")
+            + " would read back differently from the Markdown log: give the part in parentheses as the "
+            "component detail (--component-detail), with balanced parentheses"
+        )
+    return failure

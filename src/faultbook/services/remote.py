@@ -94,20 +94,29 @@ class ServerClient:
                 json=dict(payload),
                 headers=self._headers({"Idempotency-Key": idempotency_key}),
             )
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, httpx.InvalidURL, ValueError) as exc:  # (InvalidURL is no HTTPError)
             raise ServerUnavailable(f"cannot reach {self.url}: {exc or type(exc).__name__}") from None
         if response.status_code >= 500 or response.status_code in RETRY_STATUSES:
             raise ServerUnavailable(f"{self.url} answered HTTP {response.status_code}: {_detail(response)}")
         if response.status_code >= 400:
             raise ReportRejected(f"HTTP {response.status_code}: {_detail(response)}")
-        return response.json()
+        try:
+            answer = response.json()
+        except ValueError:
+            answer = None
+        if not isinstance(answer, dict):  # a proxy's or a login page's 200: not the team server; keep it queued
+            raise ServerUnavailable(
+                f"{self.url} answered HTTP {response.status_code} with something that is not the team server's "
+                f"JSON ({response.headers.get('content-type', 'no content type')}): is --server the right URL?"
+            )
+        return answer
 
     def health(self) -> bool:
         import httpx
 
         try:
             return self._http.get(self.url + "/health").status_code == 200
-        except httpx.HTTPError:
+        except (httpx.HTTPError, httpx.InvalidURL, ValueError):
             return False
 
 
@@ -129,8 +138,9 @@ def server_config(settings: Any, *, url: str | None = None, token: str | None = 
     token = token or environ.get("FAULTBOOK_SERVER_TOKEN") or section.get("token")
     if not url:
         return None
-    if not str(url).startswith(("http://", "https://")):
-        raise InputError(f"the server URL must start with http:// or https://, not {url!r}")
+    from faultbook.domain.limits import check_http_url
+
+    check_http_url(str(url), what="the server URL")
     return ServerConfig(url=str(url), token=str(token) if token else None)
 
 

@@ -41,6 +41,7 @@ from typing import Iterator
 
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DatabaseError as SqlDatabaseError
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 
@@ -74,12 +75,15 @@ class Database:
             try:
                 try:
                     session.connection()  # BEGIN now, while the intent is set
-                except OperationalError as exc:
+                except SqlDatabaseError as exc:  # unreachable, or a file that is not a SQLite database
                     raise self._unreachable(exc) from None
                 finally:
                     _write_intent.reset(token)
                 yield session
-                session.commit()
+                try:
+                    session.commit()
+                except OperationalError as exc:  # "database or disk is full", a lost connection
+                    raise self._unreachable(exc) from None
             except BaseException:
                 session.rollback()
                 raise
@@ -92,7 +96,7 @@ class Database:
                 if not self.engine.dialect.has_table(conn, "alembic_version"):
                     return None
                 return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
-        except OperationalError as exc:
+        except SqlDatabaseError as exc:  # unreachable, or "file is not a database"
             raise self._unreachable(exc) from None
 
     def upgrade(self) -> bool:

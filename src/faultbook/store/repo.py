@@ -114,7 +114,16 @@ def holds_project_lock(session: Session, project_id: int) -> bool:
 
 
 def next_number(session: Session, model: type, project_id: int) -> int:
+    """The number after the highest; never past ``limits.MAX_NUMBER`` (an InputError says the ledger is full)."""
+    from faultbook.domain.limits import MAX_NUMBER
+    from faultbook.errors import InputError
+
     current = session.scalar(select(func.max(model.number)).where(model.project_id == project_id))
+    if (current or 0) >= MAX_NUMBER:
+        raise InputError(
+            f"the ledger already has number {current}, the highest there is ({MAX_NUMBER}): "
+            "give the new one a free number below it"
+        )
     return (current or 0) + 1
 
 
@@ -123,27 +132,28 @@ def next_position(session: Session, model: type, project_id: int) -> int:
     return (current or 0) + 1
 
 
-def layout_to_json(layout: Sequence[DocumentPart]) -> list[dict[str, str]]:
-    out: list[dict[str, str]] = []
+def layout_to_json(layout: Sequence[DocumentPart]) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
     for part in layout:
         if isinstance(part, Section):
             out.append({"section": part.text})
-        elif isinstance(part, FailuresSlot):
-            out.append({"slot": "failures"})
-        elif isinstance(part, PotentialFailuresSlot):
-            out.append({"slot": "potential_failures"})
+        elif isinstance(part, (FailuresSlot, PotentialFailuresSlot)):
+            slot: dict[str, Any] = {"slot": "failures" if isinstance(part, FailuresSlot) else "potential_failures"}
+            if part.verbatim:
+                slot["verbatim"] = [list(pair) for pair in part.verbatim]
+            out.append(slot)
     return out
 
 
-def layout_from_json(data: Iterable[dict[str, str]]) -> tuple[DocumentPart, ...]:
+def layout_from_json(data: Iterable[dict[str, Any]]) -> tuple[DocumentPart, ...]:
     parts: list[DocumentPart] = []
     for item in data:
         if "section" in item:
             parts.append(Section(item["section"]))
-        elif item.get("slot") == "failures":
-            parts.append(FailuresSlot())
-        elif item.get("slot") == "potential_failures":
-            parts.append(PotentialFailuresSlot())
+        elif item.get("slot") in ("failures", "potential_failures"):
+            verbatim = tuple((str(a), str(b)) for a, b in item.get("verbatim", ()))
+            slot_type = FailuresSlot if item["slot"] == "failures" else PotentialFailuresSlot
+            parts.append(slot_type(verbatim))
     return tuple(parts)
 
 

@@ -271,7 +271,7 @@ class ReportFastPath:
 
         try:
             report = ReportIn.model_validate(json.loads(body))
-        except (ValueError, ValidationError):  # (JSONDecodeError is a ValueError)
+        except (ValueError, ValidationError, RecursionError):  # (JSONDecodeError is a ValueError; deep nesting)
             return None
         if key_header is not None and (len(key_header) > 100 or key_header != report.deployment.key):
             return None

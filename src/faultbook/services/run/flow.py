@@ -114,8 +114,11 @@ def run(
     reports = tuple(server_report(attempt, scrubber=scrubber) for attempt in attempts)
     rollback, skipped = None, None
     if request.rollback_on_failure and final.outcome is DeploymentOutcome.FAILED:
-        rollback, skipped = _rollback_if_broken(final, request=request, settings=settings, database=ledger.full,
-                                                project=project)
+        try:
+            rollback, skipped = _rollback_if_broken(final, request=request, settings=settings, database=ledger.full,
+                                                    project=project)
+        except Exception as exc:  # the exit code is the command's, whatever the rollback ran into
+            skipped = f"no automatic rollback: {str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__}"
     return RunResult(
         exit_code=exit_code, attempts=tuple(attempts), inference=inference, notified=notified, reports=reports,
         rollback=rollback, rollback_skipped=skipped,
@@ -162,6 +165,8 @@ def _deliver(settings: "Settings", reports: tuple[dict[str, object], ...], *, ur
         return Delivery(problem=str(exc), failed=True)
     except OSError as exc:
         return Delivery(problem=str(exc.strerror or exc), failed=True)
+    except Exception as exc:  # never let the team server change the command's exit code
+        return Delivery(problem=f"{type(exc).__name__}: {exc}", failed=True)
     if result is None:
         return None
     return Delivery(sent=result.sent, queued=result.queued, problem=result.problem)
