@@ -289,6 +289,8 @@ def _load_toml(file: Path, text: str) -> WranglerConfig:
         raise InputError(f"TOML parse error: {reason}", path=str(file), line=line, column=column) from None
     except RecursionError:
         raise InputError("TOML parse error: nested too deeply", path=str(file), line=1, column=1) from None
+    except ValueError as exc:  # e.g. an integer of more than 4,300 digits (Python's conversion limit)
+        raise InputError(f"TOML parse error: {exc}", path=str(file), line=1, column=1) from None
     if not isinstance(data, dict):
         raise InputError("the top level must be a table", path=str(file), line=1, column=1)
     locator = _TomlLocator(source)
