@@ -106,11 +106,7 @@ def test_list_filters_by_status_component_and_text(database, project):
         assert numbers() == [1, 2, 3]
         assert numbers(status=[Status.RESOLVED, Status.WORKAROUND]) == [2, 3]
         assert numbers(component="frontend") == [2]
-        assert numbers(text="Pages 4") == [2]
-        assert numbers(text="UNKNOWN TYPE") == [1, 3]
-        # LIKE wildcards in the search text are literal
-        assert numbers(text="100%_") == [2]
-        assert numbers(text="%") == [2]
+        # Text is the one search (services.search), shared with the dashboard: tests/web/test_one_search.py.
 
 
 def test_projects_in_one_database_do_not_see_each_other(database, project):

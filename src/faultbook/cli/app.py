@@ -263,7 +263,9 @@ def update(
 def list_(
     status: Optional[List[str]] = typer.Option(None, "--status", help="Only this status (repeatable)."),
     component: Optional[str] = typer.Option(None, "--component", help="Only this component."),
-    text: Optional[str] = typer.Option(None, "--text", "-t", help="Only failures whose text contains this."),
+    text: Optional[str] = typer.Option(
+        None, "--text", "-t", help="Only failures matching these words, best match first (the dashboard's search)."
+    ),
     potential: bool = typer.Option(False, "--potential", help="List the potential failures catalog instead."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON (an array) instead of a table."),
 ) -> None:
@@ -278,13 +280,15 @@ def list_(
             else:
                 output.potential_table(items)
             return
-        failures = ledger.list_failures(
-            session,
-            project=state.project_ref(),
-            status=[_parse_status(s) for s in status or []],
-            component=component,
-            text=text,
-        )
+        statuses = [_parse_status(s) for s in status or []]
+        if text:
+            from faultbook.services import search
+
+            failures = search.matching_failures(
+                session, project=state.project_ref(), query=text, status=statuses, component=component
+            )
+        else:
+            failures = ledger.list_failures(session, project=state.project_ref(), status=statuses, component=component)
     if as_json:
         output.emit_json([f.to_json() for f in failures])
     else:

@@ -2,7 +2,9 @@
 
 ``ledger.list_failures`` answers "show me the log"; this answers "find it":
 one call returns a page of results *and* the total, so a list view can draw
-its pager.  Full text uses what the backend has, set up by migration
+its pager.  It is THE text search: the dashboard, the API and ``faultbook list
+--text`` (``matching_failures``, every page) all come here, so the same words
+find the same failures everywhere (``tests/web/test_one_search.py``).  Full text uses what the backend has, set up by migration
 ``0002_web``: SQLite's FTS5 external-content table ``failures_fts`` and a GIN
 index over PostgreSQL's ``to_tsvector('simple', ...)``.  The user's words are
 never passed through as query syntax: each becomes a quoted prefix term, all
@@ -141,6 +143,27 @@ def search_failures(
         statement = select(FailureRow).where(*conditions).order_by(*ordering)
     rows = session.scalars(statement.limit(limit).offset(offset)).all()
     return Page(items=tuple(repo.row_to_failure(r) for r in rows), total=total, limit=limit, offset=offset, sort=sort)
+
+
+def matching_failures(
+    session: Session,
+    *,
+    project: ProjectRef,
+    query: str,
+    status: Sequence[Status] = (),
+    component: str | None = None,
+) -> list[Failure]:
+    """Every failure ``search_failures`` finds for ``query`` (all its pages), in its order."""
+    found: list[Failure] = []
+    offset = 0
+    while True:
+        page = search_failures(
+            session, project=project, query=query, status=status, component=component, limit=MAX_LIMIT, offset=offset
+        )
+        found.extend(page.items)
+        if not page.has_next or not page.items:
+            return found
+        offset += len(page.items)
 
 
 def _by_relevance(session: Session, terms: list[str], filters: list, conditions: list) -> Any:  # type: ignore[type-arg]

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Iterable, Sequence
 
-from sqlalchemy import bindparam, func, or_, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from faultbook.domain import (
@@ -242,7 +242,6 @@ def query_failures(
     project_id: int,
     status: Sequence[Status] = (),
     component: str | None = None,
-    text: str | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
     order: str = "position",
@@ -254,23 +253,6 @@ def query_failures(
         stmt = stmt.where(FailureRow.status.in_([s.value for s in status]))
     if component:
         stmt = stmt.where(func.lower(FailureRow.component) == component.lower())
-    if text:
-        pattern = f"%{_escape_like(text.lower())}%"
-        stmt = stmt.where(
-            or_(
-                *(
-                    func.lower(column).like(pattern, escape="\\")
-                    for column in (
-                        FailureRow.title,
-                        FailureRow.error_message,
-                        FailureRow.root_cause,
-                        FailureRow.resolution,
-                        FailureRow.lessons_learned,
-                        FailureRow.step,
-                    )
-                )
-            )
-        )
     if since:
         stmt = stmt.where(FailureRow.occurred_at >= since)
     if until:
@@ -286,10 +268,6 @@ def query_failures(
     if limit is not None:
         stmt = stmt.limit(limit)
     return list(session.scalars(stmt))
-
-
-def _escape_like(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def add_event(
