@@ -491,7 +491,9 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:
         code = 0
     except Exception as exc:  # a bug or an unforeseen environment: one line, not a traceback
-        if os.environ.get("FAULTBOOK_DEBUG"):
+        from faultbook.config import process_environment
+
+        if process_environment().FAULTBOOK_DEBUG:
             raise
         output.error(
             f"unexpected {type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}",

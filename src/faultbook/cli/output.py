@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import getpass
 import json
-import os
 import sys
 from typing import Any, Callable, Iterable, Sequence
 
@@ -28,7 +27,9 @@ def stdout_is_tty() -> bool:
 
 def actor() -> str | None:
     """Who is acting, for the timeline: FAULTBOOK_ACTOR, else the login name."""
-    name = os.environ.get("FAULTBOOK_ACTOR")
+    from faultbook.config import process_environment
+
+    name = process_environment().FAULTBOOK_ACTOR
     if name:
         return name
     try:

@@ -6,7 +6,6 @@ and uvicorn are never loaded by ``faultbook --help``) and calls one function.
 
 from __future__ import annotations
 
-import os
 from typing import Any, Optional
 
 import typer
@@ -31,24 +30,16 @@ def register(app: Any, state: Any) -> None:
         from faultbook.services.tokens import anonymous_role
 
         settings = state.settings()
-        server = settings.section("server")
-        anonymous_role(anonymous if anonymous is not None else server.get("anonymous", server.get("anonymous_read")), host=host)
+        anonymous_role(anonymous if anonymous is not None else settings.server.anonymous_setting, host=host)
         db = state.database()  # migrate once here, before workers start
         db.dispose()
-        # Hand the choice to each worker through its environment (the factory reads it via load_settings).
-        os.environ["FAULTBOOK_DATABASE_URL"] = settings.database_url
-        os.environ["FAULTBOOK_PROJECT"] = settings.project_key
-        os.environ["FAULTBOOK_SERVE_HOST"] = host
-        if anonymous is not None:
-            os.environ["FAULTBOOK_SERVE_ANONYMOUS"] = anonymous
-        os.chdir(settings.project_root)
         output.info(f"faultbook: serving {settings.project_name} from {settings.display_database_url}")
         output.info(f"faultbook: open http://{'[' + host + ']' if ':' in host else host}:{port}/")
         from faultbook.errors import OperationFailed
-        from faultbook.server import PortInUse, serve as run_server
+        from faultbook.server import Launch, PortInUse, serve as run_server
 
         try:
-            status = run_server(host, port, workers)
+            status = run_server(Launch(settings=settings, host=host, anonymous=anonymous), port, workers)
         except PortInUse as exc:
             raise OperationFailed(str(exc)) from None
         if status:

@@ -25,10 +25,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 from urllib.parse import urlsplit
 
 from faultbook.errors import InputError
+
+if TYPE_CHECKING:
+    from faultbook.config import Settings
 
 KeyPath = tuple[Any, ...]
 
@@ -107,12 +110,11 @@ def load_network_settings(path: Path | None) -> NetworkSettings:
     return network_settings_from_data(located.data, path=str(located.path), locate=located.locate)
 
 
-def network_settings_from_settings(settings: Any) -> NetworkSettings:
+def network_settings_from_settings(settings: "Settings") -> NetworkSettings:
     """From a ``faultbook.config.Settings``: positions when its file is known, else the parsed data alone."""
-    config_path = getattr(settings, "config_path", None)
-    if config_path is not None:
-        return load_network_settings(config_path)
-    return network_settings_from_data(dict(getattr(settings, "file", {}) or {}))
+    if settings.config_path is not None:
+        return load_network_settings(settings.config_path)
+    return network_settings_from_data(dict(settings.file))
 
 
 def network_settings_from_data(data: Mapping[str, Any], *, path: str | None = None, locate: Any = None) -> NetworkSettings:

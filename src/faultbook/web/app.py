@@ -1,7 +1,7 @@
 """The application factory: one FastAPI app around one Database and Settings.
 
 ``create_app`` is called once per process (``faultbook serve`` for one
-worker, ``asgi.app_from_environment`` for each uvicorn worker), so every
+worker, ``asgi.build`` in each server worker), so every
 process owns its engine and connection pool.  The app serves one project (the
 settings' ``project_key``); a team runs one server per project or points CI at
 the project it deploys.
@@ -62,8 +62,7 @@ def create_app(
     """
     from faultbook.web.routes import deployments, failures, knowledge, metrics, misc, potential, tokens
 
-    server = settings.section("server")
-    setting = anonymous if anonymous is not None else server.get("anonymous", server.get("anonymous_read"))
+    setting = anonymous if anonymous is not None else settings.server.anonymous_setting
     import jinja2
 
     # Autoescape everything (captured error messages are untrusted text); no template marks user data |safe.

@@ -14,7 +14,7 @@ from __future__ import annotations
 import shlex
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Mapping
+from typing import TYPE_CHECKING, Callable
 
 from faultbook.capture.infer import config_hash, infer, start_git_info
 from faultbook.capture.scrub import Scrubber
@@ -58,9 +58,7 @@ def run(
     def say(message: str) -> None:
         report(scrubber.scrub(message))
 
-    capture_section = settings.section("capture")
-    patterns = capture_section.get("components") if isinstance(capture_section, Mapping) else None
-    inference = infer(request.argv, cwd=cwd, patterns=patterns if isinstance(patterns, Mapping) else None)
+    inference = infer(request.argv, cwd=cwd, patterns=settings.capture.components)
     component = request.component or inference.component
     git_answer = start_git_info(cwd)  # git runs while the rest is prepared
     cfg_hash = config_hash(request.argv, cwd)
@@ -140,7 +138,7 @@ def _rollback_if_broken(
 def _deliver(settings: "Settings", reports: tuple[dict[str, object], ...], *, url: str | None, token: str | None) -> Delivery | None:
     """Send the run's reports to the team server, if one is configured (queued in the outbox while it is
     down); never raises."""
-    if not (url or settings.environ.get("FAULTBOOK_SERVER_URL") or settings.section("server").get("url")):
+    if not (url or settings.env.FAULTBOOK_SERVER_URL or settings.server.url):
         return None
     from faultbook.errors import FaultbookError
     from faultbook.services.remote import report_run
