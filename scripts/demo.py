@@ -23,6 +23,9 @@ DEMO = ROOT / ".demo"
 PROJECT = DEMO / "quoteviral"
 WRANGLER = ROOT / "examples" / "quoteviral" / "node_modules" / ".bin" / "wrangler"
 FAULTBOOK = [sys.executable, "-m", "faultbook"]
+#: Set by scripts/package-check.sh: run the faultbook installed from the wheel, not the checkout's src/.
+FROM_INSTALL = os.environ.get("FAULTBOOK_DEMO_FROM_INSTALL") == "1"
+SOURCE_PATH = {} if FROM_INSTALL else {"PYTHONPATH": str(ROOT / "src")}
 BOLD, DIM, RESET = ("\033[1m", "\033[2m", "\033[0m") if sys.stderr.isatty() else ("", "", "")
 
 
@@ -44,7 +47,14 @@ def main() -> None:
     shutil.rmtree(DEMO, ignore_errors=True)
     shutil.copytree(ROOT / "examples" / "quoteviral", PROJECT, ignore=shutil.ignore_patterns("node_modules", ".faultbook"))
     base_env = {k: v for k, v in os.environ.items() if not k.startswith(("FAULTBOOK_", "CLOUDFLARE_"))}
-    base_env["PYTHONPATH"] = str(ROOT / "src")
+    base_env.pop("PYTHONPATH", None)
+    base_env.update(SOURCE_PATH)
+    if FROM_INSTALL:
+        import faultbook
+
+        assert ROOT not in Path(faultbook.__file__).resolve().parents, f"faultbook came from {faultbook.__file__}"
+        print(f"{DIM}(faultbook {faultbook.__version__} installed at {Path(faultbook.__file__).parent}){RESET}",
+              file=sys.stderr)
 
     chapter("1. The hand-kept failure log becomes a database (.faultbook/faultbook.db)")
     sh("faultbook", "import", "FAILURES.md", env=base_env)
@@ -63,7 +73,8 @@ def main() -> None:
 
     with Emulator() as api:
         env = {**base_env, **api.env(home=str(DEMO / "home"))}
-        env["PYTHONPATH"] = str(ROOT / "src")
+        env.pop("PYTHONPATH", None)
+        env.update(SOURCE_PATH)
         deploy = [str(WRANGLER), "deploy", "--no-x-provision"]
 
         chapter("3. Deploy as on August 20 (Cloudflare API emulated on 127.0.0.1): the old failure comes back")

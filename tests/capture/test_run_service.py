@@ -194,7 +194,7 @@ class _Hook(http.server.BaseHTTPRequestHandler):
         pass
 
 
-def test_notify_posts_a_slack_compatible_summary(run):
+def test_notify_posts_the_failure_with_its_known_fix(run):
     _Hook.received = []
     server = http.server.HTTPServer(("127.0.0.1", 0), _Hook)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -207,6 +207,7 @@ def test_notify_posts_a_slack_compatible_summary(run):
     assert outcome.notified is True and outcome.exit_code == 1
     (payload,) = _Hook.received
     assert "deployment failed" in payload["text"] and payload["failure_number"] == outcome.final.failure.number
+    assert payload["error_message"] and payload["known_fixes"]  # 10000 is in the catalog
     assert TOKEN not in json.dumps(payload)
 
 

@@ -72,6 +72,7 @@ def normalise(text: str, qv) -> str:
     text = text.replace(str(qv.root), "<ROOT>").replace(qv.project.name, "<PROJECT>")
     text = re.sub(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b", "<UUID>", text)
     text = re.sub(r"(bundle made|at) \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC", r"\1 <NOW>", text)
+    text = re.sub(r"by faultbook \d+\.\d+\.\d+\S*", "by faultbook <VERSION>", text)
     text = re.sub(r"(deployment[ -]|preserved-)\d+", r"\1<ID>", text)
     text = re.sub(r"^index [0-9a-f]+\.\.[0-9a-f]+", "index <BLOBS>", text, flags=re.M)
     return text

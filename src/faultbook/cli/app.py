@@ -58,9 +58,27 @@ class State:
         if self._db is None:
             from faultbook.store.db import Database
 
-            self._db = Database(self.settings().database_url)
+            self._db = Database(self.require_project().database_url)
             _report_interrupted(self._db, self.project_ref())
         return self._db
+
+    def require_project(self) -> "Settings":
+        """The settings, refusing to create a ledger in a folder that is not a project.
+
+        Outside a project (no faultbook.toml and no .git upwards) the embedded
+        ledger would land in whatever folder the command was typed in; say so and
+        create nothing.  A configured database (FAULTBOOK_DATABASE_URL or a team
+        server's URL) needs no project folder.
+        """
+        from faultbook.config import uses_embedded_database
+
+        settings = self.settings()
+        if not settings.in_project and uses_embedded_database(settings):
+            raise InputError(
+                f"{settings.project_root} is not in a faultbook project (no faultbook.toml or .git here or above)",
+                hint="run `faultbook init` in your project's folder first (or set FAULTBOOK_DATABASE_URL)",
+            )
+        return settings
 
     def project_ref(self) -> "ProjectRef":
         from faultbook.services.project import ProjectRef
@@ -92,10 +110,21 @@ def _report_interrupted(db: "Database", project: "ProjectRef") -> None:
         )
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from faultbook import __version__
+
+        output.emit_text(f"faultbook {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
 def _root(
     project: Optional[str] = typer.Option(
         None, "--project", help="Project key (default: faultbook.toml's 'project' or the folder name)."
+    ),
+    version: bool = typer.Option(
+        False, "--version", is_eager=True, callback=_print_version, help="Print faultbook's version and exit."
     ),
 ) -> None:
     state.project = project
@@ -109,11 +138,30 @@ def init(
     path: Path = typer.Argument(Path("."), help="The project folder."),
     name: Optional[str] = typer.Option(None, help="Project key (default: the folder name)."),
 ) -> None:
-    """Create faultbook.toml and the embedded database in a project folder."""
+    """Create faultbook.toml and the embedded database; find wrangler configs and an existing failure log."""
+    import shlex
+
     from faultbook.services.setup import init_project
 
     result = init_project(path=path, project=name)
     output.info(result.message)
+    for config in result.configs:
+        what = {"worker": "Worker", "pages": "Pages project", "unreadable": "not readable"}[config.kind]
+        output.info(f"Found {config.path.relative_to(result.root)}: {what}"
+                    + (f" '{config.name}'" if config.name else "")
+                    + f" (check it: faultbook check {shlex.quote(str(config.path.parent.relative_to(result.root)))})")
+    if not result.configs:
+        output.info("No wrangler config (wrangler.toml/.json/.jsonc) found below this folder.")
+    for log in result.logs:
+        shown = log.path.relative_to(result.root)
+        output.info(f"Found a failure log: {shown} ({log.failures} failures, {log.potential_failures} potential)")
+        command = f"faultbook import {shlex.quote(str(shown))}"
+        if output.stdin_is_tty() and output.stdout_is_tty():
+            if typer.confirm(f"Import {shown} into the ledger now?", default=True):
+                import_(file=log.path, update_existing=False)
+        else:
+            output.info(f"To import it: {command}")
+    output.info("Next: wrap your deploy, e.g. faultbook run -- npx wrangler deploy")
 
 
 @db_app.command("upgrade")
@@ -121,7 +169,7 @@ def db_upgrade() -> None:
     """Upgrade the database schema to the newest version (also done on first use)."""
     from faultbook.store.db import Database
 
-    settings = state.settings()
+    settings = state.require_project()
     db = Database(settings.database_url, upgrade=False)
     ran = db.upgrade()
     output.info(
@@ -172,17 +220,9 @@ def record(
         "lessons_learned": lessons_learned,
     }
     if output.stdin_is_tty():
-        prompts = {
-            "title": "Brief description",
-            "component": "Component (Backend/Frontend/Assets/DNS)",
-            "step": "Deployment step",
-            "error_message": "Exact error message",
-            "root_cause": "Root cause (blank if unknown)",
-            "resolution": "Resolution (blank if none yet)",
-        }
-        for key, label in prompts.items():
-            if values[key] is None:
-                values[key] = typer.prompt(label, default="", show_default=False)
+        from faultbook.cli.prompts import ask_failure_fields
+
+        values, status = ask_failure_fields(values, status=status)
     missing = [flag for flag, key in (("--title", "title"), ("--component", "component")) if not values[key]]
     if missing:
         raise InputError(f"missing {' and '.join(missing)} (stdin is not a terminal, so faultbook cannot ask)")

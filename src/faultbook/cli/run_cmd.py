@@ -8,6 +8,7 @@ the command's own exit code.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, List, Optional
 
 import typer
@@ -36,7 +37,10 @@ def register(app: Any, state: Any) -> None:
         env: Optional[str] = typer.Option(None, "--env", help="The environment deployed to (recorded on the deployment)."),
         retry: int = typer.Option(0, "--retry", min=0, max=10, help="Retry transient failures up to N times."),
         notify: Optional[str] = typer.Option(
-            None, "--notify", help="POST a JSON summary (with a Slack-compatible 'text') to this URL."
+            None, "--notify", help="POST the outcome to this webhook (Slack, Discord or any JSON receiver)."
+        ),
+        notify_format: Optional[str] = typer.Option(
+            None, "--notify-format", help="slack, discord or json (default: detected from the URL's host)."
         ),
         strict: bool = typer.Option(
             False, "--strict", help="Exit 1 when the command exits 0 but printed an error."
@@ -54,6 +58,7 @@ def register(app: Any, state: Any) -> None:
         ),
     ) -> None:
         """Run a deploy command transparently, record the deployment and recognise a failure at once."""
+        from faultbook.config import uses_embedded_database
         from faultbook.errors import InputError
         from faultbook.services import run as run_flow
 
@@ -63,8 +68,10 @@ def register(app: Any, state: Any) -> None:
         if not argv:
             raise InputError("no command to run: faultbook run [OPTIONS] -- COMMAND [ARGS]...")
         settings = state.settings()
+        if not settings.in_project and uses_embedded_database(settings):
+            _run_unrecorded(argv, settings.project_root)
         request = run_flow.RunRequest(
-            argv=argv, component=component, step=step, env=env, retry=retry, notify=notify, strict=strict,
+            argv=argv, component=component, step=step, env=env, retry=retry, notify=notify, notify_format=notify_format, strict=strict,
             rollback_on_failure=rollback_on_failure, server_url=server, server_token=token, actor=output.actor(),
         )
         result = run_flow.run(
@@ -89,6 +96,28 @@ def register(app: Any, state: Any) -> None:
             output.emit_json([d.to_json() for d in items])
             return
         output.deployment_table(items)
+
+
+def _run_unrecorded(argv: list[str], folder: "Path") -> None:
+    """Outside a project there is no ledger to write to: run the command as it is and keep its exit code.
+
+    The process becomes the command (``exec``), so its streams, signals and exit code are exactly its own.
+    """
+    import os
+    import sys
+
+    output.warn(f"{folder} is not in a faultbook project (no faultbook.toml or .git here or above): running "
+                "the command without recording it; `faultbook init` in your project's folder records deploys")
+    sys.stdout.flush()
+    sys.stderr.flush()
+    try:
+        os.execvp(argv[0], argv)
+    except FileNotFoundError:
+        output.error(f"{argv[0]}: command not found")
+        os._exit(127)
+    except PermissionError:
+        output.error(f"{argv[0]}: permission denied")
+        os._exit(126)
 
 
 def _print_after(result: "RunResult") -> None:

@@ -25,10 +25,11 @@ from faultbook.config.settings import (
     normalise_database_url,
     project_key_from_name,
     redact_url,
+    uses_embedded_database,
 )
 
 __all__ = [
     "CONFIG_FILE", "DATA_DIR", "CaptureSection", "CheckSection", "Environment", "PagesSection", "RollbackSection",
     "ServerSection", "Settings", "SupportSection", "find_project_root", "load_settings", "normalise_database_url",
-    "process_environment", "project_key_from_name", "redact_url",
+    "process_environment", "project_key_from_name", "redact_url", "uses_embedded_database",
 ]

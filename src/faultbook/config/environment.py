@@ -25,6 +25,17 @@ class Environment:
     CLOUDFLARE_API_TOKEN: str | None = setting(None, "Cloudflare API token (online checks, rollback, bundles).")
     CLOUDFLARE_ACCOUNT_ID: str | None = setting(None, "Cloudflare account id; wins over the wrangler config's account_id.")
     CLOUDFLARE_API_BASE_URL: str | None = setting(None, "Cloudflare API base URL (as wrangler reads it).")
+    VISUAL: str | None = setting(None, "The editor `faultbook record` opens for a long answer (else EDITOR).")
+    EDITOR: str | None = setting(None, "The editor, when VISUAL is not set.")
+    GITHUB_STEP_SUMMARY: str | None = setting(None, "GitHub Actions: the job summary file `faultbook ci report` appends to.")
+    GITHUB_OUTPUT: str | None = setting(None, "GitHub Actions: the step outputs file.")
+    GITHUB_EVENT_PATH: str | None = setting(None, "GitHub Actions: the event payload (the pull request to comment on).")
+    GITHUB_API_URL: str | None = setting(None, "GitHub Actions: the API base URL (GitHub Enterprise).")
+    GITHUB_REPOSITORY: str | None = setting(None, "GitHub Actions: owner/name of the repository.")
+    GITHUB_TOKEN: str | None = setting(None, "GitHub Actions: the token for the pull-request comment.")
+    INPUT_GITHUB_TOKEN: str | None = setting(None, "GitHub Actions: the action's github-token input (when GITHUB_TOKEN is unset).")
+    GITHUB_SERVER_URL: str | None = setting(None, "GitHub Actions: the server, for the run's link.")
+    GITHUB_RUN_ID: str | None = setting(None, "GitHub Actions: the run id, for the run's link.")
 
     @classmethod
     def from_mapping(cls, environ: Mapping[str, str]) -> "Environment":

@@ -49,6 +49,8 @@ class Settings:
     file: Mapping[str, Any] = field(default_factory=dict)
     config_path: Path | None = None
     environ: Mapping[str, str] = field(default_factory=dict, repr=False)
+    #: False when no faultbook.toml or .git was found upwards: the "project" is just the working folder.
+    in_project: bool = True
 
     @property
     def data_dir(self) -> Path:
@@ -91,14 +93,23 @@ class Settings:
 
 
 def find_project_root(start: Path) -> Path:
-    start = start.resolve()
+    """The nearest folder upwards holding faultbook.toml, else .git, else ``start`` itself."""
+    return _find_marked_root(start.resolve()) or start.resolve()
+
+
+def _find_marked_root(start: Path) -> Path | None:
     for folder in (start, *start.parents):
         if (folder / CONFIG_FILE).is_file():
             return folder
     for folder in (start, *start.parents):
         if (folder / ".git").exists():
             return folder
-    return start
+    return None
+
+
+def uses_embedded_database(settings: Settings) -> bool:
+    """True when the ledger would be the SQLite file inside the project folder (no URL was configured)."""
+    return settings.database_url == "sqlite:///" + str(settings.project_root / DATA_DIR / "faultbook.db")
 
 
 def project_key_from_name(name: str) -> str:
@@ -115,7 +126,9 @@ def load_settings(
     """Build the settings for a command run in ``cwd`` (default: the process's)."""
     environ = process_environ() if environ is None else dict(environ)
     env = Environment.from_mapping(environ)
-    root = find_project_root(cwd or Path.cwd())
+    start = (cwd or Path.cwd()).resolve()
+    marked = _find_marked_root(start)
+    root = marked or start
     config_path: Path | None = root / CONFIG_FILE
     data: dict[str, Any] = {}
     if config_path is not None and config_path.is_file():
@@ -146,6 +159,7 @@ def load_settings(
         file=data,
         config_path=config_path,
         environ=environ,
+        in_project=marked is not None,
     )
 
 

@@ -21,6 +21,8 @@ rollback is diffed against today's as well.
 
 from __future__ import annotations
 
+from faultbook import __version__
+
 import difflib
 import json
 import subprocess
@@ -153,7 +155,8 @@ def render_support(
     components = [component] + sorted({d.component for d in deployments if d.component and d.component != failure.component})
 
     lines = [f"# Support request: {failure.title}", ""]
-    lines += [f"Project: {project.name} - faultbook failure #{failure.number} - bundle made {_utc(utcnow())}", ""]
+    lines += [f"Project: {project.name} - faultbook failure #{failure.number} - bundle made {_utc(utcnow())} "
+              f"by faultbook {__version__}", ""]
     lines += ["## Summary", ""]
     lines += [
         f"- Time of occurrence (UTC): {_utc(failure.occurred_at)}",

@@ -99,7 +99,8 @@ def run(
     notified = None
     if request.notify:
         notified = send_notification(
-            request.notify, project=project, outcome=final, command=command_line, scrubber=scrubber, say=say
+            request.notify, fmt=request.notify_format, project=project, outcome=final, scrubber=scrubber, say=say,
+            dashboard_url=_dashboard_url(settings, request.server_url),
         )
     reports = tuple(server_report(attempt, scrubber=scrubber) for attempt in attempts)
     rollback, skipped = None, None
@@ -154,3 +155,9 @@ def _deliver(settings: "Settings", reports: tuple[dict[str, object], ...], *, ur
     if result is None:
         return None
     return Delivery(sent=result.sent, queued=result.queued, problem=result.problem)
+
+
+def _dashboard_url(settings: "Settings", url: str | None) -> str | None:
+    """The team server's address, for links in notifications (None when there is none)."""
+    found = url or settings.env.FAULTBOOK_SERVER_URL or settings.server.url
+    return str(found) if found else None

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import json
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Callable
 
 from faultbook.capture import extract as extract_mod
 from faultbook.capture.runner import CommandResult
 from faultbook.capture.scrub import Scrubber
 from faultbook.domain import DeploymentOutcome
+from faultbook.services.notify import DeployNotice, fixes_from_matches, notice_for, parse_format, send
 from faultbook.services.run.values import Attempt
 
 if TYPE_CHECKING:
@@ -44,69 +45,35 @@ def server_report(attempt: Attempt, *, scrubber: Scrubber) -> dict[str, Any]:
     return {"deployment": deployment, "failure": failure, "output_tail": stored_tail(attempt.result, scrubber)}
 
 
-def notification_payload(*, project: "ProjectRef", outcome: Attempt, command: str) -> dict[str, Any]:
-    """A JSON summary whose ``text`` field Slack (and Slack-compatible hooks) display."""
-    deployment = outcome.deployment
-    failure = outcome.failure
-    if outcome.outcome is DeploymentOutcome.SUCCEEDED:
-        headline = f"✅ {project.name}: deployment succeeded: `{command}`"
-        if deployment.version_id:
-            headline += f" (version {deployment.version_id})"
-    elif outcome.outcome is DeploymentOutcome.INTERRUPTED:
-        headline = f"⏹ {project.name}: deployment interrupted: `{command}`"
-    else:
-        headline = f"🔴 {project.name}: deployment failed (exit {outcome.result.exit_code}): `{command}`"
-        if failure is not None:
-            kind = "regression of " if outcome.is_regression else ""
-            headline += f"\n{kind}Failure #{failure.number}: {failure.title}"
-        if outcome.error is not None:
-            headline += f"\n```{outcome.error.message}```"
-    return {
-        "text": headline,
-        "project": project.key,
-        "deployment_id": deployment.id,
-        "outcome": outcome.outcome.value,
-        "exit_code": outcome.result.exit_code,
-        "command": command,
-        "component": deployment.component,
-        "step": deployment.step,
-        "version_id": deployment.version_id,
-        "url": deployment.url,
-        "failure_number": failure.number if failure else None,
-        "error_message": outcome.error.message if outcome.error else None,
-        "error_code": outcome.error.code if outcome.error else None,
-        "regression": outcome.is_regression,
-    }
+def notice(*, project: "ProjectRef", outcome: Attempt, dashboard_url: str | None = None) -> DeployNotice:
+    """The run's final attempt as the one notice every destination renders (services.notify)."""
+    matches = list(outcome.recognition.matches) if outcome.recognition is not None else []
+    found = notice_for(project=project, deployment=outcome.deployment, failure=outcome.failure,
+                       fixes=fixes_from_matches(matches), dashboard_url=dashboard_url)
+    if outcome.is_regression and not found.regression:
+        found = replace(found, regression=True)
+    if outcome.error is not None and not found.error_message:
+        found = replace(found, error_message=outcome.error.message, error_code=outcome.error.code)
+    return found
 
 
 def notify(
     url: str,
     *,
+    fmt: str | None,
     project: "ProjectRef",
     outcome: Attempt,
-    command: str,
     scrubber: Scrubber,
     say: Callable[[str], None],
+    dashboard_url: str | None = None,
 ) -> bool:
-    """POST the summary; a notification that fails is a warning, never a changed exit code."""
-    import httpx
-
-    payload = {
-        key: scrubber.scrub(value) if isinstance(value, str) else value
-        for key, value in notification_payload(project=project, outcome=outcome, command=command).items()
-    }
-    body = json.dumps(payload, ensure_ascii=False)
-    try:
-        response = httpx.post(
-            url,
-            content=body.encode("utf-8"),
-            headers={"Content-Type": "application/json"},
-            timeout=NOTIFY_TIMEOUT_SECONDS,
-        )
-    except httpx.HTTPError as exc:
-        say(f"faultbook: warning: notification failed: {type(exc).__name__}: {exc}")
-        return False
-    if response.status_code >= 400:
-        say(f"faultbook: warning: notification failed: HTTP {response.status_code}")
+    """POST the notice (Slack, Discord or JSON); a notification that fails is a warning, never a changed exit code."""
+    found = notice(project=project, outcome=outcome, dashboard_url=dashboard_url)
+    scrubbed = DeployNotice(**{
+        key: scrubber.scrub(value) if isinstance(value, str) else value for key, value in vars(found).items()
+    })
+    problem = send(url, scrubbed, fmt=parse_format(fmt, url), timeout=NOTIFY_TIMEOUT_SECONDS)
+    if problem is not None:
+        say(f"faultbook: warning: notification failed: {scrubber.scrub(problem)}")
         return False
     return True

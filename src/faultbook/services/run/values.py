@@ -30,8 +30,10 @@ class RunRequest:
     env: str | None = None
     #: Retry failures classed transient up to this many times.
     retry: int = 0
-    #: POST a Slack-compatible summary here.
+    #: POST the outcome here (Slack Block Kit, Discord embeds or faultbook's JSON: services.notify).
     notify: str | None = None
+    #: slack, discord or json; None detects it from the URL.
+    notify_format: str | None = None
     #: Exit 1 when the command exits 0 but printed an error.
     strict: bool = False
     #: After a failed Worker or Pages deploy: check the live service, roll back if it is broken.
