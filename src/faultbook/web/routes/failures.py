@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from faultbook.domain import Failure, STANDARD_COMPONENTS, Status
 from faultbook.services import ingest, ledger, search
-from faultbook.web.app import render
+from faultbook.web.rendering import render
 from faultbook.web.auth import Principal, require
 from faultbook.web.routes.common import FailureFilters, json_twin
 from faultbook.web.schemas import FailureDetailOut, FailureIn, FailureOut, FailurePageOut, FailurePatch

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 
 from faultbook.web import auth
-from faultbook.web.app import render
+from faultbook.web.rendering import render
 from faultbook.web.auth import Principal, require
 from faultbook.web.schemas import HealthOut
 

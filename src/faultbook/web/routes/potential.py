@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
 from faultbook.services import ledger
-from faultbook.web.app import render
+from faultbook.web.rendering import render
 from faultbook.web.auth import Principal, require
 from faultbook.web.schemas import PotentialFailureOut
 

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from faultbook.services import tokens as token_service
-from faultbook.web.app import render
+from faultbook.web.rendering import render
 from faultbook.web.auth import Principal, require
 from faultbook.web.schemas import TokenCreatedOut, TokenIn, TokenOut
 
