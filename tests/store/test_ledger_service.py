@@ -172,3 +172,16 @@ def test_head_constant_matches_alembic():
     from faultbook.store.migrations import HEAD
 
     assert ScriptDirectory.from_config(alembic_config()).get_current_head() == HEAD
+
+
+def test_timeline_kinds_are_stored_as_their_readable_names(database, project):
+    from faultbook.domain import TimelineKind
+
+    with database.session(write=True) as s:
+        ledger.record_failure(s, project=project, failure=make_failure())
+        ledger.update_failure(s, project=project, number=1, changes={"status": Status.RESOLVED})
+    with database.session() as s:
+        kinds = [e.kind for e in ledger.get_failure(s, project=project, number=1).timeline]
+    assert kinds == ["created", "status"]  # the stored strings, as the API shows them
+    assert kinds == [TimelineKind.CREATED, TimelineKind.STATUS]
+    assert TimelineKind("merged-into") is TimelineKind.MERGED_INTO  # older rows' spellings stay valid

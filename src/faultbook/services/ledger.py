@@ -21,6 +21,7 @@ from faultbook.domain import (
     Status,
     ensure_aware,
     utcnow,
+    TimelineKind,
 )
 from faultbook.errors import ConflictError, InputError
 from faultbook.services.project import ProjectRef  # re-exported: callers import it from here
@@ -29,8 +30,6 @@ from faultbook.store.tables import FailureRow, PotentialFailureRow, ProjectRow, 
 
 #: Larger documents are refused before parsing (a 10,000-failure log is about 10 MB).
 MAX_DOCUMENT_BYTES = 32 * 1024 * 1024
-
-REQUIRED_FIELDS = ("title", "component")
 
 
 def record_failure(
@@ -74,7 +73,7 @@ def record_failure(
     repo.add_event(
         session,
         row,
-        kind="created",
+        kind=TimelineKind.CREATED,
         actor=actor,
         description=f"Failure #{number} {source}: {failure.title}",
         details={"status": failure.status.value},
@@ -161,7 +160,7 @@ def update_failure(
         repo.add_event(
             session,
             row,
-            kind="status",
+            kind=TimelineKind.STATUS,
             actor=actor,
             at=now,
             description=f"Status changed from {current.status.label} to {updated.status.label}",
@@ -172,7 +171,7 @@ def update_failure(
         repo.add_event(
             session,
             row,
-            kind="edited",
+            kind=TimelineKind.EDITED,
             actor=actor,
             at=now,
             description="Edited " + ", ".join(other),
@@ -314,7 +313,7 @@ def _import_failures(
             if old_status != row.status:
                 row.resolved_at = now if row.status == Status.RESOLVED.value else None
             repo.add_event(
-                session, row, kind="imported", actor=actor, at=now, description=f"Updated from {source}"
+                session, row, kind=TimelineKind.IMPORTED, actor=actor, at=now, description=f"Updated from {source}"
             )
             updated.append(failure.number)  # type: ignore[arg-type]
             continue
@@ -351,7 +350,7 @@ def _import_failures(
                 {
                     "failure_id": fid,
                     "at": now,
-                    "kind": "imported",
+                    "kind": TimelineKind.IMPORTED,
                     "actor": actor,
                     "description": f"Imported from {source}",
                     "details": {},

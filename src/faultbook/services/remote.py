@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping
 
-from faultbook.errors import InputError, OperationFailed
+from faultbook.errors import InputError
 
 if TYPE_CHECKING:
     from faultbook.config import Settings
@@ -224,8 +224,3 @@ def report_run(
 def new_key() -> str:
     return str(uuid.uuid4())
 
-
-def require_sent(result: SendResult) -> None:
-    """For callers that must fail loudly (``faultbook report --flush --strict``)."""
-    if result.problem:
-        raise OperationFailed(f"{result.queued} report(s) still queued: {result.problem}")

@@ -286,11 +286,6 @@ def run_alembic_upgrade(engine: Engine, revision: str = "head") -> None:
         command.upgrade(config, revision)
 
 
-def database_for(settings) -> Database:  # type: ignore[no-untyped-def]
-    """The project's database, schema upgraded."""
-    return Database(settings.database_url)
-
-
 def sqlite_path(url: str) -> str | None:
     if not url.startswith("sqlite"):
         return None

@@ -12,6 +12,7 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from faultbook.domain import (
+    TimelineKind,
     Deployment,
     DeploymentOutcome,
     DocumentPart,
@@ -274,7 +275,7 @@ def add_event(
     session: Session,
     row: FailureRow,
     *,
-    kind: str,
+    kind: TimelineKind,
     description: str,
     actor: str | None = None,
     details: dict[str, Any] | None = None,
@@ -284,7 +285,7 @@ def add_event(
         TimelineRow(
             failure_id=row.id,
             at=at or utcnow(),
-            kind=kind,
+            kind=TimelineKind(kind).value,
             actor=actor,
             description=description,
             details=details or {},

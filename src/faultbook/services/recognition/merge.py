@@ -12,7 +12,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from faultbook.capture.fingerprint import extract_code
-from faultbook.domain import Failure, Status, utcnow
+from faultbook.domain import Failure, Status, TimelineKind, utcnow
 from faultbook.errors import ConflictError, InputError
 from faultbook.knowledge.match import Match
 from faultbook.services.ledger import ProjectRef
@@ -123,7 +123,7 @@ def merge_failures(
     repo.add_event(
         session,
         source,
-        kind="merged-into",
+        kind=TimelineKind.MERGED_INTO,
         actor=actor,
         at=now,
         description=f"Merged into Failure #{into}: later occurrences land on #{into}",
@@ -132,7 +132,7 @@ def merge_failures(
     repo.add_event(
         session,
         target,
-        kind="merged",
+        kind=TimelineKind.MERGED,
         actor=actor,
         at=now,
         description=f"Failure #{other} merged into this one ({source.occurrence_count} occurrences, "
