@@ -107,6 +107,8 @@ class FailureRow(Base):
     first_seen: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     last_seen: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     suggested_fields: Mapped[list] = mapped_column(JSON, default=list)
+    #: The number of the failure this one was merged into (migration 0009_merge_state); None: not merged.
+    merged_into: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
     events: Mapped[list["TimelineRow"]] = relationship(
         back_populates="failure", order_by="TimelineRow.id", cascade="all, delete-orphan"

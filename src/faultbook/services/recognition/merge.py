@@ -106,6 +106,7 @@ def merge_failures(
         if exists is None:
             session.add(FingerprintAliasRow(project_id=row_project.id, fingerprint=source_fp, failure_id=target.id))
     source.fingerprint = None
+    source.merged_into = into
     target.occurrence_count = (target.occurrence_count or 1) + (source.occurrence_count or 1)
     target.first_seen = earliest(target.first_seen, source.first_seen)
     target.last_seen = latest(target.last_seen, source.last_seen)
