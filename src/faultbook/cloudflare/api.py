@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Mapping
 
+from faultbook.cloudflare.codes import AUTH_CODES
 from faultbook.errors import OperationFailed
 
 if TYPE_CHECKING:
@@ -27,9 +28,6 @@ DEFAULT_BASE_URL = "https://api.cloudflare.com/client/v4"
 TOKEN_VAR = "CLOUDFLARE_API_TOKEN"
 BASE_URL_VAR = "CLOUDFLARE_API_BASE_URL"
 ACCOUNT_VAR = "CLOUDFLARE_ACCOUNT_ID"
-
-#: Codes with which the API refuses the credentials themselves (missing, invalid, or not allowed here).
-AUTH_CODES = frozenset({1000, 9106, 9109, 10000, 10001})
 
 
 class ApiError(OperationFailed):

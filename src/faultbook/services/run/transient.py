@@ -7,6 +7,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from faultbook.capture.extract import ExtractedError, WranglerOutput
+from faultbook.cloudflare.codes import R2_BUCKET_NOT_FOUND, TRANSIENT_CODES
 from faultbook.domain import DeploymentOutcome, utcnow
 
 if TYPE_CHECKING:
@@ -19,8 +20,6 @@ BACKOFF_MAX_SECONDS = 60.0
 #: A 10085 this soon after faultbook saw the bucket being created is propagation, not a missing bucket.
 BUCKET_PROPAGATION_WINDOW = timedelta(minutes=10)
 
-#: Cloudflare codes that mean "slow down" (971: "Please wait and consider throttling your request speed").
-TRANSIENT_CODES = {971}
 #: Text that marks a failure as transient: network errors, 5xx, rate limits (wrangler retries these itself
 #: a few times — retryOnAPIFailure: 5xx, 429 and fetch TypeErrors — so seeing one means it persisted).
 #: (Patterns, compiled on first use by ``re``'s cache: only a failed command needs them.)
@@ -46,7 +45,7 @@ def transient_reason(
         return "the API asked to retry later"
     if error.code in TRANSIENT_CODES:
         return f"rate limited [code: {error.code}]"
-    if error.code == 10085:
+    if error.code == R2_BUCKET_NOT_FOUND:
         bucket = re.search(R2_NOT_FOUND, error.message)
         if bucket and _bucket_just_created(session, project=project, bucket=bucket.group(1)):
             return f"R2 bucket '{bucket.group(1)}' was created moments ago and is still propagating"
