@@ -28,6 +28,7 @@ from faultbook.errors import InputError
 from faultbook.services.ledger import ProjectRef
 from faultbook.store import repo
 from faultbook.store.tables import FailureRow, ProjectRow
+from sqlalchemy import and_, or_
 
 T = TypeVar("T")
 
@@ -212,7 +213,6 @@ def _fulltext_condition(session: Session, terms: list[str]):  # type: ignore[no-
         # search_vector is the stored PG_TSVECTOR (migration 0003_search), indexed with GIN.
         return text("failures.search_vector @@ to_tsquery('simple', :ts_query)").bindparams(ts_query=tsquery)
     # Any other backend: substring match on the same columns.
-    from sqlalchemy import and_, or_
 
     cols = (FailureRow.title, FailureRow.error_message, FailureRow.root_cause, FailureRow.resolution)
     return and_(*(or_(*(func.lower(c).contains(t.lower()) for c in cols)) for t in terms))

@@ -28,6 +28,7 @@ from fastapi import HTTPException, Request
 
 from faultbook.services import tokens as token_service
 from faultbook.services.tokens import ANONYMOUS_MODES, anonymous_role, is_loopback  # noqa: F401 (re-exported)
+from starlette.concurrency import run_in_threadpool
 
 CSRF_COOKIE = "fb_csrf"
 SESSION_COOKIE = "fb_token"
@@ -176,7 +177,6 @@ def require(role: str, *, changes_nothing: bool = False):  # type: ignore[no-unt
     """
 
     async def dependency(request: Request) -> Principal:
-        from starlette.concurrency import run_in_threadpool
 
         # A known Bearer token (the common case for CI) is resolved without a worker thread: no database.
         who = _principal_from_cache(request)

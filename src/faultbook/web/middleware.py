@@ -8,6 +8,7 @@ from fastapi.responses import Response
 
 from faultbook.web import auth
 from faultbook.web.context import AppContext
+from starlette.datastructures import MutableHeaders
 
 #: Only our own scripts and styles run: a script smuggled into any text cannot execute.
 SECURITY_HEADERS = (
@@ -39,7 +40,6 @@ class SecurityHeaders:
 
         async def send_with_headers(message: Any) -> None:
             if message["type"] == "http.response.start":
-                from starlette.datastructures import MutableHeaders
 
                 headers = MutableHeaders(scope=message)
                 for name, value in SECURITY_HEADERS:

@@ -14,6 +14,7 @@ from faultbook.web.rendering import render
 from faultbook.web.auth import Principal, require
 from faultbook.web.routes.common import FailureFilters, json_twin
 from faultbook.web.schemas import FailureDetailOut, FailureIn, FailureOut, FailurePageOut, FailurePatch
+from starlette.concurrency import run_in_threadpool
 
 api = APIRouter(tags=["failures"])
 pages = APIRouter(include_in_schema=False)
@@ -132,7 +133,6 @@ async def edit_failure_form(
     request: Request, number: int = Number, who: Principal = Depends(require("writer"))
 ) -> RedirectResponse:
     """The in-place edit form: only the fields present in the form are changed."""
-    from starlette.concurrency import run_in_threadpool
 
     form = await request.form()
     raw = {k: v for k, v in form.items() if k in Failure.EDITABLE and isinstance(v, str)}
