@@ -16,10 +16,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, fields
-from typing import Any, Mapping
+from typing import Any, Mapping, TypeVar
 
 from faultbook.config.declare import Key, keys_of, setting
 from faultbook.errors import InputError
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -142,13 +144,13 @@ def known_keys(section: str) -> dict[str, Key]:
     return {k.name: k for k in ALL_KEYS if k.section == section}
 
 
-def read_section(data: Mapping[str, Any], name: str, cls: type, *, path: str | None, text: str | None = None) -> Any:
+def read_section(data: Mapping[str, Any], name: str, cls: type[T], *, path: str | None, text: str | None = None) -> T:
     """The typed value of table ``name`` ("" = top level) of the parsed file ``data``."""
     table = data if name == "" else data.get(name, {})
     if not isinstance(table, Mapping):
         raise InputError(f"[{name}] must be a table", path=path, line=_line_of(text, name, None))
     values = {}
-    for f in fields(cls):
+    for f in fields(cls):  # type: ignore[arg-type]  # cls is a dataclass (TYPED's values)
         if f.name not in table:
             continue
         values[f.name] = _coerce(table[f.name], f.metadata.get("toml_type") or str(f.type), name, f.name, path, text)

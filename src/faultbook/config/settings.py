@@ -19,7 +19,7 @@ import tomllib
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Mapping, TypeVar
 
 from faultbook.config.environment import Environment, process_environ
 from faultbook.config.sections import (
@@ -34,6 +34,8 @@ from faultbook.config.sections import (
     read_section,
 )
 from faultbook.errors import InputError
+
+T = TypeVar("T")
 
 CONFIG_FILE = "faultbook.toml"
 DATA_DIR = ".faultbook"
@@ -60,32 +62,32 @@ class Settings:
     def env(self) -> Environment:
         return Environment.from_mapping(self.environ)
 
-    def _section(self, name: str, cls: type) -> Any:
+    def _section(self, name: str, cls: type[T]) -> T:
         return read_section(self.file, name, cls, path=str(self.config_path) if self.config_path else None)
 
     @cached_property
     def check(self) -> CheckSection:
-        return self._section("check", CheckSection)  # type: ignore[no-any-return]
+        return self._section("check", CheckSection)
 
     @cached_property
     def capture(self) -> CaptureSection:
-        return self._section("capture", CaptureSection)  # type: ignore[no-any-return]
+        return self._section("capture", CaptureSection)
 
     @cached_property
     def server(self) -> ServerSection:
-        return self._section("server", ServerSection)  # type: ignore[no-any-return]
+        return self._section("server", ServerSection)
 
     @cached_property
     def rollback(self) -> RollbackSection:
-        return self._section("rollback", RollbackSection)  # type: ignore[no-any-return]
+        return self._section("rollback", RollbackSection)
 
     @cached_property
     def pages(self) -> PagesSection:
-        return self._section("pages", PagesSection)  # type: ignore[no-any-return]
+        return self._section("pages", PagesSection)
 
     @cached_property
     def support(self) -> SupportSection:
-        return self._section("support", SupportSection)  # type: ignore[no-any-return]
+        return self._section("support", SupportSection)
 
     @property
     def display_database_url(self) -> str:

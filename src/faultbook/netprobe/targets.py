@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any, Literal, Mapping, overload
 from urllib.parse import urlsplit
 
 from faultbook.errors import InputError
@@ -160,6 +160,12 @@ class _Reader:
     def _get(self, table: Mapping, key_path: KeyPath) -> Any:
         return table.get(key_path[-1])
 
+    @overload
+    def string(self, table: Mapping, key_path: KeyPath, *, required: Literal[True]) -> str: ...
+
+    @overload
+    def string(self, table: Mapping, key_path: KeyPath, *, required: bool = False) -> str | None: ...
+
     def string(self, table: Mapping, key_path: KeyPath, *, required: bool = False) -> str | None:
         value = self._get(table, key_path)
         if value is None:
@@ -187,6 +193,12 @@ class _Reader:
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
             raise self.error(key_path, f"'{_dotted(key_path)}' must be a non-negative number")
         return value
+
+    @overload
+    def boolean(self, table: Mapping, key_path: KeyPath, default: bool) -> bool: ...
+
+    @overload
+    def boolean(self, table: Mapping, key_path: KeyPath, default: None) -> bool | None: ...
 
     def boolean(self, table: Mapping, key_path: KeyPath, default: bool | None) -> bool | None:
         value = self._get(table, key_path)
@@ -232,11 +244,13 @@ def _connect_to(reader: _Reader, network: Mapping) -> dict[tuple[str, int], tupl
         return {}
     if not isinstance(table, Mapping):
         raise reader.error(("network", "connect_to"), "[network.connect_to] must be a table of \"host:port\" = \"address:port\"")
-    result = {}
+    result: dict[tuple[str, int], tuple[str, int]] = {}
     for key, value in table.items():
         path = ("network", "connect_to", key)
         source = _host_port(reader, {"k": key}, path[:-1] + ("k",), default_port=443)
-        target = _host_port(reader, table, path, default_port=source[1])
+        target = _host_port(reader, table, path, default_port=source[1] if source else 443)
+        if source is None or target is None:  # only for a missing key, and both keys exist here
+            continue
         result[(source[0].lower(), source[1])] = target
     return result
 

@@ -34,4 +34,4 @@ class AppContext:
 
 def ctx_of(request: Request) -> AppContext:
     """The context of the app serving ``request``."""
-    return request.app.state.ctx  # type: ignore[no-any-return]
+    return request.app.state.ctx
