@@ -449,7 +449,7 @@ def _read_long_text(inline: str | None, file: Path | None) -> str | None:
     return inline
 
 
-def _parse_status(text: str):  # type: ignore[no-untyped-def]
+def _parse_status(text: str):
     from faultbook.domain import Status
 
     try:
@@ -458,7 +458,7 @@ def _parse_status(text: str):  # type: ignore[no-untyped-def]
         raise InputError(str(exc)) from None
 
 
-def _parse_time(text: str, flag: str):  # type: ignore[no-untyped-def]
+def _parse_time(text: str, flag: str):
     from datetime import datetime
 
     from faultbook.domain import ensure_aware
@@ -510,7 +510,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         from typer._click.exceptions import ClickException  # typer >= 0.26 vendors click
     except ImportError:  # pragma: no cover
-        from click.exceptions import ClickException  # type: ignore[no-redef]
+        from click.exceptions import ClickException
     import os
 
     try:

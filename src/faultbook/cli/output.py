@@ -62,7 +62,7 @@ def emit_json(data: Any) -> None:
     sys.stdout.flush()
 
 
-def _console():  # type: ignore[no-untyped-def]
+def _console():
     from rich.console import Console
 
     return Console(soft_wrap=False)

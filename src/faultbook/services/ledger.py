@@ -315,7 +315,7 @@ def _import_failures(
             repo.add_event(
                 session, row, kind=TimelineKind.IMPORTED, actor=actor, at=now, description=f"Updated from {source}"
             )
-            updated.append(failure.number)  # type: ignore[arg-type]
+            updated.append(failure.number)
             continue
         occurred = failure.occurred_at
         new_rows.append(

@@ -237,7 +237,7 @@ def parse_format(text: str | None, url: str) -> Format:
         return detect_format(url)
     if text not in FORMATS:
         raise InputError(f"--notify-format must be one of {', '.join(FORMATS)} (or auto), not {text!r}")
-    return text  # type: ignore[return-value]
+    return text
 
 
 def payload(notice: DeployNotice, fmt: Format) -> dict[str, Any]:

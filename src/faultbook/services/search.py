@@ -167,7 +167,7 @@ def matching_failures(
         offset += len(page.items)
 
 
-def _by_relevance(session: Session, terms: list[str], filters: list, conditions: list) -> Any:  # type: ignore[type-arg]
+def _by_relevance(session: Session, terms: list[str], filters: list, conditions: list) -> Any:
     """Best match first.  ``filters``: the conditions besides the full-text one (SQLite's ranked join
     applies that itself; running the MATCH twice doubled the time of a search on common words)."""
     newest = (FailureRow.occurred_at.desc(), FailureRow.number.desc())
@@ -200,7 +200,7 @@ def _ts_query(terms: list[str]) -> str:
     return " & ".join(re.sub(r"[^\w]", "", t) + ":*" for t in terms)
 
 
-def _fulltext_condition(session: Session, terms: list[str]):  # type: ignore[no-untyped-def]
+def _fulltext_condition(session: Session, terms: list[str]):
     dialect = session.get_bind().dialect.name
     if dialect == "sqlite":
         return FailureRow.id.in_(

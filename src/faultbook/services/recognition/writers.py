@@ -88,7 +88,7 @@ def new_row(failure: Failure, *, project_id: int, now: datetime) -> dict[str, An
 
 def _forget(session: Session, model: type, ident: int) -> None:
     """Expire an ORM copy of a row changed with plain SQL, so the session reads it afresh."""
-    obj = session.identity_map.get(session.identity_key(model, ident))  # type: ignore[arg-type]
+    obj = session.identity_map.get(session.identity_key(model, ident))
     if obj is not None:
         session.expire(obj)
 

@@ -18,7 +18,7 @@ api = APIRouter(tags=["deployments"])
 pages = APIRouter(include_in_schema=False)
 
 
-def _list(request: Request, outcome: Optional[str], since: Optional[str], until: Optional[str], limit: int, offset: int):  # type: ignore[no-untyped-def]
+def _list(request: Request, outcome: Optional[str], since: Optional[str], until: Optional[str], limit: int, offset: int):
     ctx = request.app.state.ctx
     which = dict(
         outcome=DeploymentOutcome(outcome) if outcome else None,

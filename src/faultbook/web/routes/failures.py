@@ -31,7 +31,7 @@ EDIT_FIELDS = (
 )
 
 
-def _ctx(request: Request):  # type: ignore[no-untyped-def]
+def _ctx(request: Request):
     return request.app.state.ctx
 
 

@@ -35,7 +35,7 @@ pages = APIRouter(include_in_schema=False)
 Number = Path(ge=1, le=2**31 - 1)
 
 
-def _ctx(request: Request):  # type: ignore[no-untyped-def]
+def _ctx(request: Request):
     return request.app.state.ctx
 
 
@@ -59,7 +59,7 @@ def catalog(_: Principal = Depends(require("reader"))) -> list[KnownErrorOut]:
     return [KnownErrorOut.model_validate(e.to_json()) for e in load_catalog()]
 
 
-def _rule_out(rule) -> RuleOut:  # type: ignore[no-untyped-def]
+def _rule_out(rule) -> RuleOut:
     return RuleOut(id=rule.id, name=rule.name, severity=rule.severity.value, online=rule.online,
                    summary=rule.summary(), explanation=rule.explanation())
 

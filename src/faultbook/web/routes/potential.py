@@ -14,7 +14,7 @@ api = APIRouter(tags=["potential failures"])
 pages = APIRouter(include_in_schema=False)
 
 
-def _load(request: Request):  # type: ignore[no-untyped-def]
+def _load(request: Request):
     ctx = request.app.state.ctx
     with ctx.database.session() as session:
         return ledger.list_potential_failures(session, project=ctx.project)

@@ -42,7 +42,7 @@ def revoke_token(
     return TokenOut.model_validate(revoked.to_json())
 
 
-def _page(request: Request, created=None, status: int = 200) -> HTMLResponse:  # type: ignore[no-untyped-def]
+def _page(request: Request, created=None, status: int = 200) -> HTMLResponse:
     with request.app.state.ctx.database.session() as session:
         items = token_service.list_tokens(session)
     response = render(request, "tokens.html", {"items": items, "created": created, "roles": token_service.ROLES,
@@ -67,7 +67,7 @@ async def create_token_form(request: Request, who: Principal = Depends(require("
     except ValidationError as exc:
         raise HTTPException(422, "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())) from None
 
-    def create():  # type: ignore[no-untyped-def]
+    def create():
         with request.app.state.ctx.database.session(write=True) as session:
             return token_service.create_token(session, role=body.role, name=body.name)
 
