@@ -510,7 +510,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         from typer._click.exceptions import ClickException  # typer >= 0.26 vendors click
     except ImportError:  # pragma: no cover
-        from click.exceptions import ClickException
+        from click.exceptions import ClickException  # type: ignore[assignment]
     import os
 
     try:

@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Mapping, Sequence, cast
 
-from sqlalchemy import insert, select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
 from faultbook.domain import (
@@ -338,14 +338,14 @@ def _import_failures(
         # SQLAlchemy's ordered insertmanyvalues is quadratic on SQLite; the new rows are the ones at
         # or after the first new position, so one SELECT finds their ids.
         connection = session.connection()  # Core executemany: the ORM bulk path splits into many statements
-        connection.execute(insert(FailureRow.__table__), new_rows)
+        connection.execute(insert(cast(Table, FailureRow.__table__)), new_rows)
         ids = session.execute(
             select(FailureRow.id, FailureRow.number)
             .where(FailureRow.project_id == project.id, FailureRow.position >= new_rows[0]["position"])
             .order_by(FailureRow.position)
         ).all()
         connection.execute(
-            insert(TimelineRow.__table__),
+            insert(cast(Table, TimelineRow.__table__)),
             [
                 {
                     "failure_id": fid,

@@ -113,12 +113,12 @@ def holds_project_lock(session: Session, project_id: int) -> bool:
     return project_id in session.info.get("faultbook_locked_projects", ())
 
 
-def next_number(session: Session, model: type, project_id: int) -> int:
+def next_number(session: Session, model: "type[FailureRow] | type[PotentialFailureRow]", project_id: int) -> int:
     current = session.scalar(select(func.max(model.number)).where(model.project_id == project_id))
     return (current or 0) + 1
 
 
-def next_position(session: Session, model: type, project_id: int) -> int:
+def next_position(session: Session, model: "type[FailureRow] | type[PotentialFailureRow]", project_id: int) -> int:
     current = session.scalar(select(func.max(model.position)).where(model.project_id == project_id))
     return (current or 0) + 1
 
@@ -226,7 +226,7 @@ def get_failure_row(session: Session, *, project_id: int, number: int) -> Failur
     return row
 
 
-def existing_numbers(session: Session, model: type, project_id: int, numbers: Iterable[int]) -> set[int]:
+def existing_numbers(session: Session, model: "type[FailureRow] | type[PotentialFailureRow]", project_id: int, numbers: Iterable[int]) -> set[int]:
     wanted = list(set(numbers))
     found: set[int] = set()
     for start in range(0, len(wanted), 500):
@@ -394,7 +394,7 @@ def insert_many(
                 statement = statement.returning(*(table.c[c] for c in returning))
             _MANY[key] = statement
         result = session.execute(statement, list(rows))
-        return result.all() if returning else []
+        return list(result.all()) if returning else []
     if statement is None:
         from sqlalchemy import text
 
@@ -405,7 +405,7 @@ def insert_many(
             f"INSERT INTO {table.name} ({names}) SELECT {names} FROM {_recordset(table, columns)}{conflict}{back}"
         )
     result = session.execute(statement, {"rows": _payload(rows, columns)})
-    return result.all() if returning else []
+    return list(result.all()) if returning else []
 
 
 def update_many(session: Session, table: Any, rows: Sequence[dict[str, Any]], *, keys: Sequence[str]) -> None:

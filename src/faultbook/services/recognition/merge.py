@@ -8,7 +8,10 @@ Resolved and a "merged into #A" event; its resolution, if empty or only suggeste
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+import typing
+from typing import Any
+
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
 
 from faultbook.capture.fingerprint import extract_code
@@ -89,8 +92,9 @@ def merge_failures(
                 hint=f"merge into #{done} instead" if row is target else None,
             )
     now = utcnow()
-    moved = session.execute(
-        update(OccurrenceRow).where(OccurrenceRow.failure_id == source.id).values(failure_id=target.id)
+    moved = typing.cast(
+        "CursorResult[Any]",
+        session.execute(update(OccurrenceRow).where(OccurrenceRow.failure_id == source.id).values(failure_id=target.id)),
     ).rowcount or 0
     session.execute(update(DeploymentRow).where(DeploymentRow.failure_id == source.id).values(failure_id=target.id))
     session.execute(

@@ -65,7 +65,7 @@ def code_of(draft: Failure) -> int | None:
 
 def fingerprints_of(draft: Failure) -> list[str]:
     """The fingerprints a draft is looked up by (its own first)."""
-    return fingerprints(draft.error_message, code=code_of(draft), component=draft.component)
+    return list(fingerprints(draft.error_message, code=code_of(draft), component=draft.component))
 
 
 def _owner(row: Row[Any]) -> Owner:
