@@ -61,7 +61,7 @@ def main() -> int:
 
     from datetime import datetime, timezone
 
-    from faultbook.capture.fingerprint import fingerprint, fingerprints
+    from faultbook.knowledge.fingerprint import fingerprint, fingerprints
     from faultbook.domain import Failure, Status
     from faultbook.knowledge.catalog import load_catalog
     from faultbook.knowledge.match import KnowledgeIndex
@@ -99,7 +99,7 @@ def main() -> int:
     report(f"database ({url.split(':', 1)[0]}): fingerprint + indexed lookup, miss", db_miss, peer)
     if tmp is not None:
         tmp.cleanup()
-    worst = max(lookup, db_hit, db_miss)
+    worst = max(lookup, full, db_hit, db_miss)  # the full ranked match too: it is what a new error costs
     print(f"target: <= {TARGET_MS} ms per error: {'met' if worst <= TARGET_MS else 'NOT met'} (worst {worst:.3f} ms)")
     return 0 if worst <= TARGET_MS else 1
 

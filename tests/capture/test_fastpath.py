@@ -65,6 +65,7 @@ def test_a_fast_path_row_is_byte_for_byte_the_orm_row(ledger_url, dirty):
         host="builder-7",
         pid=4242,
         started_at=STARTED,
+        snapshot={"v": 1, "bindings": {"IMAGES": {"kind": "images", "fields": {}}}, "vars": ["ENVIRONMENT"]},
     )
     git = dict(commit="c0ffee" * 6 + "abcd", branch="main", dirty=dirty)
     finish = dict(

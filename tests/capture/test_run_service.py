@@ -263,3 +263,21 @@ def test_a_command_line_with_bytes_that_are_not_utf8_is_recorded_readably(run):
     assert outcome.exit_code == 1
     (deployment,) = run.rows(DeploymentRow)
     assert deployment.command == "wrangler deploy --name 'caf\\xe9'"
+
+
+def test_a_failed_deploy_says_what_changed_since_the_last_good_one(run):
+    """The suspect change on `faultbook run`: from the snapshots stored with each deployment (no git here)."""
+    config = run.cwd / "wrangler.toml"
+    config.write_text('name = "quoteviral-api"\ncompatibility_date = "2025-08-15"\n\n[vars]\n'
+                      'API_KEY = "planted-var-value-5a8e"\n')
+    assert run(["wrangler", "deploy"]).exit_code == 0
+    config.write_text(config.read_text() + '\n[[unsafe.bindings]]\nname = "IMAGES"\ntype = "Images"\n')
+    outcome = run(["wrangler", "deploy"], mode="images")
+    assert outcome.exit_code == 1
+    first = outcome.final.suspect_changes[0]
+    assert first.summary == "binding IMAGES added (unsafe.bindings: type = Images)" and first.named_in_error
+    said = "\n".join(run.messages)
+    assert "changed since the last successful deployment" in said and "binding IMAGES added" in said
+    good, bad = run.rows(DeploymentRow)
+    assert good.snapshot["config"]["vars"] == ["API_KEY"] and "unsafe" in bad.snapshot["config"]
+    assert "planted-var-value-5a8e" not in json.dumps([good.snapshot, bad.snapshot])

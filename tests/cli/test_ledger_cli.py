@@ -73,8 +73,9 @@ def test_record_then_show_json_has_the_contract_keys(cli):
     data = json.loads(out)
     assert list(data) == [
         "number", "title", "occurred_at", "component", "component_detail", "step", "error_message",
-        "root_cause", "resolution", "status", "lessons_learned",
+        "root_cause", "resolution", "status", "lessons_learned", "suspect_changes",
     ]
+    assert data["suspect_changes"] == []  # recorded by hand: no deployment to compare
     assert data["occurred_at"] == "2025-08-20T14:15:00+00:00"
     assert data["status"] == "resolved"
     assert data["error_message"] == SEED_ERROR
@@ -137,11 +138,28 @@ def test_list_and_deployments_print_tab_separated_lines_when_piped_and_a_table_o
 
 
 def test_long_error_message_from_stdin_keeps_every_line(cli):
-    message = "✘ [ERROR] A request to the Cloudflare API failed.\n\n  line two\n  line three"
+    message = "deploy stopped half way\nthe second worker never started\nno output after that"
     code, _, err = cli("record", "--title", "multi", "--component", "Backend", "--error-message", "-", stdin=message)
     assert code == 0, err
     _, out, _ = cli("show", "1", "--json")
     assert json.loads(out)["error_message"] == message
+
+
+def test_pasted_output_is_stored_as_the_error_run_would_store(cli):
+    """record reads a paste with the extractor run and explain use (a CI log line prefix and all)."""
+    pasted = (
+        "14:18:37.337 | ✘ [ERROR] A request to the Cloudflare API (/accounts/a/pages/projects/p) failed.\n"
+        "14:18:37.338 |  \n"
+        "14:18:37.338 | Project not found. The specified project name does not match any of your existing projects."
+        " [code: 8000007]\n"
+        "14:18:37.461 | Failed: error occurred while running deploy command\n"
+    )
+    code, _, err = cli("record", "--title", "t", "--component", "Frontend", "--error-message", "-", stdin=pasted)
+    assert code == 0, err
+    _, out, _ = cli("show", "1", "--json")
+    assert json.loads(out)["error_message"] == (
+        "Project not found. The specified project name does not match any of your existing projects. [code: 8000007]"
+    )
 
 
 def test_error_message_from_file(cli, tmp_path):

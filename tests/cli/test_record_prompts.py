@@ -88,8 +88,9 @@ def test_record_asks_every_field_of_the_seed_and_takes_a_pasted_multiline_error(
         (b"Status", b"workaround\r"),
     ])
     failure = _stored(tmp_path, env)
+    # The paste is read by the extractor run uses (issue 12): the block's header and the line that says what is wrong.
     assert failure["error_message"] == (
-        "\u2718 [ERROR] Processing wrangler.jsonc configuration:\n\n    - \"routes\" should be an array of strings.")
+        "Processing wrangler.jsonc configuration:\n- \"routes\" should be an array of strings.")
     assert (failure["title"], failure["component"], failure["component_detail"], failure["step"]) == (
         "Routes rejected", "Backend", "Cloudflare Worker", "Worker deployment")
     assert failure["root_cause"] == "A route written as an object\nin wrangler.jsonc"

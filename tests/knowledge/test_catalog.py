@@ -90,12 +90,14 @@ def test_classify_endpoint(path, api):
 
 
 @pytest.mark.parametrize(
-    "endpoint,known_id",
-    [("/accounts/x/r2/buckets/uploads", "r2-no-such-bucket"), (UPLOAD, "workers-parse-error")],
+    "endpoint,message,known_id",
+    [
+        ("/accounts/x/r2/buckets/uploads", "The specified bucket does not exist. [code: 10006]", "r2-no-such-bucket"),
+        (UPLOAD, "Uncaught SyntaxError: Unexpected token '<' [code: 10006]", "workers-parse-error"),
+    ],
 )
-def test_a_code_is_interpreted_by_the_api_that_returned_it(endpoint, known_id):
-    best = find_matches(message="request failed [code: 10006]", code=10006, component="Backend",
-                        endpoint=endpoint, catalog=CATALOG)[0]
+def test_a_code_is_interpreted_by_the_api_that_returned_it(endpoint, message, known_id):
+    best = find_matches(message=message, code=10006, component="Backend", endpoint=endpoint, catalog=CATALOG)[0]
     assert best.known_error_id == known_id
 
 

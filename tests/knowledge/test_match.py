@@ -1,6 +1,8 @@
 from datetime import datetime, timezone
 
-from faultbook.capture.fingerprint import fingerprint
+import pytest
+
+from faultbook.knowledge.fingerprint import fingerprint
 from faultbook.domain import Failure, PotentialFailure, Status
 from faultbook.knowledge.catalog import load_catalog
 from faultbook.knowledge.match import KnowledgeIndex, Match, find_matches, render_match
@@ -38,9 +40,9 @@ POTENTIAL_2 = PotentialFailure(
 def test_a_ledger_failure_with_the_same_fingerprint_beats_the_catalog():
     matches = find_matches(message=SEED_10021, code=10021, component="Backend", endpoint=None,
                            catalog=CATALOG, resolved=[FAILURE_1])
-    assert [m.source for m in matches] == ["ledger", "catalog", "catalog"]
+    # The pattern-less 10021 fallback is not printed once the binding-type entry's pattern confirms the message.
+    assert [(m.source, m.known_error_id) for m in matches] == [("ledger", None), ("catalog", "workers-unknown-binding-type")]
     assert matches[0].failure_number == 1 and matches[0].score == 1.0
-    assert matches[1].known_error_id == "workers-unknown-binding-type"
 
 
 def test_without_a_component_the_ledger_is_searched_under_every_component():
@@ -112,3 +114,63 @@ def test_stored_fingerprint_is_used_when_present():
     stored = FAILURE_1.with_changes(fingerprint=fingerprint("other text", code=1, component="x"), error_message="abc")
     index = KnowledgeIndex(catalog=(), failures=[stored])
     assert index.lookup("other text", code=1, component="x") is stored
+
+
+# ---------------------------------------------------------------- what is shown, and why (issue 12)
+
+UPLOAD = "/accounts/0123456789abcdef0123456789abcdef/workers/scripts/api"
+
+
+def catalog_ids(message, *, code=None, endpoint=None):
+    return [m.known_error_id for m in find_matches(message=message, code=code, component="Backend",
+                                                   endpoint=endpoint, catalog=CATALOG, limit=10)
+            if m.source == "catalog"]
+
+
+@pytest.mark.parametrize(
+    "message,known_id",
+    [
+        ('The entry-point file at "src/index.ts" was not found.', "config-entry-point-missing"),
+        ("fetch failed", "network-fetch-failed"),
+        ("TypeError: fetch failed", "network-fetch-failed"),
+    ],
+)
+def test_an_entry_without_a_code_explains_an_error_without_one(message, known_id):
+    assert catalog_ids(message)[:1] == [known_id]
+
+
+def test_entries_whose_pattern_does_not_match_are_not_shown():
+    # A 10021 no specific entry describes: only the generic upload-validation entry, not every 10021 entry.
+    assert catalog_ids("Something new went wrong [code: 10021]", endpoint=UPLOAD) == ["workers-upload-validation"]
+    # One that an entry describes: that entry alone (the generic fallback is not printed under it).
+    assert catalog_ids("Can't set compatibility date in the future: 2099-01-01 [code: 10021]", endpoint=UPLOAD) == [
+        "workers-compat-date-future"]
+
+
+def test_an_api_specific_entry_needs_evidence():
+    bare = catalog_ids("workers.api.error.unknown [code: 10013]", code=10013)
+    assert bare[0] == "api-unknown-error" and "kv-namespace-not-found" not in bare
+    on_kv = catalog_ids("workers.api.error.unknown [code: 10013]", code=10013,
+                        endpoint="/accounts/x/storage/kv/namespaces/abc/values/k")
+    assert on_kv[0] == "kv-namespace-not-found"
+
+
+def test_the_api_that_answered_outranks_a_generic_message_match():
+    routes = "/accounts/0123456789abcdef0123456789abcdef/workers/scripts/api/routes"
+    assert catalog_ids("workers.api.error.internal_server [code: 10002]", code=10002, endpoint=routes)[0] == \
+        "routes-update-failed"
+    assert catalog_ids("workers.api.error.internal_server [code: 10002]", code=10002, endpoint=UPLOAD)[0] == \
+        "api-internal-error-10002"
+
+
+def test_an_api_error_without_its_code_is_not_explained_as_that_api_error():
+    # "Uncaught ReferenceError" at runtime is not the upload's 10021 startup error.
+    assert "workers-startup-undefined-global" not in catalog_ids("Uncaught ReferenceError: quoteStore is not defined")
+    assert catalog_ids("Uncaught ReferenceError: process is not defined [code: 10021]")[0] == \
+        "workers-startup-undefined-global"
+
+
+def test_a_fallback_entry_gives_way_to_any_pattern_that_explains_the_message():
+    timeout = ('binding HYPERDRIVE of type hyperdrive failed to generate: Failed to perform request against x: '
+               'context deadline exceeded (Client.Timeout exceeded while awaiting headers). [code: 10021]')
+    assert catalog_ids(timeout, endpoint=UPLOAD) == ["api-internal-timeout"]

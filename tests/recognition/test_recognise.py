@@ -59,7 +59,7 @@ def test_a_new_failure_is_prefilled_from_the_catalog_as_suggested(database, proj
     assert failure.root_cause.startswith("An `r2_buckets` binding names a bucket")
     assert "wrangler r2 bucket create" in failure.resolution
     assert failure.suggested_fields == ("root_cause", "resolution")
-    assert failure.error_code == 10085 and failure.fingerprint.startswith("v1:")
+    assert failure.error_code == 10085 and failure.fingerprint.startswith("v2:")
     assert failure.error_message == SEED_10085  # the raw message is kept
     assert [e.kind for e in failure.timeline] == ["created", "suggested"]
     with database.session() as s:

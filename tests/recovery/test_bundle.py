@@ -87,8 +87,8 @@ def test_support_md_matches_the_golden_file(qv, cf_api, tmp_path):
     assert names[0] == "SUPPORT.md"
     assert sorted(names[1:]) == sorted(
         n for n in names[1:] if re.fullmatch(r"config/wrangler\.toml|config/preserved-\d+-wrangler\.toml|"
-                                             r"failure\.json|output/deployment-\d+\.txt", n))
-    assert len(names) == 5
+                                             r"failure\.json|suspect_changes\.json|output/deployment-\d+\.txt", n))
+    assert len(names) == 6  # SUPPORT.md, two configs, failure.json, suspect_changes.json, the output
     actual = normalise(support, qv)
     if os.environ.get("UPDATE_GOLDEN"):
         GOLDEN.write_text(actual, encoding="utf-8")

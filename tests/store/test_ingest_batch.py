@@ -35,7 +35,7 @@ def report(key: str, message: str | None, minutes: int, component: str = "Backen
 
 
 IMAGES = 'binding IMAGES of type Images is not a valid binding type [code: 10021]'
-BUCKET = "The specified bucket does not exist. [code: 10085]"
+BUCKET = "R2 bucket 'quoteviral-uploads' not found. Please use a different name and try again. [code: 10085]"
 OTHER = "Uncaught ReferenceError: quoteStore is not defined"
 
 

@@ -65,7 +65,7 @@ def test_explain_is_a_read_open_to_anonymous_readers_without_csrf(make_app):
     from fastapi.testclient import TestClient
 
     client = TestClient(make_app(host="127.0.0.1"))  # loopback: anonymous may read
-    r = client.post("/api/v1/explain", json={"text": "The specified bucket does not exist. [code: 10085]"})
+    r = client.post("/api/v1/explain", json={"text": "R2 bucket 'uploads' not found. Please use a different name and try again. [code: 10085]"})
     assert r.status_code == 200 and any(m["code"] == 10085 for m in r.json())
     assert client.post("/api/v1/failures/1/merge", json={"other": 2}).status_code in (401, 403)
 

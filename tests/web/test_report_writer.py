@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from datetime import datetime, timezone
 
 from sqlalchemy import func, select
@@ -140,6 +141,10 @@ def test_a_ledger_filling_from_empty_gets_fresh_planner_statistics(fresh_db_url,
         results = asyncio.run(send_all(writer, jobs, threading.Event()))
         assert all(isinstance(r, ingest.IngestResult) for r in results)
         assert writer.analyze_at == 12  # next at 4x
+        # The refresh runs on the writer's thread after the answers: wait for it (a loaded machine is slow).
+        deadline = time.monotonic() + 30
+        while planned_rows() not in (None, 4) and time.monotonic() < deadline:
+            time.sleep(0.05)
         assert planned_rows() in (None, 4)
         assert database.refresh_statistics() is (backend == "postgresql")
     finally:

@@ -2,6 +2,6 @@
 
 ``runner`` runs the command transparently with bounded memory, ``extract``
 finds the error text wrangler (or anything else) printed, ``scrub`` removes
-secrets from whatever is kept, ``infer`` names the component and step, and
-``fingerprint`` (the knowledge side) turns an error into a recurrence key.
+secrets from whatever is kept, ``infer`` names the component and step;
+``faultbook.knowledge.fingerprint`` turns the error into a recurrence key.
 """

@@ -1,67 +1,158 @@
-"""Pull the exact error out of a command's output, the way the seed's "Error Message" holds it.
+"""Pull the exact error out of a command's output: the one extractor behind ``run``, ``explain``,
+``record --error-message``, the team server's report ingest and ``import``.
 
-wrangler prints errors through esbuild's message formatter::
+Why one extractor, and why these rules: the same failure reaches faultbook in many shapes (a terminal,
+a CI log with a timestamp column, a monorepo runner's ``api:deploy:`` prefix, a Workers Builds log, a
+paste in an issue, wrangler 1's format) and it must be stored as the same message every time, or the
+ledger splits one error into many.  The rules are measured on ``tests/corpus/errors`` (92 real outputs
+users pasted into public threads; ``benchmarks/bench_fidelity.py``), with 20 of them held out while the
+rules were written.
 
-    ✘ [ERROR] A request to the Cloudflare API (/accounts/<id>/workers/scripts/<name>) failed.
+How a text is read:
 
-      binding IMAGES has an unknown type Images [code: 10021]
+1. ``normalise``: ANSI colours removed, CRLF and carriage-return overwrites resolved.
+2. ``strip_prefixes``: a per-line prefix is found *structurally*, not from a list of runners.  Each line's
+   head up to its first separator (``<TAB>``, `` | ``, ``: ``, ``| ``) is reduced to a template (digit runs
+   become ``0``, so ``14:18:37.337 | `` and ``14:18:37.338 | `` are one template); a template carried by at
+   least half the lines is a prefix column and is removed wherever it occurs.  ISO and clock timestamps
+   followed by a space are prefixes too, a line that is only a timestamp is blank, and a quote/box border
+   (``> ``, ``│``) carried by every line goes.  A word followed by a colon (``Error: ``) is never a prefix.
+3. Blocks: wrangler prints errors through esbuild's formatter (``✘ [ERROR] header`` then notes indented by
+   two, wrapped at the terminal width; ``renderError`` in workers-utils' cfetch puts ``<message> [code: N]``
+   and chains ``- <message> [code: N]``); wrangler 1 printed ``Error: Something went wrong with the request
+   to Cloudflare...`` and ended the message with `` [API code: N]``.  A header is found anywhere in its
+   line (so a prefix the column search missed cannot hide it); notes need not be indented.
+4. The message:
+   - coded notes win (one per line, wrapped lines joined, stack frames dropped, ``[API code: N]`` written
+     ``[code: N]``); a ``ParseError`` whose notes only appear in its dumped object
+     (``notes: [ { text: '...' } ]``) gives those notes, and so does a JSON error body
+     (``{"code": 10022, "message": "..."}``);
+   - a generic API header without coded notes keeps a ``METHOD /path -> status`` line, else its first note,
+     else the title of the HTML page that came back instead of JSON (under the header, one per line);
+   - any other block is its header, plus, when the header introduces details (ends with ``:``), the
+     ``- `` items (``Processing wrangler.jsonc configuration:``) or else the first detail line;
+   - output without a header: its error lines (a coded line first; ``Error:``/``Failed``/``fatal``/
+     ``Uncaught``/``ERR_*``/``×`` lines before lines that merely say something is missing or invalid),
+     a runner's own trailer (``... failed with exit code 1``) only when nothing else is there.
+5. ``run`` falls back to the end of stderr and then to the exit code; a pasted text falls back to itself.
 
-      If you think this is a bug, please open an issue at:
-      https://github.com/cloudflare/workers-sdk/issues/new/choose
+``clean_message`` is the entry for text that may already be a message (``record``, ingest, ``import``):
+raw output is extracted, a message is kept verbatim, so importing a ledger never rewrites it.
 
-The header is one line; the notes are indented by two spaces and wrapped at
-the terminal width, so one API error can span several lines
-(``renderError`` in workers-utils' cfetch puts ``<message> [code: N]`` and
-chains ``- <message> [code: N]`` under it).  The seed keeps the note joined
-back into one line: ``binding IMAGES has an unknown type Images [code: 10021]``.
-Older wrangler spelled codes ``(Code: 10021)`` or ``Code 10000:``.  The
-endpoint path in the header matters to the knowledge base (10006 is
-"NoSuchBucket" on R2 and "could not parse" on script upload), so it is
-returned too.
-
-For any other command the error is its error-looking lines (error, failed,
-fatal, exception), a Python traceback's last line, or else the end of stderr.
-
-``WRANGLER_OUTPUT_FILE_PATH`` ND-JSON (workers-utils ``output.ts``) is read by
-``read_wrangler_output``: version id and URLs on success, the first API error
-code of a ``command-failed`` entry on failure.
+``WRANGLER_OUTPUT_FILE_PATH`` ND-JSON (workers-utils ``output.ts``) is read by ``read_wrangler_output``:
+version id and URLs on success, the first API error code of a ``command-failed`` entry on failure.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Iterable, Sequence
 
 ANSI_RE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]")
-CODE_RE = re.compile(r"\[code: (\d+)\]|\(Code: (\d+)\)|\bCode (\d+):")
-CODE_END_RE = re.compile(r"(?:\[code: \d+\]|\(Code: \d+\))\s*$")
-#: esbuild's header: "✘ [ERROR] text" (tests print "X [ERROR]"), warnings "▲ [WARNING]".
-HEADER_RE = re.compile(r"^\s*(?:[✘X▲]\s*)?\[(ERROR|WARNING|INFO)\]\s?(.*)$")
+#: Every spelling of a Cloudflare API code: ``[code: N]``, ``[API code: N]``, ``(Code: N)``, ``Code N:``, ``Error N:``.
+CODE_RE = re.compile(r"\[(?:API )?code: (\d+)\]|\(Code: (\d+)\)|\bCode (\d+):|^\s*Error (\d{4,}):", re.MULTILINE)
+CODE_END_RE = re.compile(r"(?:\[(?:API )?code: \d+\]|\(Code: \d+\))\s*$")
+CODE_ONLY_RE = re.compile(r"^\s*\[(?:API )?code: \d+\]\s*$")
+#: esbuild's header ("✘ [ERROR] text"; tests print "X [ERROR]"; a doubled marker is one), found anywhere in a line.
+ERROR_MARK_RE = re.compile(r"(?:(?:^|(?<=\s))[✘X×]\s*)?\[ERROR\]\s?")
+BARE_ERROR_HEADER_RE = re.compile(r"^\s*ERROR:? (?=[A-Z])")
+WARNING_MARK_RE = re.compile(r"(?:[▲⚠]\s*)?\[(?:WARNING|INFO)\]")
+#: wrangler 1 (wrangler-legacy): the generic line its API errors started with.
+V1_HEADER_RE = re.compile(r"(?:Error: )?Something went wrong with the request to Cloudflare\.*")
+#: Headers that only say *that* an API call failed; the notes say what.
+GENERIC_HEADER_RE = re.compile(
+    r"Cloudflare API|response from the API|request to Cloudflare|^(?:Error on remote worker: )?ParseError\b", re.I
+)
 API_FAILED_RE = re.compile(r"A request to the Cloudflare API \((/[^)\s]*)\) failed\.?")
-ERRORISH_RE = re.compile(r"(?i)\b(?:error|errors|failed|failure|fatal|exception|err!)\b|ERR!")
+API_HEADER_LINE_RE = re.compile(
+    r"^\s*(?:A request to the Cloudflare API \(\S*\) failed\.?|Received a (?:bad|malformed) response from the API)\s*$"
+)
+#: A header that only counts the errors reported after it.
+COUNT_SUMMARY_RE = re.compile(r"^(?:Build failed with )?\d+ errors?(?:\(s\))?(?: and \d+ warnings?(?:\(s\))?)?\b[^:]*\.?$")
+REQUEST_STATUS_RE = re.compile(r"^(?:GET|POST|PUT|PATCH|DELETE|HEAD) /\S* -> \d{3}\b")
+#: A stack frame: "at fn (file:1:2)", "at file:1:2", "at async fn", "at null.<anonymous>", "at X [as y]",
+#: wrangler 1's "at line 2" ("at upload" in a person's words is not one).
+FRAME_RE = re.compile(r"^\s*at\s+(?:async\s|line\s+\d|\S*(?:<anonymous>|\[as\s)|.*\(|\S+:\d+)")
+#: "at throwFetchError" whose "(file:1:2)" was wrapped onto the next line.
+WRAPPED_FRAME_RE = re.compile(r"^\s*at\s+[\w$.<>]+\s*$")
+FRAME_CONTINUATION_RE = re.compile(r"^\s*\([^()]*\)\s*\{?\s*$")
+CODE_FRAME_RE = re.compile(r"^\s*(?:\d+\s*[│|]|╵|[~^]+\s*$|\S+:\d+:\d+:\s*$)")
+SEPARATOR_RE = re.compile(r"^[\s\-|=─━]*$")
+FENCE_RE = re.compile(r"\s*```[\w-]*\s*")
+GLUED_FENCE_RE = re.compile(r"^\s*```[\w-]*(?=\S)|```\s*$")
+HTML_TITLE_RE = re.compile(r"<(title|h1)\b[^>]*>([^<]+)</\1>", re.I)
+HTML_TAG_RE = re.compile(r"</?[a-zA-Z][\w-]*(?:\s[^<>]*)?>")
+TIMESTAMP_RE = re.compile(
+    r"\[?(?:\d{4}-\d\d-\d\d[T ]\d\d:\d\d(?::\d\d(?:[.,]\d+)?)?(?:Z|[+-]\d\d:?\d\d)?|\d\d?:\d\d:\d\d(?:[.,]\d+)?)\]?"
+)
+TIMESTAMP_ONLY_RE = re.compile(r"^\s*" + TIMESTAMP_RE.pattern + r"\s*$")
+TIMESTAMP_PREFIX_RE = re.compile(r"^" + TIMESTAMP_RE.pattern + r"(?:\s+\|\s?|\t|\s)")
+#: A run of non-ASCII symbols (not letters) heading a line, with the space after it.
+SYMBOL_HEAD_RE = re.compile(r"^(?:[^\w\s\x00-\x7f]|\ufe0f)+(?: {1,2}|\t|$)")
+#: A line's head up to its first separator: a candidate prefix column.
+HEAD_RE = re.compile(r"^(?P<head>[^\t]{0,80}?(?:\t| \| |\| |: ))")
+BORDER_RE = re.compile(r"^\s*[>│┃|](?:\s|$)")
+TRAILING_BORDER_RE = re.compile(r"\s+[│┃|]\s*$")
+DUMP_NOTES_RE = re.compile(r"\bnotes:\s*\[")
+DUMP_TEXT_RE = re.compile(r"""\btext:\s*(?:'((?:[^'\\]|\\.)*)'|"((?:[^"\\]|\\.)*)")""", re.S)
+ERROR_BODY_RE = re.compile(r"\{[^{}]*\}")
+BODY_CODE_RE = re.compile(r"""["']?code["']?\s*:\s*(\d+)""")
+BODY_MESSAGE_RE = re.compile(r"""["']?message["']?\s*:\s*(?:'((?:[^'\\]|\\.)*)'|"((?:[^"\\]|\\.)*)")""")
+#: Lines that say an error happened (strong) or that something is wrong (weak).
+STRONG_RE = re.compile(
+    r"^(?:error\b|errors?:|fatal\b|failed\b|failure\b|uncaught\b|panic\b|×|✘|npm err!|npm error\b)"
+    r"|\b[A-Z]\w*Error:|\bERR_[A-Z0-9_]{3,}|\bE[A-Z]{3,}:",
+    re.I,
+)
+WEAK_RE = re.compile(
+    r"\b(?:error|errors|failed|failure|fatal|exception|invalid|missing|no such|"
+    r"not (?:found|defined|installed|supported|allowed|available|configured|specified|permitted|recognized)|"
+    r"could not|cannot|can't|unable|denied|forbidden|unauthori[sz]ed|exceeded|too large|timed out|"
+    r"refused|requires at least|no longer supported|does not exist|doesn't exist|unexpected)\b",
+    re.I,
+)
+CARET_RE = re.compile(r"^\s*\^+\s*$")
+LOCATION_RE = re.compile(r"\S+:\d+(?::\d+)?$")
+#: Node's util.inspect of an error: "[Error: EACCES: ...] {" (its fields follow until "}").
+INSPECTED_ERROR_RE = re.compile(r"^\[((?:\w+)?Error: .*)\](\s*\{)?\s*$")
+#: The runner's own last word on a failed command; only the message when nothing else is there.
+TRAILER_RE = re.compile(
+    r"\bexit (?:code|status)\b|\bstatus code:? \d{1,2}\b|\bexited with\b"
+    r"|while running (?:the )?[\w-]+ command|\baction failed\b",
+    re.I,
+)
 #: Lines of a wrangler block that are boilerplate, not the error.
 BOILERPLATE = (
-    "If you think this is a bug, please open an issue at:",
-    "https://github.com/cloudflare/workers-sdk/issues/new/choose",
+    "If you think this is a bug",
+    "https://github.com/cloudflare/workers-sdk/issues/new",
+    "https://github.com/cloudflare/wrangler2/issues/new",
     "To learn more about this error, visit:",
+    "🪵",
+    "More references for you",
+    "Note that there is a newer version of Wrangler",
 )
+NOISE_PREFIXES = ("npm warn", "warn ", "warning", "[warn", "info ", "note:", "hint:", "▲", "⚠")
 MAX_TITLE = 80
 SHORT_TITLE = 60
 MAX_GENERIC_LINES = 5
+MAX_CODED_LINES = 20
 
 
 @dataclass(frozen=True)
 class ExtractedError:
     """The error a command printed.
 
-    ``message`` is exact (ANSI removed, wrapped notes joined); ``code`` the
+    ``message`` is exact (prefixes and ANSI removed, wrapped notes joined); ``code`` the
     first API error code; ``endpoint`` the API path wrangler named, if any;
-    ``source`` says where it came from: ``wrangler`` (an ``[ERROR]`` block),
-    ``output`` (error lines of another command), ``tail`` (the end of stderr)
-    or ``exit-code`` (nothing printed at all).
+    ``source`` says where it came from: ``wrangler`` (an ``[ERROR]`` block or wrangler 1's
+    API error), ``output`` (error lines of another command), ``tail`` (the end of stderr),
+    ``text`` (a pasted text with nothing error-like: the text itself) or ``exit-code``
+    (nothing printed at all).
     """
 
     message: str
@@ -100,59 +191,264 @@ def normalise(text: str) -> str:
     return text
 
 
-# ---------------------------------------------------------------- wrangler blocks
+# ---------------------------------------------------------------- prefixes
+
+
+def _template(head: str) -> str:
+    return re.sub(r"\d+", "0", head).rstrip(" \t") or head
+
+
+def _prefix_head(line: str) -> str | None:
+    """The candidate prefix of a line (up to and including its first separator), if it may be one."""
+    match = TIMESTAMP_PREFIX_RE.match(line)
+    if match:
+        return match.group(0)
+    match = SYMBOL_HEAD_RE.match(line)
+    if match:  # a tool's symbol before each line ("⚡️ " of next-on-pages, "▲  " of the Vercel CLI)
+        return match.group(0)
+    match = HEAD_RE.match(line)
+    if not match:
+        return None
+    head = match.group("head")
+    label = head.rstrip().rstrip(":|").strip()
+    if head.endswith(": "):
+        # "Error: ", "Note: " say something; a runner label carries a path, a task or a package name.
+        if not label or not re.search(r"[\d/:_@.#-]", label) or len(label.split()) > 3:
+            return None
+        if ERROR_MARK_RE.search(head) or "[" in label:
+            return None
+    return head
+
+
+@lru_cache(maxsize=8)
+def _clean(text: str) -> str:
+    """``strip_prefixes(normalise(text))``, kept for the few texts one extraction reads several times."""
+    return strip_prefixes(normalise(text))
+
+
+def strip_prefixes(text: str) -> str:
+    """``text`` (normalised) without its per-line prefix column(s), markdown fences and separator rows.
+
+    Prefixes nest (a runner's label before a CI timestamp before a quote), so layers are peeled
+    until nothing changes (at most four).
+    """
+    for _ in range(4):
+        stripped = _strip_one_layer(text)
+        if stripped == text:
+            break
+        text = stripped
+    return text
+
+
+def _strip_one_layer(text: str) -> str:
+    lines = text.split("\n")
+    # A quote or box border carried by every non-blank line ("> ", "│ ").
+    nonblank = [ln for ln in lines if ln.strip()]
+    while nonblank and all(BORDER_RE.match(ln) for ln in nonblank):
+        lines = [BORDER_RE.sub("", ln, count=1) if ln.strip() else ln for ln in lines]
+        nonblank = [ln for ln in lines if ln.strip()]
+    lines = ["" if TIMESTAMP_ONLY_RE.match(ln) else ln for ln in lines]
+    nonblank = [ln for ln in lines if ln.strip()]
+    heads = {i: _prefix_head(ln) for i, ln in enumerate(lines) if ln.strip()}
+    counts = Counter(_template(h) for h in heads.values() if h)
+    total = max(len(nonblank), 1)
+    prefixes = {t for t, n in counts.items() if n >= 2 and n * 2 >= total}
+    if not prefixes:
+        # Several runners interleaved (pnpm -r): templates that together carry most lines.
+        shared = {t for t, n in counts.items() if n >= 3 and n * 5 >= total}
+        if shared and sum(counts[t] for t in shared) * 3 >= total * 2:
+            prefixes = shared
+    out: list[str] = []
+    for i, line in enumerate(lines):
+        head = heads.get(i)
+        if head and (_template(head) in prefixes or TIMESTAMP_PREFIX_RE.match(head)):
+            # A timestamp heading a line is a log column wherever it occurs.
+            line = line[len(head):]
+        elif prefixes and any(t.startswith("0") for t in prefixes):
+            # A timestamp column: a line whose timestamp is cut short ("14:18:37.338 |" with nothing after it).
+            stamp = TIMESTAMP_RE.match(line)
+            if stamp and not line[stamp.end():].strip(" |\t"):
+                line = ""
+        if FENCE_RE.fullmatch(line) or (line.strip() and SEPARATOR_RE.match(line) and re.search(r"[-─=]", line)):
+            line = ""
+        elif "```" in line:  # a markdown fence glued to the output ("```✘ [ERROR] ...", "... [code: 10021]```")
+            line = GLUED_FENCE_RE.sub("", line)
+        out.append(line)
+    return "\n".join(out)
+
+
+# ---------------------------------------------------------------- blocks
 
 
 @dataclass(frozen=True)
 class _Block:
     header: str
-    paragraphs: tuple[str, ...]
+    body: tuple[str, ...]
+    v1: bool = False
 
 
-def wrangler_blocks(text: str) -> list[_Block]:
-    """The ``[ERROR]`` blocks in ``text`` (already normalised), header plus joined note paragraphs."""
+def _header_of(line: str) -> tuple[str, bool] | None:
+    """(header text, wrangler 1?) when ``line`` opens an error block."""
+    match = ERROR_MARK_RE.search(line)
+    if match:
+        rest = line[match.end():]
+        while True:  # "X [ERROR] X [ERROR] Received ..." is one header
+            again = ERROR_MARK_RE.match(rest.lstrip())
+            if not again:
+                break
+            rest = rest.lstrip()[again.end():]
+        return TRAILING_BORDER_RE.sub("", rest).strip(), False
+    if BARE_ERROR_HEADER_RE.match(line):
+        return BARE_ERROR_HEADER_RE.sub("", line).strip(), False
+    if API_HEADER_LINE_RE.match(line):  # wrangler's API header pasted without its "✘ [ERROR]"
+        return line.strip(), False
+    match = V1_HEADER_RE.search(line)
+    if match and not line[: match.start()].strip(" :"):
+        return match.group(0).removeprefix("Error: ").strip(), True
+    return None
+
+
+def _mark_column(line: str) -> int:
+    return len(line) - len(line.lstrip())
+
+
+def _blocks(lines: Sequence[str]) -> list[_Block]:
     blocks: list[_Block] = []
-    lines = text.split("\n")
     i = 0
     while i < len(lines):
-        match = HEADER_RE.match(lines[i])
-        if not match or match.group(1) != "ERROR":
+        found = _header_of(lines[i])
+        if found is None:
             i += 1
             continue
-        header = match.group(2).strip()
+        header, v1 = found
+        start = i
         i += 1
-        notes: list[str] = []
+        # A header wrapped at the terminal width continues on indented lines until its sentence ends.
+        while (
+            i < len(lines)
+            and lines[i].strip()
+            and lines[i].startswith(" ")
+            and not re.search(r"[.:!?]$", header)
+            and re.match(r"\s*[a-z(\"'`]", lines[i])
+            and _header_of(lines[i]) is None
+            and not FRAME_RE.match(lines[i])
+        ):
+            header = f"{header} {lines[i].strip()}"
+            i += 1
+        body: list[str] = []
+        column = _mark_column(lines[start])
         while i < len(lines):
             line = lines[i]
-            if HEADER_RE.match(line):
+            nested = _header_of(line)
+            if nested is not None and header.endswith(":") and _mark_column(line) > column:
+                # "✘ [ERROR] Build failed with 1 error:" then, indented, "✘ [ERROR] No matching export ...":
+                # the inner error is this block's detail.
+                line = " " * _mark_column(line) + nested[0]
+                nested = None
+            if nested is not None or WARNING_MARK_RE.search(line):
                 break
-            if line.strip() and not line.startswith(" "):
-                break  # an unindented line ends the block ("🪵  Logs were written to ...")
-            notes.append(line)
+            body.append(line)
             i += 1
-        blocks.append(_Block(header=header, paragraphs=tuple(_paragraphs(notes))))
+            if v1 and CODE_END_RE.search(line):
+                break
+        blocks.append(_Block(header=header, body=tuple(body), v1=v1))
     return blocks
 
 
-def _paragraphs(lines: Sequence[str]) -> Iterable[str]:
-    """Join wrapped lines back together; a blank line or a ``- `` item starts a new paragraph."""
+def _paragraphs(lines: Sequence[str]) -> list[str]:
+    """Join wrapped lines back together, without stack frames; a blank line or a ``- `` item starts a new one."""
+    out: list[str] = []
     current: list[str] = []
-    for raw in lines:
+
+    def flush() -> None:
+        if current:
+            out.append(" ".join(current))
+            current.clear()
+
+    in_frames = False
+    frames = _frame_lines(lines)
+    for index, raw in enumerate(lines):
         line = raw.strip()
         if not line:
-            if current:
-                yield " ".join(current)
-                current = []
+            in_frames = False
+            flush()
             continue
-        # A new item starts at "- ", after a line that ended with its code, and at wrangler's boilerplate.
+        if index in frames:
+            in_frames = True
+            continue
+        if in_frames and (FRAME_CONTINUATION_RE.match(raw) or line.startswith("(")):
+            continue
+        in_frames = False
+        if CODE_ONLY_RE.match(raw) and not current and out:
+            out[-1] = f"{out[-1]} {line}"  # the code of a note whose frames were dropped
+            continue
         if current and (
-            line.startswith("- ") or CODE_END_RE.search(current[-1]) or line.startswith(BOILERPLATE)
+            line.startswith("- ")
+            or REQUEST_STATUS_RE.match(line)
+            or CODE_END_RE.search(current[-1])
+            or line.startswith(BOILERPLATE)
+            or current[-1].startswith(BOILERPLATE)
         ):
-            yield " ".join(current)
-            current = []
+            flush()
         current.append(line)
-    if current:
-        yield " ".join(current)
+    flush()
+    return [_code_spelling(p) for p in out]
+
+
+def _frame_lines(lines: Sequence[str]) -> set[int]:
+    """Indexes of the stack-frame lines (a wrapped "at fn" counts when its "(file:1:2)" follows)."""
+    frames = set()
+    for i, raw in enumerate(lines):
+        if FRAME_RE.match(raw):
+            frames.add(i)
+        elif WRAPPED_FRAME_RE.match(raw) and i + 1 < len(lines) and lines[i + 1].lstrip().startswith("("):
+            frames.add(i)
+    return frames
+
+
+def _code_spelling(text: str) -> str:
+    return re.sub(r"\[API code: (\d+)\]", r"[code: \1]", text)
+
+
+def _is_boilerplate(paragraph: str) -> bool:
+    return any(paragraph.startswith(b) or b in paragraph for b in BOILERPLATE)
+
+
+def _is_markup(paragraph: str) -> bool:
+    """An HTML body, a code frame or an elision ("...") printed under a header: not what went wrong."""
+    if paragraph.startswith("<") or CODE_FRAME_RE.match(paragraph) is not None:
+        return True
+    if paragraph in ("...", "…"):
+        return True
+    return paragraph.startswith(("...", "…")) and HTML_TAG_RE.search(paragraph) is not None
+
+
+def _dump_notes(text: str) -> list[str]:
+    """Note texts of a dumped ParseError (``notes: [ { text: '...' } ]``)."""
+    match = DUMP_NOTES_RE.search(text)
+    if not match:
+        return []
+    rest = text[match.end():]
+    end = re.search(r"\n\s*(?:location|kind|code):", rest)
+    rest = rest[: end.start()] if end else rest
+    notes = []
+    for found in DUMP_TEXT_RE.finditer(rest):
+        note = " ".join((found.group(1) or found.group(2) or "").split())
+        if note:
+            notes.append(note.replace("\\'", "'"))
+    return notes
+
+
+def _body_errors(text: str) -> list[str]:
+    """``<message> [code: N]`` for each API error object in a printed response body."""
+    found = []
+    for chunk in ERROR_BODY_RE.finditer(text):
+        code = BODY_CODE_RE.search(chunk.group(0))
+        message = BODY_MESSAGE_RE.search(chunk.group(0))
+        if code and message:
+            text_ = " ".join((message.group(1) or message.group(2) or "").split())
+            found.append(f"{text_} [code: {code.group(1)}]")
+    return found
 
 
 def _code_of(text: str) -> int | None:
@@ -162,63 +458,230 @@ def _code_of(text: str) -> int | None:
     return int(next(g for g in match.groups() if g))
 
 
-def extract_wrangler_error(text: str) -> ExtractedError | None:
-    """The error of wrangler's ``[ERROR]`` blocks, or None when there is none."""
-    blocks = wrangler_blocks(normalise(text))
+def _strip_item(paragraph: str) -> str:
+    return paragraph[2:].strip() if paragraph.startswith("- ") else paragraph
+
+
+def _block_message(blocks: Sequence[_Block]) -> tuple[str, str | None] | None:
+    """(message, endpoint) of the error blocks, or None when there is none."""
     if not blocks:
         return None
-    coded: list[str] = []
     endpoint: str | None = None
+    coded: list[str] = []
     for block in blocks:
-        for part in (block.header, *block.paragraphs):
-            api = API_FAILED_RE.search(part)
-            if api and endpoint is None:
-                endpoint = api.group(1)
-            if _code_of(part) is not None and not API_FAILED_RE.fullmatch(part.strip()):
-                item = part[2:].strip() if part.startswith("- ") else part
-                if item not in coded:
-                    coded.append(item)
+        api = API_FAILED_RE.search(block.header) or API_FAILED_RE.search(" ".join(block.body))
+        if api and endpoint is None:
+            endpoint = api.group(1)
+        body_text = "\n".join(block.body)
+        notes = _dump_notes(body_text)
+        parts = notes if notes else _paragraphs(block.body)
+        header_coded = _code_of(block.header) is not None
+        candidates = ([block.header] if header_coded else []) + parts
+        for part in candidates:
+            if _code_of(part) is None or API_FAILED_RE.fullmatch(part.strip()):
+                continue
+            item = _strip_item(part)
+            if item not in coded:
+                coded.append(item)
     if coded:
-        message = "\n".join(coded)
-        return ExtractedError(
-            message=message,
-            title=make_title(coded[0]),
-            code=_code_of(coded[0]),
-            endpoint=endpoint,
-        )
-    # No code: the header says it ("The entry-point file at ... was not found."),
-    # unless the header is the generic API line, then its first real note does.
-    first = blocks[0]
-    message = first.header
-    if API_FAILED_RE.fullmatch(first.header.strip()) or not message:
-        useful = [p for p in first.paragraphs if not _is_boilerplate(p)]
+        return "\n".join(coded), endpoint
+    # "1 error(s) and 0 warning(s) when compiling Worker." only counts the errors printed after it.
+    counted = [b for b in blocks if not COUNT_SUMMARY_RE.match(b.header)]
+    first = counted[0] if counted else blocks[0]
+    paragraphs = [p for p in _paragraphs(first.body) if not _is_boilerplate(p)]
+    header = first.header
+    if first.v1 or GENERIC_HEADER_RE.search(header) or not header:
+        status = [p for p in paragraphs if REQUEST_STATUS_RE.match(p)]
+        if status:
+            return "\n".join([header, *status]), endpoint
+        useful = [p for p in paragraphs if not _is_markup(p)]
         if useful:
-            message = useful[0]
-    return ExtractedError(message=message, title=make_title(message), endpoint=endpoint)
+            return f"{header}\n{useful[0]}", endpoint
+        # An HTML page instead of JSON: its title says what answered ("413 Request Entity Too Large",
+        # a firewall's "Sorry, you have been blocked"); the rest of the page is not the error.
+        page = HTML_TITLE_RE.search("\n".join(first.body))
+        if page:
+            return f"{header}\n{' '.join(page.group(2).split())}", endpoint
+        return header, endpoint
+    if header.endswith(":"):
+        items: list[str] = []
+        for p in paragraphs:
+            if p.startswith("- "):
+                items.append(p)
+            elif items or _is_markup(p):
+                break
+            else:
+                return f"{header}\n{p}", endpoint
+        if items:
+            return "\n".join([header, *items]), endpoint
+    return header, endpoint
 
 
-def _is_boilerplate(paragraph: str) -> bool:
-    return any(paragraph.startswith(b) or b in paragraph for b in BOILERPLATE)
+def extract_wrangler_error(text: str) -> ExtractedError | None:
+    """The error of wrangler's error blocks (``[ERROR]``, wrangler 1's API error), or None when there is none."""
+    if not any(mark in text for mark in ("ERROR", "Something went wrong", "notes:", "errors", "from the API", "Cloudflare API")):
+        return None  # no header, dump or error body can be in it (most of a successful run's output)
+    lines = _clean(text).split("\n")
+    found = _block_message([b for b in _blocks(lines) if b.header or any(ln.strip() for ln in b.body)])
+    if found is not None and not found[0].strip():
+        found = None  # an empty "✘ [ERROR]": the error is in the lines before it
+    if found is None:
+        joined = "\n".join(lines)
+        # A response body printed inside a quoted string (wrangler 1: 'msg: "... {\\n  \\"errors\\": ..."').
+        unescaped = joined.replace('\\"', '"').replace("\\n", "\n") if '\\"' in joined else ""
+        notes = _dump_notes(joined) or _body_errors(joined) or _body_errors(unescaped)
+        if not notes:
+            return None
+        found = ("\n".join(dict.fromkeys(notes)), None)
+    message, endpoint = found
+    return ExtractedError(message=message, title=make_title(message), code=_code_of(message), endpoint=endpoint)
 
 
 # ---------------------------------------------------------------- other commands
 
 
+def _logical_lines(text: str) -> list[str]:
+    """Lines with their wrapped continuations: more-indented lines that are not new errors, a lone code.
+
+    A blank line comes back as "" (so callers can tell which lines were adjacent).
+    """
+    out: list[tuple[int, str]] = []
+    paragraph_start = 0
+    after_frames = False
+    in_dump = False
+    raw_lines = text.split("\n")
+    frames = _frame_lines(raw_lines)
+    for index, raw in enumerate(raw_lines):
+        line = raw.strip()
+        if not line:
+            out.append((0, ""))
+            paragraph_start = len(out)
+            after_frames = False
+            continue
+        if in_dump:
+            in_dump = not line.startswith("}")
+            continue
+        if index in frames or (out and out[-1][1] and FRAME_CONTINUATION_RE.match(raw)):
+            after_frames = True
+            continue
+        if after_frames and not CODE_ONLY_RE.match(raw):
+            continue  # what follows a stack dump ("code: 1", "}") is the dumped object, not the message
+        if CARET_RE.match(raw):
+            # Node's "file.js:60" / source line / "^" before an uncaught throw: a code frame, not the message.
+            if out and out[-1][1]:
+                out.pop()  # the source line
+            if out and out[-1][1] and LOCATION_RE.search(out[-1][1]):
+                out.pop()  # "file.js:60"
+            continue
+        inspected = INSPECTED_ERROR_RE.match(line)
+        if inspected:
+            # Node's util.inspect of an error: "[Error: EACCES: ...] {" then its fields until "}".
+            line, in_dump = inspected.group(1), bool(inspected.group(2))
+            raw = line
+        indent = len(raw) - len(raw.lstrip())
+        if indent and CODE_END_RE.search(raw) and not CODE_ONLY_RE.match(raw):
+            # An indented note wrapped at the terminal width ends with its code: join its lines.
+            while (
+                len(out) > paragraph_start and out[-1][1] and out[-1][0] == indent
+                and not STRONG_RE.search(out[-1][1])
+            ):
+                indent, line = out[-1][0], f"{out[-1][1]} {line}"
+                out.pop()
+        if CODE_ONLY_RE.match(raw) and out and out[-1][1]:
+            # The code ends a wrapped message: the whole paragraph is that message.
+            joined = " ".join(t for _, t in out[paragraph_start:] if t)
+            del out[paragraph_start:]
+            out.append((0, f"{joined} {line}"))
+            continue
+        if (
+            out
+            and out[-1][1]
+            and indent > out[-1][0]
+            and not STRONG_RE.search(line)
+            and (not re.search(r"[.!?:]$", out[-1][1]) or re.match(r"[a-z(\"'`\[]", line))
+        ):
+            # A wrapped continuation: the line before it has not finished, or this one reads on from it.
+            out[-1] = (out[-1][0], f"{out[-1][1]} {line}")
+            continue
+        out.append((indent, line))
+    return [_code_spelling(t) for _, t in out]
+
+
+def _error_lines(text: str) -> list[str]:
+    """The lines of a headerless output that say what failed, best first."""
+    logical = [
+        ln if ln and not _is_boilerplate(ln) and not ln.lower().startswith(NOISE_PREFIXES)
+        and _header_of(ln) != ("", False) else ""
+        for ln in _logical_lines(_clean(text))
+    ]
+    # A weak line right under an error line is that error's cause ("Error: could not download X" /
+    # "Access is denied. (os error 5)"): it belongs to the message.
+    follows_strong = {
+        i for i in range(1, len(logical))
+        if logical[i] and logical[i - 1] and _is_strong(logical[i - 1]) and WEAK_RE.search(logical[i])
+        and not TRAILER_RE.search(logical[i]) and not logical[i].endswith(":")
+    }
+    lines = _dedupe(ln for ln in logical if ln)
+    coded = [_strip_item(ln) for ln in lines if _code_of(ln) is not None]
+    if coded:
+        return _dedupe(coded)
+    # A line that introduces what follows ("To submit this report, run:") is the message only when alone.
+    statements = [ln for ln in lines if not ln.endswith(":")]
+    lines = statements or lines
+    strong = [ln for ln in lines if _is_strong(ln)]
+    if strong:
+        with_causes = {i for i, ln in enumerate(logical) if ln and (ln in strong or i in follows_strong)}
+        return _dedupe(logical[i] for i in sorted(with_causes | _list_intros(logical, with_causes)))
+    weak = [ln for ln in lines if WEAK_RE.search(ln) and not TRAILER_RE.search(ln)]
+    if weak:
+        return weak
+    return [ln for ln in lines if TRAILER_RE.search(ln)]
+
+
+def _list_intros(logical: Sequence[str], chosen: set[int]) -> set[int]:
+    """For a chosen ``- `` item: the line that introduces its list ("... for my-worker:") and the list's items.
+
+    The same shape as a block whose header ends with ":" and its items, without the ``[ERROR]`` marker.
+    """
+    extra: set[int] = set()
+    for i in chosen:
+        if not logical[i].startswith("- "):
+            continue
+        start = i
+        while start > 0 and logical[start - 1].startswith("- "):
+            start -= 1
+        if start == 0 or not logical[start - 1].endswith(":"):
+            continue
+        end = i
+        while end + 1 < len(logical) and logical[end + 1].startswith("- "):
+            end += 1
+        extra.update(range(start - 1, end + 1))
+    return extra
+
+
+def _is_strong(line: str) -> bool:
+    return bool(
+        (STRONG_RE.search(line) or GENERIC_HEADER_RE.search(line) or REQUEST_STATUS_RE.match(line))
+        and not TRAILER_RE.search(line)
+    )
+
+
 def extract_generic_error(stderr: str, stdout: str = "") -> ExtractedError | None:
     """Error lines of any command: a traceback's last line, error-looking lines, else the end of stderr."""
-    stderr = normalise(stderr)
-    stdout = normalise(stdout)
     for text in (stderr, stdout):
-        last = _traceback_last_line(text)
+        last = _traceback_last_line(normalise(text))
         if last:
             return ExtractedError(message=last, title=make_title(last), code=_code_of(last), source="output")
     for text in (stderr, stdout):
-        lines = _dedupe(line.strip() for line in text.split("\n") if ERRORISH_RE.search(line))
-        if lines:
-            kept = lines[:MAX_GENERIC_LINES]
+        lines = _error_lines(text)
+        # Coded lines are each an API error wrangler printed (one per route, say): keep them all, within reason.
+        limit = MAX_CODED_LINES if lines and all(_code_of(ln) is not None for ln in lines) else MAX_GENERIC_LINES
+        kept = lines[:limit]
+        if kept:
             message = "\n".join(kept)
             return ExtractedError(message=message, title=make_title(kept[0]), code=_code_of(message), source="output")
-    tail = [line.strip() for line in stderr.split("\n") if line.strip()][-MAX_GENERIC_LINES:]
+    clean = _clean(stderr)
+    tail = [line.strip() for line in clean.split("\n") if line.strip()][-MAX_GENERIC_LINES:]
     if tail:
         message = "\n".join(tail)
         return ExtractedError(message=message, title=make_title(tail[-1]), code=_code_of(message), source="tail")
@@ -236,11 +699,10 @@ def _traceback_last_line(text: str) -> str | None:
 
 
 def _dedupe(lines: Iterable[str]) -> list[str]:
-    seen: list[str] = []
-    for line in lines:
-        if line and line not in seen:
-            seen.append(line)
-    return seen
+    return [line for line in dict.fromkeys(lines) if line]
+
+
+# ---------------------------------------------------------------- entry points
 
 
 def extract_error(
@@ -250,7 +712,7 @@ def extract_error(
     blocks: Sequence[str] = (),
     exit_code: int | None = None,
 ) -> ExtractedError | None:
-    """The error of a run: wrangler blocks first (in the kept blocks, then the tails), then generic lines.
+    """The error of a run (``faultbook run``): wrangler blocks first (kept blocks, stderr, stdout), then error lines.
 
     ``blocks`` are the error windows the runner kept from anywhere in the
     output (they survive even when the tail has scrolled past them).
@@ -267,6 +729,51 @@ def extract_error(
         return found
     message = f"command exited with code {exit_code}"
     return ExtractedError(message=message, title=message, source="exit-code")
+
+
+def extract_text(text: str) -> ExtractedError | None:
+    """The error in a pasted text (``faultbook explain``): the same reading as ``run`` gives its stderr.
+
+    Only the last resort differs: where ``run`` would keep the end of stderr, a pasted text that
+    shows nothing error-like is its own message (prefixes removed).  None for a blank text.
+    """
+    if not (text or "").strip():
+        return None
+    found = extract_wrangler_error(text) or extract_generic_error(text)
+    if found is not None and found.source != "tail":
+        return found
+    clean = "\n".join(ln.strip() for ln in strip_prefixes(normalise(text)).strip().split("\n")).strip()
+    return ExtractedError(message=clean, title=make_title(clean), code=_code_of(clean), source="text")
+
+
+def looks_like_output(text: str) -> bool:
+    """Whether ``text`` is raw command output rather than an already-extracted message."""
+    if not text:
+        return False
+    if ANSI_RE.search(text) or "\r" in text:
+        return True
+    if any(_header_of(line) for line in text.split("\n")) or WARNING_MARK_RE.search(text):
+        return True
+    if DUMP_NOTES_RE.search(text) or any(FRAME_RE.match(line) for line in text.split("\n")):
+        return True
+    # A prefix column: a timestamp heading a line, or a label carried by three lines or more.
+    lines = normalise(text).split("\n")
+    if any(TIMESTAMP_PREFIX_RE.match(line) for line in lines):
+        return True
+    stripped = strip_prefixes("\n".join(lines)).split("\n")
+    return sum(a != b and bool(b.strip()) for a, b in zip(lines, stripped)) >= 3
+
+
+def clean_message(text: str) -> str:
+    """The message to store for ``text``: raw output is extracted, a message is kept as written.
+
+    Used where a message may arrive either way (``record --error-message``, a team report,
+    ``import``), so a ledger that is imported again keeps every message byte for byte.
+    """
+    if not looks_like_output(text):
+        return text
+    found = extract_text(text)
+    return found.message if found else text
 
 
 def make_title(message: str) -> str:

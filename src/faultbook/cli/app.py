@@ -240,7 +240,9 @@ def record(
         lessons_learned=values["lessons_learned"] or "",
     )
     with state.database().session(write=True) as session:
-        stored = ledger.record_failure(session, project=state.project_ref(), failure=failure, actor=output.actor())
+        stored = ledger.record_failure(
+            session, project=state.project_ref(), failure=failure, actor=output.actor(), pasted=True
+        )
     if as_json:
         output.emit_json(stored.to_json())
     output.info(f"Recorded failure #{stored.number}: {stored.title}")
@@ -362,14 +364,27 @@ def show(
                 output.emit_text(render_potential_failure(item))
             return
         failure = ledger.get_failure(session, project=state.project_ref(), number=number)
+        suspects = [] if markdown else _suspects(session, number)
     if as_json:
-        output.emit_json(failure.to_json())
+        output.emit_json({**failure.to_json(), "suspect_changes": [c.to_json() for c in suspects]})
     elif markdown:
         from faultbook.markdown import render_failure
 
         output.emit_text(render_failure(failure))
     else:
         output.failure_detail(failure)
+        if suspects:
+            from faultbook.services.suspect import render_text
+
+            output.emit_text("Suspect changes (since the last successful deployment):\n" + "\n".join(render_text(suspects)))
+
+
+def _suspects(session: Any, number: int) -> list[Any]:
+    from faultbook.services.suspect import suspect_changes_for_failure
+
+    return suspect_changes_for_failure(
+        session, project=state.project_ref(), number=number, root=state.settings().project_root
+    )
 
 
 # ---------------------------------------------------------------- import / export
@@ -413,25 +428,11 @@ def export(
     if out is None:
         output.emit_text(text, end="")
         return
-    _write_atomically(out, text)
+    output.write_atomically(out, text)
     output.info(f"Wrote {out}")
 
 
 # ---------------------------------------------------------------- helpers
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    import os
-    import tempfile
-
-    path = path.resolve()
-    try:
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    except OSError as exc:
-        raise InputError(f"cannot write: {exc.strerror}", path=str(path)) from None
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text)
-    os.replace(tmp, path)
 
 
 def _read_long_text(inline: str | None, file: Path | None) -> str | None:

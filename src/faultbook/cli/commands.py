@@ -17,7 +17,7 @@ def register(app: Any, state: Any) -> None:
 
 
 def _feature_modules() -> list[Any]:
-    from faultbook.cli import check_cmd, ci_cmd, knowledge_cmd, recovery_cmd, run_cmd, web_cmd
+    from faultbook.cli import check_cmd, ci_cmd, knowledge_cmd, mcp_cmd, postmortem_cmd, recovery_cmd, run_cmd, web_cmd
 
-    modules: list[Any] = [run_cmd, knowledge_cmd, check_cmd, recovery_cmd, web_cmd, ci_cmd]
+    modules: list[Any] = [run_cmd, knowledge_cmd, check_cmd, recovery_cmd, web_cmd, ci_cmd, mcp_cmd, postmortem_cmd]
     return modules

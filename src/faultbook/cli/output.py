@@ -202,3 +202,21 @@ def failure_detail(failure: Any) -> None:
 
 def _field_of(label: str) -> str:
     return label.lower().replace(" ", "_")
+
+
+def write_atomically(path: "os.PathLike[str] | str", text: str) -> None:
+    """Write ``text`` to ``path`` whole or not at all (a temporary file beside it, then a rename)."""
+    import os
+    import tempfile
+    from pathlib import Path
+
+    from faultbook.errors import InputError
+
+    path = Path(path).resolve()
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise InputError(f"cannot write: {exc.strerror}", path=str(path)) from None
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    os.replace(tmp, path)

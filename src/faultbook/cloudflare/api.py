@@ -18,8 +18,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Mapping
 
-from faultbook.cloudflare.codes import AUTH_CODES
 from faultbook.errors import OperationFailed
+from faultbook.knowledge.codes import AUTH_CODES
 
 if TYPE_CHECKING:
     from faultbook.config import Settings
@@ -28,6 +28,8 @@ DEFAULT_BASE_URL = "https://api.cloudflare.com/client/v4"
 TOKEN_VAR = "CLOUDFLARE_API_TOKEN"
 BASE_URL_VAR = "CLOUDFLARE_API_BASE_URL"
 ACCOUNT_VAR = "CLOUDFLARE_ACCOUNT_ID"
+
+#: Codes with which the API refuses the credentials themselves (missing, invalid, or not allowed here).
 
 
 class ApiError(OperationFailed):

@@ -11,6 +11,7 @@ from faultbook.config.environment import Environment, process_environment
 from faultbook.config.sections import (
     CaptureSection,
     CheckSection,
+    McpSection,
     PagesSection,
     RollbackSection,
     ServerSection,
@@ -29,7 +30,7 @@ from faultbook.config.settings import (
 )
 
 __all__ = [
-    "CONFIG_FILE", "DATA_DIR", "CaptureSection", "CheckSection", "Environment", "PagesSection", "RollbackSection",
+    "CONFIG_FILE", "DATA_DIR", "CaptureSection", "CheckSection", "Environment", "McpSection", "PagesSection", "RollbackSection",
     "ServerSection", "Settings", "SupportSection", "find_project_root", "load_settings", "normalise_database_url",
     "process_environment", "project_key_from_name", "redact_url", "uses_embedded_database",
 ]

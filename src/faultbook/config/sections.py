@@ -83,6 +83,12 @@ class SupportSection:
     zone_id: str | None = setting(None, "The zone id for support bundles (default: from the wrangler config).")
 
 
+@dataclass(frozen=True)
+class McpSection:
+    allow_writes: bool = setting(False, "Offer record_failure to coding agents over MCP (default: read-only).")
+    http: bool = setting(False, "Serve MCP at /mcp/ on the team server (the SDK costs about a second per worker).")
+
+
 #: Tables read into a dataclass here: TOML name -> class ("" is the top level).
 TYPED: dict[str, type] = {
     "": TopLevel,
@@ -92,6 +98,7 @@ TYPED: dict[str, type] = {
     "rollback": RollbackSection,
     "pages": PagesSection,
     "support": SupportSection,
+    "mcp": McpSection,
 }
 
 _SMOKE_KEYS = (

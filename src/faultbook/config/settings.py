@@ -25,6 +25,7 @@ from faultbook.config.environment import Environment, process_environ
 from faultbook.config.sections import (
     CaptureSection,
     CheckSection,
+    McpSection,
     PagesSection,
     RollbackSection,
     ServerSection,
@@ -89,6 +90,10 @@ class Settings:
     def support(self) -> SupportSection:
         return self._section("support", SupportSection)
 
+    @cached_property
+    def mcp(self) -> McpSection:
+        return self._section("mcp", McpSection)
+
     @property
     def display_database_url(self) -> str:
         return redact_url(self.database_url)
@@ -141,7 +146,8 @@ def load_settings(
         check_unknown_keys(data, path=path, text=text)
         top: TopLevel = read_section(data, "", TopLevel, path=path, text=text)
         for name, cls in (("check", CheckSection), ("capture", CaptureSection), ("server", ServerSection),
-                          ("rollback", RollbackSection), ("pages", PagesSection), ("support", SupportSection)):
+                          ("rollback", RollbackSection), ("pages", PagesSection), ("support", SupportSection),
+                          ("mcp", McpSection)):
             read_section(data, name, cls, path=path, text=text)
     else:
         config_path = None

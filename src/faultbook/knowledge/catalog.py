@@ -29,16 +29,17 @@ from faultbook.errors import InputError
 
 #: API names an entry may give as ``endpoint``, and the API paths that belong to each (first match wins).
 ENDPOINTS: tuple[tuple[str, str], ...] = (
+    ("routes", r"/workers/scripts/[^/]+/routes|/workers/routes|/zones/[^/]+/workers/routes"),
     ("workers-secrets", r"/workers/scripts/[^/]+/secrets"),
     ("workers-deployments", r"/workers/scripts/[^/]+/(?:deployments|rollback)|/workers/deployments"),
-    ("script-upload", r"/workers/(?:dispatch/namespaces/[^/]+/)?scripts/[^/]+(?:/versions|/content)?/?$"),
+    ("script-upload", r"/workers/(?:dispatch/namespaces/[^/]+/)?scripts/[^/]+(?:/versions|/content|/edge-preview)?/?$"),
     ("workers", r"/workers/(?:services|scripts)/"),
     ("r2", r"/r2/"),
     ("kv", r"/storage/kv/"),
     ("d1", r"/d1/"),
     ("queues", r"/queues"),
     ("pages", r"/pages/"),
-    ("domains", r"/workers/domains|/workers/routes|/zones/[^/]+/workers/"),
+    ("domains", r"/workers/domains|/zones/[^/]+/workers/"),
     ("zones", r"/zones"),
     ("tokens", r"/tokens/verify|/user/tokens|/memberships"),
 )
@@ -73,6 +74,8 @@ class KnownError:
     fix: str
     lessons: str = ""
     transient: bool = False
+    #: A catch-all for its code ("10021 failed validation"): shown only when no entry's pattern explains more.
+    fallback: bool = False
     docs: str | None = None
     source: str = ""
 
@@ -104,6 +107,7 @@ class KnownError:
             "fix": self.fix,
             "lessons": self.lessons,
             "transient": self.transient,
+            "fallback": self.fallback,
             "docs": self.docs,
         }
 
@@ -177,8 +181,11 @@ def _entry(item: Any, *, source: str, where: str, seen: dict[str, str]) -> Known
         raise fail(f"'message' is not a valid regular expression: {exc}") from None
     if code is None and not message:
         raise fail("an entry without a code needs a message pattern")
-    if not isinstance(item.get("transient", False), bool):
-        raise fail("'transient' must be true or false")
+    for flag in ("transient", "fallback"):
+        if not isinstance(item.get(flag, False), bool):
+            raise fail(f"{flag!r} must be true or false")
+    if item.get("fallback") and (code is None or message):
+        raise fail("a fallback entry has a code and no message pattern")
     for name in ("lessons", "docs"):
         if name in item and not isinstance(item[name], str):
             raise fail(f"{name!r} must be a string")
@@ -197,6 +204,7 @@ def _entry(item: Any, *, source: str, where: str, seen: dict[str, str]) -> Known
         fix=item["fix"].strip(),
         lessons=item.get("lessons", "").strip(),
         transient=item.get("transient", False),
+        fallback=item.get("fallback", False),
         docs=item.get("docs") or None,
         source=source,
     )

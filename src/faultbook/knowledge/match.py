@@ -26,7 +26,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any, Iterable, Sequence
 
-from faultbook.capture.fingerprint import extract_code, fingerprint, normalise
+from faultbook.knowledge.fingerprint import VERSION, api_family, extract_code, fingerprint, fingerprints, normalise
 from faultbook.domain import Failure, PotentialFailure, Status
 from faultbook.knowledge.catalog import KnownError, classify_endpoint
 
@@ -34,6 +34,8 @@ from faultbook.knowledge.catalog import KnownError, classify_endpoint
 MIN_SIMILARITY = 0.45
 #: At most this many similarity candidates (by shared tokens) get the costly difflib comparison.
 MAX_CANDIDATES = 25
+#: A word in more texts than this does not pick candidates (it still counts in their similarity).
+MAX_POSTINGS = 1000
 _TOKEN_RE = re.compile(r"[a-z][a-z0-9_]{2,}")
 _STOPWORDS = frozenset(
     "the and for are was were with that this from not but you your has have had its into can could "
@@ -166,8 +168,12 @@ def potential_match(item: PotentialFailure, *, score: float, reason: str) -> Mat
 
 
 def failure_fingerprint(failure: Failure) -> str | None:
-    """The stored fingerprint, or one computed from the message (imported failures have none)."""
-    if failure.fingerprint:
+    """The stored fingerprint of the current version, else one computed from the message.
+
+    Imported or hand-recorded failures have none; a key of an older version
+    (a Failure built from an old export) is recomputed rather than trusted.
+    """
+    if failure.fingerprint and failure.fingerprint.startswith(f"{VERSION}:"):
         return failure.fingerprint
     if not failure.error_message:
         return None
@@ -231,13 +237,20 @@ class KnowledgeIndex:
 
     # ------------------------------------------------------------ lookups
 
-    def lookup(self, message: str, *, code: int | None, component: str | None) -> Failure | None:
-        """The ledger failure with this error's fingerprint (any component when ``component`` is None)."""
+    def lookup(
+        self, message: str, *, code: int | None, component: str | None, endpoint: str | None = None
+    ) -> Failure | None:
+        """The ledger failure with this error's fingerprint (any component when ``component`` is None).
+
+        The exact key (with the API family of ``endpoint``) first, then the
+        family-less key a failure whose endpoint was never known is stored under.
+        """
         components = [component] if component is not None else sorted(self.components)
         for name in components:
-            found = self.by_fingerprint.get(fingerprint(message, code=code, component=name or ""))
-            if found is not None:
-                return found
+            for key in fingerprints(message, code=code, component=name or "", endpoint=endpoint):
+                found = self.by_fingerprint.get(key)
+                if found is not None:
+                    return found
         return None
 
     def match(
@@ -252,54 +265,107 @@ class KnowledgeIndex:
         if code is None:
             code = extract_code(message)
         results: list[Match] = []
-        same = self.lookup(message, code=code, component=component)
+        same = self.lookup(message, code=code, component=component, endpoint=_path(endpoint))
         if same is not None:
             results.append(ledger_match(same))
-        results.extend(self._catalog(message=message, code=code, api=classify_endpoint(endpoint) or _api_hint(endpoint)))
+        api = classify_endpoint(endpoint) or _api_hint(endpoint) or classify_endpoint(api_family(message))
+        results.extend(self._catalog(message=message, code=code, api=api))
         results.extend(self._similar(message=message, code=code, exclude=same))
         results.sort(key=lambda m: (-m.score, _SOURCE_ORDER[m.source], m.failure_number or 0))
         return results[:limit]
 
     def _catalog(self, *, message: str, code: int | None, api: str | None) -> list[Match]:
-        out: list[Match] = []
+        """Catalog entries that explain this error, each with the evidence it rests on.
+
+        An entry is shown only with evidence, and the more specific evidence
+        ranks first:
+
+        - an entry with a message pattern is shown only when the pattern
+          matches (no "known error" lines that do not fit the message);
+        - an entry for one API (``endpoint = "kv"``) is confirmed by that API
+          (the path wrangler printed) or by its pattern; with the API unknown
+          and no pattern it is a guess, shown only when nothing with evidence
+          explains the code, and below everything that has some;
+        - an entry without a code matches by its pattern alone, with or
+          without a code in the error ("fetch failed", "The entry-point file
+          at ... was not found"); an error without a code matches an entry
+          with one only by its pattern and only if the entry is not tied to
+          one API (wrangler's own check prints "Queue ... does not exist"
+          without the code; "Uncaught ReferenceError" without 10021 is a
+          runtime error, not the upload's);
+        - different codes never match: ``[code: 10021]`` is not ``[code: 10085]``;
+        - a pattern-less entry for a code is the fallback for that code: when
+          a sibling's pattern confirms the message, the fallback is dropped —
+          unless the fallback is for the API that answered and the sibling is
+          a generic one (10002 on the routes API is about routes, whatever
+          the generic "internal error" entry says); an entry marked
+          ``fallback`` (the catch-all of its code) is dropped when any
+          pattern explains the message.
+        """
+        found: list[tuple[KnownError, float, str]] = []
+        guesses: list[tuple[KnownError, float, str]] = []
         where = f" on {api}" if api else ""
-        if code is not None:
-            entries = self.by_code.get(code, ())
-            # When one entry's pattern confirms the message, its siblings whose patterns do not are noise.
-            confirmed = any(e.matches_message(message) for e in entries)
-            for entry in entries:
-                applies = entry.applies_to(api)
-                has_pattern = entry.pattern is not None
-                text_ok = entry.matches_message(message)
-                if confirmed and has_pattern and not text_ok:
-                    continue
-                if applies is True:
-                    score = 0.95 if text_ok else (0.8 if not has_pattern else 0.7)
-                elif applies is None:
-                    score = 0.92 if text_ok else (0.72 if not has_pattern else 0.55)
-                else:  # the code belongs to another API: only the message can vouch for it
-                    if not text_ok:
-                        continue
-                    score = 0.6
-                out.append(catalog_match(entry, score=score, reason=f"code {code}{where}"
-                                         + (" and message" if text_ok else "")))
         for entry in self.catalog:
-            if entry.code == code:
+            if entry.code is not None and code is not None and entry.code != code:
                 continue
-            if entry.code is not None and code is not None:
-                continue  # different codes never match: [code: 10021] is not [code: 10085]
-            if entry.matches_message(message):
-                score = 0.9 if entry.code is None else 0.85
-                out.append(catalog_match(entry, score=score, reason="message"))
-        return out
+            text_ok = entry.matches_message(message)
+            if entry.pattern is not None and not text_ok:
+                continue
+            if (entry.code is None or code is None) and not text_ok:
+                continue  # without a code in common, only the message can vouch
+            if code is None and entry.code is not None and entry.endpoint not in ("any", "config"):
+                continue  # an API's own error comes with its code: the same words without it are another error
+            if entry.code is None:
+                found.append((entry, 0.9, "message"))
+                continue
+            if code is None:  # the code was not printed: the message alone vouches
+                found.append((entry, 0.85, "message"))
+                continue
+            generic = entry.endpoint in ("any", "config")
+            applies = entry.applies_to(api)
+            reason = f"code {code}{where}" + (" and message" if text_ok else "")
+            if applies is False:
+                if text_ok:  # another API's code: only its message can vouch for it
+                    found.append((entry, 0.6, reason))
+                continue
+            if generic:
+                found.append((entry, 0.93 if text_ok else 0.85, reason))
+            elif applies is True:
+                found.append((entry, 0.98 if text_ok else 0.96, reason))
+            elif text_ok:
+                found.append((entry, 0.92, reason))
+            else:
+                guesses.append((entry, 0.5, f"code {code}, if it came from the {entry.endpoint} API"))
+        confirmed = {e.code for e, _, _ in found if e.pattern is not None and e.code is not None}
+        confirmed_specific = {e.code for e, _, _ in found
+                              if e.pattern is not None and e.code is not None and e.endpoint not in ("any", "config")}
+
+        def fallback_dropped(entry: KnownError) -> bool:
+            # A generic confirmation does not silence an entry the API itself vouches for (10002 on routes).
+            if entry.pattern is not None:
+                return False
+            if entry.endpoint in ("any", "config"):
+                return entry.code in confirmed
+            return entry.code in confirmed_specific
+
+        explained = any(e.pattern is not None for e, _, _ in found)
+        kept = [item for item in found
+                if not fallback_dropped(item[0]) and not (item[0].fallback and explained)]
+        if not kept:
+            kept = guesses
+        return [catalog_match(entry, score=score, reason=reason) for entry, score, reason in kept]
 
     def _similar(self, *, message: str, code: int | None, exclude: Failure | None) -> list[Match]:
         normalised = normalise(message)
         lowered = normalised.lower()
         wanted = tokens(normalised)
+        # Candidates come from the words few texts share: a word in thousands of texts ("binding", "type")
+        # picks nothing out and would make this a scan of the ledger (10 ms at 10,000 failures, 0.3 ms without).
+        postings = [self._by_token[t] for t in wanted if t in self._by_token]
+        discriminating = [p for p in postings if len(p) <= MAX_POSTINGS] or [p[:MAX_POSTINGS] for p in postings]
         counts: dict[int, int] = defaultdict(int)
-        for token in wanted:
-            for index in self._by_token.get(token, ()):
+        for posting in discriminating:
+            for index in posting:
                 counts[index] += 1
         ranked = sorted(counts, key=lambda i: (-counts[i], i))[:MAX_CANDIDATES]
         best: dict[tuple[str, int], Match] = {}
@@ -308,7 +374,7 @@ class KnowledgeIndex:
             if text.kind == "failure" and (text.item is exclude or _other_code(text.item, code)):
                 continue
             union = len(wanted | text.tokens) or 1
-            jaccard = counts[index] / union
+            jaccard = len(wanted & text.tokens) / union
             ratio = difflib.SequenceMatcher(None, lowered, text.lowered, autojunk=False).ratio()
             similarity = max(jaccard, ratio) * 0.5 + min(jaccard, ratio) * 0.5
             if text.kind == "potential" and len(text.lowered) >= 8 and text.lowered.strip('"') in lowered:
@@ -329,9 +395,14 @@ class KnowledgeIndex:
 _SOURCE_ORDER = {"ledger": 0, "catalog": 1, "potential": 2}
 
 
+def _path(endpoint: str | None) -> str | None:
+    """An API path (for the fingerprint's family); an API name such as "r2" is not one."""
+    return endpoint if endpoint and "/" in endpoint else None
+
+
 def _api_hint(endpoint: str | None) -> str | None:
     """Callers may pass an API name ("r2") instead of a path."""
-    if endpoint and not endpoint.startswith("/"):
+    if endpoint and "/" not in endpoint:
         return endpoint
     return None
 

@@ -114,10 +114,16 @@ def build_bundle(session: Session, *, settings: "Settings", project: ProjectRef,
         if snapshot.output_tail and not any(d.id == snapshot.deployment_id for d in deployments):
             files[f"output/preserved-{snapshot.id}.txt"] = snapshot.output_tail
     files["failure.json"] = json.dumps(failure.to_json(), indent=2, ensure_ascii=False) + "\n"
+    from faultbook.services.suspect import suspect_changes_for_failure
+
+    suspects = suspect_changes_for_failure(session, project=project, number=number, root=settings.project_root)
+    if suspects:
+        files["suspect_changes.json"] = json.dumps([c.to_json() for c in suspects], indent=2, ensure_ascii=False) + "\n"
 
     support = render_support(
         ctx, project=project, failure=failure, occurrences=occurrences, deployments=deployments,
         last_good=last_good, last_failed=last_failed, snapshots=snapshots, attached=sorted(files),
+        suspects=suspects,
     )
     out = Path(out)
     try:
@@ -143,6 +149,7 @@ def render_support(
     last_failed: DeploymentRow | None,
     snapshots: list["Snapshot"],
     attached: Iterable[str],
+    suspects: Iterable[Any] = (),
 ) -> str:
     settings = ctx.settings
     data = ctx.config.data if ctx.config else {}
@@ -218,6 +225,11 @@ def render_support(
         lines += ["   " + line if line else "" for line in _fence(failure.error_message or "(none recorded)")]
         lines.append("")
     lines += ["## Recent changes", ""]
+    suspects = list(suspects)
+    if suspects:
+        from faultbook.services.suspect import render_text
+
+        lines += ["### Suspect changes (most likely first)", "", *render_text(suspects, limit=15), ""]
     lines += _recent_changes(ctx, last_good=last_good, last_failed=last_failed, snapshots=snapshots)
     if snapshots:
         lines += ["## Recovery so far", ""]

@@ -55,14 +55,15 @@ def start_deployment(
     host: str | None = None,
     pid: int | None = None,
     started_at: datetime | None = None,
+    snapshot: dict | None = None,
 ) -> Deployment:
-    """Record a deployment that is about to start (``command`` must already be scrubbed)."""
+    """Record a deployment that is about to start (``command`` and ``snapshot`` must already be scrubbed)."""
     row_project = repo.get_or_create_project(session, key=project.key, name=project.name)
     row = DeploymentRow(
         **deployment_rows.started(
             project_id=row_project.id, command=command, cwd=cwd, component=component, step=step, env=env,
             git_commit=git.commit, git_branch=git.branch, git_dirty=git.dirty, config_hash=config_hash, key=key,
-            host=host, pid=pid, started_at=started_at,
+            host=host, pid=pid, started_at=started_at, snapshot=snapshot,
         )
     )
     session.add(row)

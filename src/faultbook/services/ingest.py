@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 from faultbook.domain import Deployment, Failure, ensure_aware
 from faultbook.errors import InputError, NotFoundError
 from faultbook.knowledge.match import Match
-from faultbook.services.ledger import ProjectRef
+from faultbook.services.ledger import ProjectRef, with_clean_message
 from faultbook.services.recognition import BatchWriter, KnowledgeCache, fingerprints_of, record_occurrence
 from faultbook.store import deployment_rows, repo
 from faultbook.store.tables import DeploymentRow, FailureRow, OccurrenceRow, ProjectRow
@@ -203,7 +203,7 @@ def _recognise(
 
 def _draft(failure: Failure, deployment: Deployment) -> Failure:
     """The occurrence is dated when the failure happened, else when the deployment ended or began."""
-    return failure.with_changes(
+    return with_clean_message(failure).with_changes(
         number=None, occurred_at=failure.occurred_at or deployment.finished_at or deployment.started_at
     )
 

@@ -23,6 +23,7 @@ from faultbook.domain import (
     utcnow,
     TimelineKind,
 )
+from faultbook.capture.extract import clean_message
 from faultbook.errors import ConflictError, InputError
 from faultbook.services.project import ProjectRef  # re-exported: callers import it from here
 from faultbook.store import repo
@@ -39,13 +40,21 @@ def record_failure(
     failure: Failure,
     actor: str | None = None,
     source: str = "recorded",
+    pasted: bool = False,
 ) -> Failure:
     """Store a new failure; allocates the next number unless ``failure.number`` is set.
+
+    ``pasted``: the error message is what a person pasted or typed (``record``, the dashboard's form):
+    raw output (a wrangler block, a CI log with its timestamps) is reduced to its error the way ``run``
+    and ``explain`` read it; what a person typed as the message is kept as written
+    (``capture.extract.clean_message``).
 
     Numbers are gapless and unique under concurrency: the project row is
     locked (PostgreSQL) or the write lock held from BEGIN (SQLite) while the
     next number is computed and inserted.
     """
+    if pasted:
+        failure = with_clean_message(failure)
     validate_failure(failure)
     row_project = repo.get_or_create_project(session, key=project.key, name=project.name)
     repo.lock_project(session, row_project)
@@ -81,6 +90,16 @@ def record_failure(
     session.flush()
     session.refresh(row)
     return repo.row_to_failure(row, with_timeline=True)
+
+
+def with_clean_message(failure: Failure) -> Failure:
+    """``failure`` with its error message as faultbook stores it (``capture.extract.clean_message``).
+
+    Raw output sent in a team report or found in an imported ledger is reduced to its error the
+    way ``run`` would have; a message is kept as written, so importing a ledger again changes nothing.
+    """
+    message = clean_message(failure.error_message or "")
+    return failure if message == (failure.error_message or "") else failure.with_changes(error_message=message)
 
 
 def list_failures(
@@ -303,7 +322,7 @@ def _import_failures(
     position = repo.next_position(session, FailureRow, project.id)
     new_rows: list[dict[str, Any]] = []
     for failure in failures:
-        values = repo.failure_values(failure)
+        values = repo.failure_values(with_clean_message(failure))
         if failure.number in clash:
             row = repo.get_failure_row(session, project_id=project.id, number=failure.number)
             old_status = row.status

@@ -54,8 +54,12 @@ def started(
     host: str | None = None,
     pid: int | None = None,
     started_at: datetime | None = None,
+    snapshot: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """A deployment about to start: outcome ``running``, stamped with this host and this process."""
+    """A deployment about to start: outcome ``running``, stamped with this host and this process.
+
+    ``snapshot`` is what it deploys, scrubbed (``services.snapshot``): the suspect change's input.
+    """
     return {
         "project_id": project_id,
         "key": key or str(uuid.uuid4()),
@@ -72,6 +76,7 @@ def started(
         "config_hash": config_hash,
         "host": host or this_host(),
         "pid": os.getpid() if pid is None else pid,
+        "snapshot": snapshot,
     }
 
 

@@ -142,14 +142,19 @@ class FastLedger:
         host: str | None = None,
         pid: int | None = None,
         started_at: datetime | None = None,
+        snapshot: dict | None = None,
     ) -> Deployment:
         """What ``deployments.start_deployment`` does, for an existing project."""
         values = deployment_rows.started(
             project_id=self.project_id, command=command, cwd=cwd, component=component, step=step, env=env,
             git_commit=git_commit, git_branch=git_branch, git_dirty=git_dirty, config_hash=config_hash, key=key,
-            host=host, pid=pid, started_at=started_at,
+            host=host, pid=pid, started_at=started_at, snapshot=snapshot,
         )
         params = {**values, "started_at": sqlite_time(values["started_at"])}
+        if snapshot is not None:
+            import json  # what SQLAlchemy's JSON type writes on SQLite: json.dumps with its defaults
+
+            params["snapshot"] = json.dumps(snapshot)
         columns = ", ".join(params)
         marks = ", ".join(f":{name}" for name in params)
         deployment_id = self._write(f"INSERT INTO deployments ({columns}) VALUES ({marks})", params)

@@ -183,6 +183,8 @@ class DeploymentRow(Base):
     failure_id: Mapped[int | None] = mapped_column(
         ForeignKey("failures.id", ondelete="SET NULL"), nullable=True
     )
+    #: What was deployed, scrubbed (``services.snapshot``): the suspect change compares two of these.
+    snapshot: Mapped[dict | None] = mapped_column(JSON(none_as_null=True), nullable=True)
 
 
 class OccurrenceRow(Base):

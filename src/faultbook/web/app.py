@@ -26,7 +26,7 @@ from faultbook.web.context import AppContext
 from faultbook.web.errors import install_error_handlers
 from faultbook.web.middleware import SecurityHeaders
 from faultbook.web.rendering import make_templates
-from faultbook.web.routes import deployments, failures, knowledge, metrics, misc, potential, tokens
+from faultbook.web.routes import deployments, failures, knowledge, metrics, misc, postmortem, potential, tokens
 from faultbook.web.writer import ReportFastPath, ReportWriter
 
 HERE = Path(__file__).parent
@@ -71,10 +71,15 @@ def create_app(
     )
     app.state.ctx = ctx
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
-    for module in (misc, failures, knowledge, potential, deployments, metrics, tokens):
+    for module in (misc, failures, postmortem, knowledge, potential, deployments, metrics, tokens):
         app.include_router(module.api, prefix="/api/v1")
         app.include_router(module.pages)
     install_error_handlers(app)
+    if settings.mcp.http:
+        # Opt-in and imported only then: the MCP SDK takes about a second to import per worker.
+        from faultbook.web.mcp_mount import mount_mcp
+
+        mount_mcp(app, ctx)
 
     app.add_middleware(ReportFastPath, ctx=ctx)  # innermost: the security headers and Host check still apply
     app.add_middleware(SecurityHeaders, ctx=ctx)

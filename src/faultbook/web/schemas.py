@@ -90,8 +90,21 @@ class OccurrenceOut(BaseModel):
     version_id: Optional[str] = None
 
 
+class SuspectChangeOut(BaseModel):
+    """One thing that changed since the last successful deployment (``services.suspect``)."""
+
+    model_config = ConfigDict(extra="allow")  # commits add hash, author, subject; lockfile items add file
+    kind: str = Field(description="binding, compatibility, config, var, secret, lockfile or commit")
+    summary: str
+    key: str = ""
+    before: Any = None
+    after: Any = None
+    named_in_error: bool = Field(False, description="The error text names what this change touches.")
+
+
 class FailureDetailOut(FailureOut):
     occurrences: list[OccurrenceOut] = []
+    suspect_changes: list[SuspectChangeOut] = []
 
 
 class FailurePageOut(BaseModel):

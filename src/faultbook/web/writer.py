@@ -145,16 +145,17 @@ class ReportWriter:
             return
         self.batches += 1
         self.reports += len(batch)
+        refresh = self.reports >= self.analyze_at
+        while self.analyze_at <= self.reports:
+            self.analyze_at *= 4
         for job, result in zip(batch, results):
             job.future.set_result(result)
-        if self.reports >= self.analyze_at:
+        if refresh:
             self._refresh_statistics()
 
     def _refresh_statistics(self) -> None:
         """A fresh ledger filling fast is planned from empty-table statistics until autovacuum catches up
         (``Database.refresh_statistics``); refresh them at 500, 2,000, 8,000 ... reports, after the answers."""
-        while self.analyze_at <= self.reports:
-            self.analyze_at *= 4
         try:
             self.database.refresh_statistics()
         except Exception:  # only an optimisation: never let it stop the writer

@@ -16,8 +16,8 @@ from typing import Any, Callable, ClassVar, Iterable, Iterator
 from faultbook.checks.base import Context, Finding, Fix, Rule, Scope, Severity
 from faultbook.checks.bindings import iter_bindings, kind_for
 from faultbook.cloudflare.api import ApiError, call
-from faultbook.cloudflare.codes import WORKER_HAS_NO_VERSIONS, WORKER_NOT_FOUND
 from faultbook.cloudflare.config import KeyPath
+from faultbook.knowledge.codes import WORKER_MISSING_CODES
 
 
 def _lookup(ctx: Context, key: tuple, fetch: Callable[[], Any]) -> tuple[bool | None, ApiError | None]:
@@ -335,7 +335,7 @@ class NoRollbackVersion(Rule):
                     # First page only: two versions are all we need, and auto-pagination could walk the whole history.
                     ctx.cache[key] = len(page._get_page_items())
                 except ApiError as error:
-                    ctx.cache[key] = 0 if error.not_found or error.code in (WORKER_NOT_FOUND, WORKER_HAS_NO_VERSIONS) else error
+                    ctx.cache[key] = 0 if error.not_found or error.code in WORKER_MISSING_CODES else error
             count = ctx.cache[key]
             if isinstance(count, ApiError):
                 yield _api_failed(self, ctx, path, f"versions of Worker {name}", count, scope.env)

@@ -1,7 +1,7 @@
 """Recognition: is this failure new, again, or back after being resolved — and what is known about it.
 
 ``record_occurrence`` is called once per failed deployment with a draft failure (exact message, code,
-component).  It fingerprints the draft (``capture.fingerprint``), looks the key up in the project's failures
+component).  It fingerprints the draft (``knowledge.fingerprint``: code, API family, message template), looks the key up in the project's failures
 and then in ``fingerprint_aliases`` (merges), both by index, and applies the rule (``rule.decide``, a pure
 function): found -> one more occurrence (a Resolved failure is reopened as a regression); not found -> a new
 failure with root cause and resolution suggested by the knowledge base (the built-in catalog, the project's

@@ -12,7 +12,7 @@ from typing import Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from faultbook.capture.fingerprint import extract_code, fingerprint
+from faultbook.knowledge.fingerprint import extract_code, fingerprint
 from faultbook.store.tables import FailureRow, FingerprintAliasRow
 
 

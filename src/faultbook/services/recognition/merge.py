@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
 
-from faultbook.capture.fingerprint import extract_code
+from faultbook.knowledge.fingerprint import extract_code
 from faultbook.domain import Failure, Status, TimelineKind, utcnow
 from faultbook.errors import ConflictError, InputError
 from faultbook.knowledge.match import Match
@@ -39,20 +39,20 @@ def explain(
 ) -> list[Match]:
     """What is known about an error text, without a deploy (``faultbook explain``).
 
-    A whole wrangler ``[ERROR]`` block may be pasted: its message, code and API path are pulled out first.
-    Otherwise the code comes from ``[code: N]`` in the text.  ``knowledge``: the app's cache (a fresh one
-    when not given).
+    The text is read by the extractor ``run`` uses (``capture.extract.extract_text``): a whole deploy
+    log may be pasted, CI prefixes and all, and the error ``run`` would have stored is what is matched,
+    with its code and API path.  ``knowledge``: the app's cache (a fresh one when not given).
     """
     message = (text or "").strip()
     if not message:
         raise InputError("no error text to explain")
     from faultbook.capture import extract
 
-    block = extract.extract_wrangler_error(message) if "[ERROR]" in message else None
-    if block is not None:
-        message = block.message
-        code = code if code is not None else block.code
-        endpoint = endpoint or block.endpoint
+    found = extract.extract_text(message)
+    if found is not None:
+        message = found.message
+        code = code if code is not None else found.code
+        endpoint = endpoint or found.endpoint
     if code is None:
         code = extract_code(message)
     cache = knowledge if knowledge is not None else KnowledgeCache()

@@ -62,7 +62,7 @@ def record_occurrence(
     writer = writer if writer is not None else ImmediateWriter()
     project_id = repo.project_id(session, key=project.key, name=project.name)
     code = code_of(draft)
-    keys = fingerprints_of(draft)
+    keys = fingerprints_of(draft, endpoint)
     at = _utc(ensure_aware(draft.occurred_at) if draft.occurred_at else utcnow())
     unfingerprinted: bool | None = None
     early = session.get_bind().dialect.name == "postgresql" and not repo.holds_project_lock(session, project_id)

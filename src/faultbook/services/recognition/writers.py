@@ -22,7 +22,7 @@ from typing import Any, Sequence
 from sqlalchemy import Row
 from sqlalchemy.orm import Session
 
-from faultbook.capture.fingerprint import extract_code, fingerprints
+from faultbook.knowledge.fingerprint import extract_code, fingerprints
 from faultbook.domain import Failure, Status, TimelineEvent
 from faultbook.knowledge.match import KnowledgeIndex, Match
 from faultbook.services.recognition.backfill import backfill_fingerprints
@@ -63,9 +63,10 @@ def code_of(draft: Failure) -> int | None:
     return draft.error_code if draft.error_code is not None else extract_code(draft.error_message)
 
 
-def fingerprints_of(draft: Failure) -> list[str]:
-    """The fingerprints a draft is looked up by (its own first)."""
-    return list(fingerprints(draft.error_message, code=code_of(draft), component=draft.component))
+def fingerprints_of(draft: Failure, endpoint: str | None = None) -> list[str]:
+    """The fingerprints a draft is looked up by: its own (with the API family of ``endpoint``) first, then the
+    family-less one a failure whose API was never known is stored under."""
+    return list(fingerprints(draft.error_message, code=code_of(draft), component=draft.component, endpoint=endpoint))
 
 
 def _owner(row: Row[Any]) -> Owner:
@@ -88,7 +89,7 @@ def new_row(failure: Failure, *, project_id: int, now: datetime) -> dict[str, An
 
 def _forget(session: Session, model: type, ident: int) -> None:
     """Expire an ORM copy of a row changed with plain SQL, so the session reads it afresh."""
-    obj = session.identity_map.get(session.identity_key(model, ident))
+    obj = session.identity_map.get(session.identity_key(model, ident))  # type: ignore[arg-type]
     if obj is not None:
         session.expire(obj)
 

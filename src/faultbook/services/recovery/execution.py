@@ -13,9 +13,9 @@ from dataclasses import replace
 from typing import Any, Sequence
 
 from faultbook.cloudflare.api import ApiError, call
-from faultbook.cloudflare.codes import ROLLBACK_SECRETS_CHANGED
 from faultbook.cloudflare.deployments import pages_deployments, worker_deployments
 from faultbook.services.recovery.types import (
+    CHANGED_SECRETS_CODE,
     CHANGED_SECRETS_MARK,
     MESSAGE_LIMIT,
     ConfirmForce,
@@ -39,7 +39,7 @@ def execute_rollback(
         deployment = _create_deployment(client, plan, message, force=False)
         return _done(plan, deployment)
     except ApiError as exc:
-        if exc.code == ROLLBACK_SECRETS_CHANGED:
+        if exc.code == CHANGED_SECRETS_CODE:
             secrets = changed_secrets(exc.reason)
             question = (
                 f"The following secrets have changed since version {plan.target_id} was deployed: "

@@ -12,6 +12,7 @@ from typing import Any, Callable
 
 from faultbook.cloudflare.deployments import Target
 from faultbook.errors import InputError
+from faultbook.knowledge.codes import ApiCode
 from faultbook.services.health import HealthResult
 
 __all__ = [
@@ -29,6 +30,8 @@ PAGES_NOT_RESTORED = (
     "A Pages rollback only changes which build serves production. It does NOT restore: data in D1, KV "
     "or R2 used by its Functions; secrets and environment variables; custom domains and DNS."
 )
+#: The changed-secrets refusal (wrangler: CANNOT_ROLLBACK_WITH_MODIFIED_SECERT_CODE).
+CHANGED_SECRETS_CODE = ApiCode.ROLLBACK_SECRETS_CHANGED
 CHANGED_SECRETS_MARK = "The following secrets have changed:"
 #: The annotation is truncated by the API at 1000 bytes; wrangler asks for at most 120 characters.
 MESSAGE_LIMIT = 120

@@ -60,6 +60,8 @@ class Target:
     stdout_fd: int
     stderr_fd: int
     use_pty: bool | None
+    #: What is deployed, scrubbed (``services.snapshot``); stored with each deployment for the suspect change.
+    snapshot: dict | None = None
 
 
 class Ledger:
@@ -89,7 +91,7 @@ class Ledger:
                 return self.fast.start_deployment(
                     command=target.command_line, cwd=cwd, component=target.component, step=target.step,
                     env=target.env, git_commit=git.commit, git_branch=git.branch, git_dirty=git.dirty,
-                    config_hash=target.config_hash,
+                    config_hash=target.config_hash, snapshot=target.snapshot,
                 )
             except FastPathUnavailable:
                 self.close()
@@ -100,7 +102,7 @@ class Ledger:
                 session, project=self.project, command=target.command_line, cwd=cwd, component=target.component,
                 step=target.step, env=target.env,
                 git=deployments.GitContext(commit=git.commit, branch=git.branch, dirty=git.dirty),
-                config_hash=target.config_hash,
+                config_hash=target.config_hash, snapshot=target.snapshot,
             )
 
     def finish(
@@ -172,6 +174,7 @@ def run_attempt(ledger: Ledger, target: Target, *, say: Callable[[str], None]) -
     tail = stored_tail(result, scrubber)
     recognition = None
     transient = None
+    suspects: tuple = ()
     if outcome is DeploymentOutcome.FAILED and error is not None:
         # Recognition needs the whole ledger: this is where the full database is opened.
         from faultbook.services import deployments
@@ -195,6 +198,11 @@ def run_attempt(ledger: Ledger, target: Target, *, say: Callable[[str], None]) -
                 url=scrubber.scrub_optional(wrangler.url), output_tail=tail,
                 failure_number=recognition.failure.number,
             )
+            from faultbook.services.suspect import suspect_changes_for_deployment
+
+            suspects = tuple(suspect_changes_for_deployment(
+                session, project=target.project, deployment_id=deployment.id, error_text=error.message, root=target.cwd,
+            ))
     else:
         deployment = ledger.finish(
             deployment=deployment, outcome=outcome, exit_code=result.exit_code, version_id=wrangler.version_id,
@@ -204,7 +212,7 @@ def run_attempt(ledger: Ledger, target: Target, *, say: Callable[[str], None]) -
     attempt = Attempt(
         deployment=deployment, result=result, error=error, wrangler=wrangler, outcome=outcome,
         failure=recognition.failure if recognition is not None else None, recognition=recognition,
-        transient=transient, error_despite_success=error_despite_success,
+        transient=transient, error_despite_success=error_despite_success, suspect_changes=suspects,
     )
     for message in describe(attempt):
         say(message)
@@ -250,6 +258,11 @@ def describe(attempt: Attempt) -> list[str]:
 
         for match in matches[:3]:
             lines.append(render_match(match))
+    if attempt.suspect_changes:
+        from faultbook.services.suspect import render_text
+
+        lines.append("faultbook: changed since the last successful deployment (most likely first):")
+        lines += ["  " + line for line in render_text(attempt.suspect_changes, limit=5)]
     return lines
 
 

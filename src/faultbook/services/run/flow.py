@@ -63,13 +63,16 @@ def run(
     git_answer = start_git_info(cwd)  # git runs while the rest is prepared
     cfg_hash = config_hash(request.argv, cwd)
     command_line = scrubber.scrub(shlex.join(request.argv))
+    from faultbook.services.snapshot import deploy_snapshot
+
+    snapshot = deploy_snapshot(request.argv, cwd, env=request.env, scrub=scrubber.scrub)
     ledger = Ledger(database, url=database_url, project=project)
     target = Target(
         project=project, argv=request.argv, command_line=command_line, cwd=cwd, environ=environ,
         component=component, detail=inference.component_detail if component == inference.component else None,
         step=request.step or inference.step, env=request.env, git=git_answer(), config_hash=cfg_hash,
         scrubber=scrubber, actor=request.actor, stdout_fd=request.stdout_fd, stderr_fd=request.stderr_fd,
-        use_pty=request.use_pty,
+        use_pty=request.use_pty, snapshot=snapshot,
     )
     attempts: list[Attempt] = []
     total = 1 + max(request.retry, 0)

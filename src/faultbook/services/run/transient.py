@@ -7,8 +7,8 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from faultbook.capture.extract import ExtractedError, WranglerOutput
-from faultbook.cloudflare.codes import R2_BUCKET_NOT_FOUND, TRANSIENT_CODES
 from faultbook.domain import DeploymentOutcome, utcnow
+from faultbook.knowledge.codes import TRANSIENT_CODES, ApiCode
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -45,7 +45,7 @@ def transient_reason(
         return "the API asked to retry later"
     if error.code in TRANSIENT_CODES:
         return f"rate limited [code: {error.code}]"
-    if error.code == R2_BUCKET_NOT_FOUND:
+    if error.code == ApiCode.R2_BUCKET_NOT_FOUND:
         bucket = re.search(R2_NOT_FOUND, error.message)
         if bucket and _bucket_just_created(session, project=project, bucket=bucket.group(1)):
             return f"R2 bucket '{bucket.group(1)}' was created moments ago and is still propagating"

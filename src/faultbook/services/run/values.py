@@ -64,6 +64,8 @@ class Attempt:
     transient: str | None = None
     #: The command exited 0 but printed an error (workers-sdk #14584).
     error_despite_success: bool = False
+    #: On a failure: what changed since the last good deployment (``services.suspect``), ranked.
+    suspect_changes: tuple[Any, ...] = ()
 
     @property
     def is_regression(self) -> bool:

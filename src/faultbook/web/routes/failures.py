@@ -49,6 +49,14 @@ def _detail(request: Request, number: int) -> tuple[Failure, list[dict[str, Any]
     return failure, occurrences
 
 
+def _suspects(request: Request, number: int) -> list[dict[str, Any]]:
+    from faultbook.services.suspect import suspect_changes_for_failure
+
+    ctx = _ctx(request)
+    with ctx.database.session() as session:
+        return [c.to_json() for c in suspect_changes_for_failure(session, project=ctx.project, number=number)]
+
+
 # ---------------------------------------------------------------- JSON API
 
 
@@ -66,14 +74,17 @@ def list_failures(
 @api.get("/failures/{number}", response_model=FailureDetailOut, summary="One failure with timeline and occurrences")
 def get_failure(request: Request, number: int = Number, _: Principal = Depends(require("reader"))) -> FailureDetailOut:
     failure, occurrences = _detail(request, number)
-    return FailureDetailOut.model_validate({**failure.to_json(extended=True), "occurrences": occurrences})
+    return FailureDetailOut.model_validate({**failure.to_json(extended=True), "occurrences": occurrences,
+                                            "suspect_changes": _suspects(request, number)})
 
 
 @api.post("/failures", response_model=FailureOut, status_code=201, summary="Record a failure")
 def create_failure(request: Request, body: FailureIn, who: Principal = Depends(require("writer"))) -> FailureOut:
     ctx = _ctx(request)
     with ctx.database.session(write=True) as session:
-        failure = ledger.record_failure(session, project=ctx.project, failure=body.to_domain(), actor=who.name)
+        failure = ledger.record_failure(
+            session, project=ctx.project, failure=body.to_domain(), actor=who.name, pasted=True
+        )
     return FailureOut.of(failure)
 
 
@@ -124,6 +135,7 @@ def failure_page(request: Request, number: int = Number, who: Principal = Depend
             "can_edit": who.can("writer"),
             "saved": request.query_params.get("saved"),
             "json_url": f"/api/v1/failures/{number}",
+            "suspect_changes": _suspects(request, number),
         },
     )
 

@@ -5,7 +5,7 @@ every merge and every fingerprint backfill loaded the events of the failures inv
 filled here from those events (their ``details.into``), so existing ledgers keep their merges.
 
 Revision ID: 0009_merge_state
-Revises: 0005_ingest_indexes (the lead re-chains it after 0008 at merge)
+Revises: 0010_deployment_snapshot (chained after the last one on main; the lead may re-chain)
 Create Date: 2026-12-02
 """
 
@@ -16,7 +16,7 @@ from alembic import op
 
 
 revision = "0009_merge_state"
-down_revision = "0005_ingest_indexes"
+down_revision = "0010_deployment_snapshot"
 branch_labels = None
 depends_on = None
 

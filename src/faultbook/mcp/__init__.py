@@ -1,0 +1,1 @@
+"""faultbook as an MCP server (``faultbook mcp``): the ledger for coding agents."""
