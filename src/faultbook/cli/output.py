@@ -8,6 +8,7 @@ from __future__ import annotations
 import getpass
 import json
 import sys
+from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
 
@@ -204,15 +205,14 @@ def _field_of(label: str) -> str:
     return label.lower().replace(" ", "_")
 
 
-def write_atomically(path: "os.PathLike[str] | str", text: str) -> None:
+def write_atomically(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` whole or not at all (a temporary file beside it, then a rename)."""
     import os
     import tempfile
-    from pathlib import Path
 
     from faultbook.errors import InputError
 
-    path = Path(path).resolve()
+    path = path.resolve()
     try:
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     except OSError as exc:
