@@ -137,7 +137,10 @@ def test_the_cli_reports_a_bad_key_without_a_traceback(tmp_path, monkeypatch, ca
     root = _project(tmp_path, 'project = "qv"\n[pages]\nprojekt = "x"\n')
     monkeypatch.chdir(root)
     monkeypatch.delenv("FAULTBOOK_DATABASE_URL", raising=False)
-    app_module.state.__init__()
+    app_module.state.__init__()  # fresh, as a new process would be
+    app_module.state._settings = None
+    app_module.state._db = None
+    app_module.state.project = None
     assert main(["list"]) == 2
     err = capsys.readouterr().err
     assert "faultbook.toml:3" in err and "unknown setting 'pages.projekt'" in err and "Traceback" not in err

@@ -44,7 +44,10 @@ def _cli_numbers(db_url, project, monkeypatch, capsys, tmp_path, *args: str) -> 
     monkeypatch.setenv("FAULTBOOK_DATABASE_URL", db_url)
     monkeypatch.setenv("FAULTBOOK_PROJECT", project.key)
     monkeypatch.chdir(tmp_path)
-    app_module.state.__init__()
+    app_module.state.__init__()  # fresh, as a new process would be
+    app_module.state._settings = None
+    app_module.state._db = None
+    app_module.state.project = None
     capsys.readouterr()
     assert main(["list", "--json", *args]) == 0
     return [f["number"] for f in json.loads(capsys.readouterr().out)]
