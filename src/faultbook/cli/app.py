@@ -337,7 +337,9 @@ def delete(
 def list_(
     status: Optional[List[str]] = typer.Option(None, "--status", help="Only this status (repeatable)."),
     component: Optional[str] = typer.Option(None, "--component", help="Only this component."),
-    text: Optional[str] = typer.Option(None, "--text", "-t", help="Only failures whose text contains this."),
+    text: Optional[str] = typer.Option(
+        None, "--text", "-t", help="Only failures matching these words, best match first (the dashboard's search)."
+    ),
     potential: bool = typer.Option(False, "--potential", help="List the potential failures catalog instead."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON (an array) instead of a table."),
 ) -> None:
@@ -352,13 +354,15 @@ def list_(
             else:
                 output.potential_table(items)
             return
-        failures = ledger.list_failures(
-            session,
-            project=state.project_ref(),
-            status=[_parse_status(s) for s in status or []],
-            component=component,
-            text=text,
-        )
+        statuses = [_parse_status(s) for s in status or []]
+        if text:
+            from faultbook.services import search
+
+            failures = search.matching_failures(
+                session, project=state.project_ref(), query=text, status=statuses, component=component
+            )
+        else:
+            failures = ledger.list_failures(session, project=state.project_ref(), status=statuses, component=component)
     if as_json:
         output.emit_json([f.to_json() for f in failures])
     else:
@@ -484,7 +488,7 @@ def _read_long_text(inline: str | None, file: Path | None) -> str | None:
     return inline
 
 
-def _parse_status(text: str):  # type: ignore[no-untyped-def]
+def _parse_status(text: str):
     from faultbook.domain import Status
 
     try:
@@ -539,7 +543,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         from typer._click.exceptions import ClickException  # typer >= 0.26 vendors click
     except ImportError:  # pragma: no cover
-        from click.exceptions import ClickException  # type: ignore[no-redef]
+        from click.exceptions import ClickException  # type: ignore[assignment]
     import os
 
     try:
@@ -560,7 +564,9 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:
         code = 0
     except Exception as exc:  # a bug or an unforeseen environment: one line, not a traceback
-        if os.environ.get("FAULTBOOK_DEBUG"):
+        from faultbook.config import process_environment
+
+        if process_environment().FAULTBOOK_DEBUG:
             raise
         output.error(
             f"unexpected {type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}",

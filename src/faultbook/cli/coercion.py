@@ -106,7 +106,7 @@ def plain_value(value: Any, descriptor: Any) -> Any:
 if RuntimeParam is not None:
 
     @dataclass(frozen=True)
-    class _PlainParam(RuntimeParam):  # type: ignore[misc,valid-type]
+    class _PlainParam(RuntimeParam):
         descriptor: Any = None
 
         def _coerce_value(self, value: Any, param: Any, ctx: Any) -> Any:

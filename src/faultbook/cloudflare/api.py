@@ -84,19 +84,18 @@ def make_client(
     http_client: Any = None,
     max_retries: int = 0,
 ) -> Any:
-    """A ``cloudflare.Cloudflare`` client: token and base URL from ``settings.environ`` unless given.
+    """A ``cloudflare.Cloudflare`` client: token and base URL from ``settings.env`` unless given.
 
     ``max_retries`` is 0 by default: a retried POST that had landed would
     deploy twice; callers that only read may ask for retries.
     """
-    environ: Mapping[str, str] = settings.environ if settings is not None else {}
-    api_token = api_token or environ.get(TOKEN_VAR)
+    api_token = api_token or (settings.env.CLOUDFLARE_API_TOKEN if settings is not None else None)
     if not api_token:
         raise OperationFailed(
             f"{TOKEN_VAR} is not set: faultbook needs an API token to talk to Cloudflare",
             hint="create one under My Profile > API Tokens and export it (as wrangler uses it)",
         )
-    base_url = check_base_url(base_url or environ.get(BASE_URL_VAR) or DEFAULT_BASE_URL)
+    base_url = check_base_url(base_url or (settings.env.CLOUDFLARE_API_BASE_URL if settings is not None else None) or DEFAULT_BASE_URL)
     import cloudflare
 
     kwargs: dict[str, Any] = {"api_token": api_token, "base_url": base_url, "max_retries": max_retries}
@@ -152,7 +151,7 @@ def error_of(exc: Any) -> tuple[int | None, str]:
 
 def account_id_for(settings: "Settings", wrangler_data: Mapping[str, Any] | None = None) -> str:
     """``CLOUDFLARE_ACCOUNT_ID``, else the wrangler config's ``account_id``."""
-    account = settings.environ.get(ACCOUNT_VAR) or (wrangler_data or {}).get("account_id")
+    account = settings.env.CLOUDFLARE_ACCOUNT_ID or (wrangler_data or {}).get("account_id")
     if not account or not isinstance(account, str):
         raise OperationFailed(
             f"no Cloudflare account id: set {ACCOUNT_VAR} or account_id in the wrangler config"

@@ -67,11 +67,31 @@ def ensure_aware(value: datetime) -> datetime:
     return value
 
 
+class TimelineKind(enum.StrEnum):
+    """What a timeline event records.  The values are what the database stores and the API shows: they
+    keep the spellings of the events already stored (hence the mixed ``-`` and ``_``), and a ``StrEnum``
+    compares equal to its stored string, so rows read back need no conversion."""
+
+    CREATED = "created"
+    STATUS = "status"
+    EDITED = "edited"
+    IMPORTED = "imported"
+    OCCURRENCE = "occurrence"
+    REGRESSION = "regression"
+    SUGGESTED = "suggested"
+    MERGED = "merged"
+    MERGED_INTO = "merged-into"
+    STATE_PRESERVED = "state_preserved"
+    ROLLBACK = "rollback"
+    FOLLOWUP_DONE = "followup_done"
+
+
 @dataclass(frozen=True)
 class TimelineEvent:
     """One thing that happened to a failure: created, status change, occurrence, rollback ..."""
 
     at: datetime
+    #: A ``TimelineKind`` when written by faultbook; read back as the stored string (equal to it).
     kind: str
     description: str
     actor: str | None = None

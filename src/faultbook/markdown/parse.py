@@ -479,7 +479,7 @@ class _Parser:
 
     def _collect(self, block: _Block, seen: dict[tuple[str, int], int], out: dict[str, tuple[list, list]]) -> None:
         number = block.value.number
-        key = (block.kind, number)  # type: ignore[assignment]
+        key = (block.kind, number)
         if key in seen:
             noun = "failure" if block.kind == CURRENT else "potential failure"
             raise _error(f"{noun} #{number} appears twice (first on line {seen[key]})", self.path, block.line)

@@ -68,7 +68,7 @@ def build_bundle(session: Session, *, settings: "Settings", project: ProjectRef,
     failure_row = repo.get_failure_row(session, project_id=row_project.id, number=number)
     failure = repo.row_to_failure(failure_row, with_timeline=True)
     try:
-        config = load_project_wrangler(settings.project_root, settings.section("rollback"))
+        config = load_project_wrangler(settings.project_root, {"wrangler_config": settings.rollback.wrangler_config})
     except InputError:
         config = None
     scrubber = scrubber_for(settings, config)
@@ -158,12 +158,11 @@ def render_support(
 ) -> str:
     settings = ctx.settings
     data = ctx.config.data if ctx.config else {}
-    support = settings.section("support")
     env = last_failed.environment if last_failed else None
     worker = _first(snapshots, "worker") or (ctx.config.worker_name(env) if ctx.config and not ctx.config.is_pages else None)
-    pages = settings.section("pages").get("project") or (data.get("name") if ctx.config and ctx.config.is_pages else None)
-    account = settings.environ.get("CLOUDFLARE_ACCOUNT_ID") or data.get("account_id") or _snapshot_account(snapshots)
-    zone = support.get("zone_id") or _zone_id(data)
+    pages = settings.pages.project or (data.get("name") if ctx.config and ctx.config.is_pages else None)
+    account = settings.env.CLOUDFLARE_ACCOUNT_ID or data.get("account_id") or _snapshot_account(snapshots)
+    zone = settings.support.zone_id or _zone_id(data)
     component = failure.component + (f" ({failure.component_detail})" if failure.component_detail else "")
     components = [component] + sorted({d.component for d in deployments if d.component and d.component != failure.component})
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Mapping, Sequence, cast
 
-from sqlalchemy import insert, select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
 from faultbook.capture.scrub import scrub_fields
@@ -22,6 +22,7 @@ from faultbook.domain import (
     Status,
     ensure_aware,
     utcnow,
+    TimelineKind,
 )
 from faultbook.capture.extract import clean_message
 from faultbook.errors import ConflictError, InputError
@@ -34,8 +35,6 @@ if TYPE_CHECKING:
 
 #: Larger documents are refused before parsing (a 10,000-failure log is about 10 MB).
 MAX_DOCUMENT_BYTES = 32 * 1024 * 1024
-
-REQUIRED_FIELDS = ("title", "component")
 
 
 def record_failure(
@@ -90,7 +89,7 @@ def record_failure(
     repo.add_event(
         session,
         row,
-        kind="created",
+        kind=TimelineKind.CREATED,
         actor=actor,
         description=f"Failure #{number} {source}: {failure.title}",
         details={"status": failure.status.value},
@@ -120,7 +119,6 @@ def list_failures(
     project: ProjectRef,
     status: Sequence[Status] = (),
     component: str | None = None,
-    text: str | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
     order: str = "position",
@@ -140,7 +138,6 @@ def list_failures(
         project_id=row_project.id,
         status=status,
         component=component,
-        text=text,
         since=since,
         until=until,
         order=order,
@@ -201,7 +198,7 @@ def update_failure(
         repo.add_event(
             session,
             row,
-            kind="status",
+            kind=TimelineKind.STATUS,
             actor=actor,
             at=now,
             description=f"Status changed from {current.status.label} to {updated.status.label}",
@@ -212,7 +209,7 @@ def update_failure(
         repo.add_event(
             session,
             row,
-            kind="edited",
+            kind=TimelineKind.EDITED,
             actor=actor,
             at=now,
             description="Edited " + ", ".join(other),
@@ -343,9 +340,9 @@ def _import_failures(
             if old_status != row.status:
                 row.resolved_at = now if row.status == Status.RESOLVED.value else None
             repo.add_event(
-                session, row, kind="imported", actor=actor, at=now, description=f"Updated from {source}"
+                session, row, kind=TimelineKind.IMPORTED, actor=actor, at=now, description=f"Updated from {source}"
             )
-            updated.append(failure.number)  # type: ignore[arg-type]
+            updated.append(failure.number)
             continue
         occurred = failure.occurred_at
         new_rows.append(
@@ -368,19 +365,19 @@ def _import_failures(
         # SQLAlchemy's ordered insertmanyvalues is quadratic on SQLite; the new rows are the ones at
         # or after the first new position, so one SELECT finds their ids.
         connection = session.connection()  # Core executemany: the ORM bulk path splits into many statements
-        connection.execute(insert(FailureRow.__table__), new_rows)
+        connection.execute(insert(cast(Table, FailureRow.__table__)), new_rows)
         ids = session.execute(
             select(FailureRow.id, FailureRow.number)
             .where(FailureRow.project_id == project.id, FailureRow.position >= new_rows[0]["position"])
             .order_by(FailureRow.position)
         ).all()
         connection.execute(
-            insert(TimelineRow.__table__),
+            insert(cast(Table, TimelineRow.__table__)),
             [
                 {
                     "failure_id": fid,
                     "at": now,
-                    "kind": "imported",
+                    "kind": TimelineKind.IMPORTED,
                     "actor": actor,
                     "description": f"Imported from {source}",
                     "details": {},

@@ -24,9 +24,12 @@ import tempfile
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
-from faultbook.errors import InputError, OperationFailed
+from faultbook.errors import InputError
+
+if TYPE_CHECKING:
+    from faultbook.config import Settings
 
 API_PREFIX = "/api/v1"
 #: Statuses that mean "try again later", not "this report is wrong".
@@ -130,12 +133,10 @@ def _detail(response: Any) -> str:
 # ---------------------------------------------------------------- configuration
 
 
-def server_config(settings: Any, *, url: str | None = None, token: str | None = None) -> ServerConfig | None:
+def server_config(settings: "Settings", *, url: str | None = None, token: str | None = None) -> ServerConfig | None:
     """Flags, then environment (via settings), then ``[server]`` in faultbook.toml; None = no server."""
-    environ = getattr(settings, "environ", {}) or {}
-    section = settings.section("server") if hasattr(settings, "section") else {}
-    url = url or environ.get("FAULTBOOK_SERVER_URL") or section.get("url")
-    token = token or environ.get("FAULTBOOK_SERVER_TOKEN") or section.get("token")
+    url = url or settings.env.FAULTBOOK_SERVER_URL or settings.server.url
+    token = token or settings.env.FAULTBOOK_SERVER_TOKEN or settings.server.token
     if not url:
         return None
     from faultbook.domain.limits import check_http_url
@@ -233,8 +234,3 @@ def report_run(
 def new_key() -> str:
     return str(uuid.uuid4())
 
-
-def require_sent(result: SendResult) -> None:
-    """For callers that must fail loudly (``faultbook report --flush --strict``)."""
-    if result.problem:
-        raise OperationFailed(f"{result.queued} report(s) still queued: {result.problem}")

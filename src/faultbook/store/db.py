@@ -256,7 +256,7 @@ def _sqlite_engine(url: str) -> Engine:
             raise DatabaseError(f"cannot create the folder for {path}: {exc.strerror}") from None
 
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    def _on_connect(dbapi_connection, _record) -> None:
         # Let SQLAlchemy's "begin" event own transactions (pysqlite's own BEGIN is deferred).
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
@@ -267,13 +267,13 @@ def _sqlite_engine(url: str) -> Engine:
         cursor.close()
 
     @event.listens_for(engine, "begin")
-    def _on_begin(conn) -> None:  # type: ignore[no-untyped-def]
+    def _on_begin(conn) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if _write_intent.get() else "BEGIN")
 
     return engine
 
 
-def alembic_config():  # type: ignore[no-untyped-def]
+def alembic_config():
     from alembic.config import Config
 
     config = Config()
@@ -288,11 +288,6 @@ def run_alembic_upgrade(engine: Engine, revision: str = "head") -> None:
     with engine.begin() as conn:
         config.attributes["connection"] = conn
         command.upgrade(config, revision)
-
-
-def database_for(settings) -> Database:  # type: ignore[no-untyped-def]
-    """The project's database, schema upgraded."""
-    return Database(settings.database_url)
 
 
 def sqlite_path(url: str) -> str | None:

@@ -180,7 +180,9 @@ class Ledger:
         try:
             return action()
         except Exception as exc:  # (not KeyboardInterrupt: a user's ^C still stops faultbook)
-            if os.environ.get("FAULTBOOK_DEBUG"):
+            from faultbook.config import process_environment
+
+            if process_environment().FAULTBOOK_DEBUG:
                 raise
             self.close()
             reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

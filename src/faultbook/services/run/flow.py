@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Mapping
+from typing import TYPE_CHECKING, Callable
 
 from faultbook.capture.infer import config_hash, infer, start_git_info
 from faultbook.capture.scrub import Scrubber
@@ -57,9 +57,7 @@ def run(
     def say(message: str) -> None:
         report(scrubber.scrub(message))
 
-    capture_section = settings.section("capture")
-    patterns = capture_section.get("components") if isinstance(capture_section, Mapping) else None
-    inference = infer(request.argv, cwd=cwd, patterns=patterns if isinstance(patterns, Mapping) else None)
+    inference = infer(request.argv, cwd=cwd, patterns=settings.capture.components)
     component = request.component or inference.component
     git_answer = start_git_info(cwd)  # git runs while the rest is prepared
     cfg_hash = config_hash(request.argv, cwd)
@@ -152,7 +150,7 @@ def _rollback_if_broken(
 def _deliver(settings: "Settings", reports: tuple[dict[str, object], ...], *, url: str | None, token: str | None) -> Delivery | None:
     """Send the run's reports to the team server, if one is configured (queued in the outbox while it is
     down); never raises."""
-    if not (url or settings.environ.get("FAULTBOOK_SERVER_URL") or settings.section("server").get("url")):
+    if not (url or settings.env.FAULTBOOK_SERVER_URL or settings.server.url):
         return None
     from faultbook.errors import FaultbookError
     from faultbook.services.remote import report_run
@@ -174,5 +172,5 @@ def _deliver(settings: "Settings", reports: tuple[dict[str, object], ...], *, ur
 
 def _dashboard_url(settings: "Settings", url: str | None) -> str | None:
     """The team server's address, for links in notifications (None when there is none)."""
-    found = url or settings.environ.get("FAULTBOOK_SERVER_URL") or settings.section("server").get("url")
+    found = url or settings.env.FAULTBOOK_SERVER_URL or settings.server.url
     return str(found) if found else None
