@@ -16,14 +16,20 @@ FORMATS = ("text", "json", "sarif", "github")
 
 def _formatter(name: str) -> Callable[[Any], str]:
     if name == "json":
-        from faultbook.reports import json as module
-    elif name == "sarif":
-        from faultbook.reports import sarif as module
-    elif name == "github":
-        from faultbook.reports import github as module
-    else:
-        from faultbook.reports import text as module
-    return module.format
+        from faultbook.reports import json as json_report
+
+        return json_report.format
+    if name == "sarif":
+        from faultbook.reports import sarif
+
+        return sarif.format
+    if name == "github":
+        from faultbook.reports import github
+
+        return github.format
+    from faultbook.reports import text
+
+    return text.format
 
 
 def _parse_error_report(error: Any) -> Any:

@@ -74,7 +74,7 @@ def listing(
     *,
     columns: Sequence[str],
     row: Callable[[Any], Sequence[str]],
-    plain: Callable[[Any], Sequence[str]],
+    plain: Callable[[Any], Sequence[object]],
     empty: str,
 ) -> None:
     """A list on stdout: a Rich table on a terminal, one tab-separated line per item when piped.

@@ -84,6 +84,7 @@ class TimelineKind(enum.StrEnum):
     STATE_PRESERVED = "state_preserved"
     ROLLBACK = "rollback"
     FOLLOWUP_DONE = "followup_done"
+    TRIAGE = "triage"
 
 
 @dataclass(frozen=True)

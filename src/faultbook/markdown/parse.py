@@ -32,6 +32,7 @@ Every error is an ``InputError`` carrying the path and the 1-based line.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 from dataclasses import dataclass
 
 from faultbook.domain.models import (
@@ -98,10 +99,11 @@ def parse_document(text: str, *, path: str | None = None) -> LedgerDocument:
 
 def _as_text(text: object, path: str | None) -> str:
     if isinstance(text, (bytes, bytearray)):
+        raw = bytes(text)
         try:
-            text = bytes(text).decode("utf-8")
+            text = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
-            line = bytes(text).count(b"\n", 0, exc.start) + 1
+            line = raw.count(b"\n", 0, exc.start) + 1
             raise _error("not UTF-8 text: this does not look like a Markdown document", path, line) from None
     if not isinstance(text, str):
         raise _error(f"expected Markdown text, got {type(text).__name__}", path, None)
@@ -257,15 +259,16 @@ class _Parser:
             item = found[name] = _Field(name, index + 1, value, [])
             continuation = item.continuation
             index += 1
+        record: Failure | PotentialFailure
         if kind == CURRENT:
-            value: Failure | PotentialFailure = self._failure(start + 1, number, title, label, found)
+            record = self._failure(start + 1, number, title, label, found)
         else:
-            value = self._potential(start + 1, number, title, label, found)
+            record = self._potential(start + 1, number, title, label, found)
         end = index - 1 if terminated else index
         while end > start + 1 and not lines[end - 1]:  # blank lines the renderer writes between blocks
             end -= 1
         text = "\n".join(lines[start:end]) + "\n"
-        self.items.append(_Block(kind=kind, line=start + 1, value=value, terminated=terminated, text=text))
+        self.items.append(_Block(kind=kind, line=start + 1, value=record, terminated=terminated, text=text))
         return index
 
     # -- blocks → values --------------------------------------------------------
@@ -427,7 +430,7 @@ class _Parser:
         failure_lines: list[int] = []
         potential_lines: list[int] = []
         seen: dict[tuple[str, int], int] = {}
-        collected = {CURRENT: (failures, failure_lines), POTENTIAL: (potential, potential_lines)}
+        collected: dict[str, tuple[list[Any], list[int]]] = {CURRENT: (failures, failure_lines), POTENTIAL: (potential, potential_lines)}
         layout: list[DocumentPart] = []
         prose: list[int] = []
         last_terminated = False

@@ -106,7 +106,7 @@ def build_server(settings: "Settings", *, database: Any = None, project: Any = N
         from faultbook.domain import Status
         from faultbook.services import ledger
 
-        statuses = ()
+        statuses: tuple[Status, ...] = ()
         if status:
             try:
                 statuses = (Status.parse(status),)

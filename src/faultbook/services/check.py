@@ -185,10 +185,10 @@ def _create_missing(report: Report, online: Any, confirm: Callable[[str], bool] 
     created: list[str] = []
     done: set[tuple] = set()
     for finding in report.findings:
-        action = finding.fix.action if finding.fix else None
-        if not action or action[0] != "create_r2_bucket":
+        fix = finding.fix
+        if fix is None or not fix.action or fix.action[0] != "create_r2_bucket":
             continue
-        args = finding.fix.action_args
+        args = fix.action_args
         key = (args["name"], args.get("jurisdiction"))
         if key in done:
             continue

@@ -121,8 +121,8 @@ def ingest_reports(
     first: dict[str, int] = {}
     rows = []
     for i, report in enumerate(reports):
-        if report.deployment.key not in first:
-            first[report.deployment.key] = i
+        if _key(report) not in first:
+            first[_key(report)] = i
             rows.append(deployment_rows.reported(report.deployment, project_id=project_id, host=report.host,
                                                  output_tail=report.output_tail))
     inserted = {
@@ -133,7 +133,7 @@ def ingest_reports(
     }
     results: list[IngestResult] = []
     writer = BatchWriter(knowledge)
-    with_failure = [i for i, r in enumerate(reports) if r.failure is not None and first[r.deployment.key] == i]
+    with_failure = [i for i, r in enumerate(reports) if r.failure is not None and first[_key(r)] == i]
     drafts = [_draft(reports[i].failure, reports[i].deployment) for i in with_failure]  # type: ignore[arg-type]
     suggestions: dict[int, list[Match] | None] = {}
     if drafts:
@@ -146,7 +146,7 @@ def ingest_reports(
             writer.prefetch(session, project_id=project_id, keys=keys)
             suggestions = dict(zip(with_failure, writer.suggest(session, project_id=project_id, drafts=drafts)))
     for i, report in enumerate(reports):
-        key = report.deployment.key
+        key = _key(report)
         if first[key] != i:  # sent twice in one batch: the second is a resend of the first
             earlier = results[first[key]]
             results.append(
@@ -165,6 +165,12 @@ def ingest_reports(
 
 #: The deployment's texts a client could have sent unscrubbed (an old client, a hand-made report).
 _DEPLOYMENT_TEXTS = ("command", "url", "cwd", "git_branch", "environment", "component", "step")
+
+
+def _key(report: Report) -> str:
+    key = report.deployment.key
+    assert key, "ingest_reports checks every report's key on entry"
+    return key
 
 
 def _scrubbed(report: Report) -> Report:

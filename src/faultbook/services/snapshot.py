@@ -35,7 +35,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, Sequence
 
 SNAPSHOT_VERSION = 1
 #: Top-level keys kept with their value (short, never secret); every other key is kept as a hash.
@@ -85,7 +85,7 @@ def stored_config(data: Mapping[str, Any], *, scrub: Callable[[str], str]) -> di
 
     def walk(node: Any, key: str | None) -> Any:
         if isinstance(node, Mapping):
-            out = {}
+            out: dict[str, Any] = {}
             for k, v in node.items():
                 k = str(k)
                 if k == "vars" and isinstance(v, Mapping):
@@ -123,9 +123,9 @@ def config_snapshot(data: Mapping[str, Any], *, env: str | None = None, scrub: C
     """Bindings, compatibility, var names, secret names and hashed other keys of one config scope."""
     from faultbook.checks.bindings import KINDS
 
-    envs = data.get("env") if isinstance(data.get("env"), Mapping) else {}
+    envs = data.get("env")
     scope: Mapping[str, Any] = data
-    if env and isinstance(envs.get(env), Mapping):
+    if env and isinstance(envs, Mapping) and isinstance(envs.get(env), Mapping):
         scope = envs[env]
 
     def inherited(key: str) -> Any:
@@ -369,7 +369,7 @@ def _digest(value: Any) -> str:
 
 
 def deploy_snapshot(
-    argv: "list[str] | tuple[str, ...]", cwd: Path, *, env: str | None = None, scrub: Callable[[str], str] = lambda t: t,
+    argv: Sequence[str], cwd: Path, *, env: str | None = None, scrub: Callable[[str], str] = lambda t: t,
 ) -> dict[str, Any] | None:
     """The snapshot of the deploy ``argv`` runs in ``cwd`` (its ``-c/--config`` or wrangler's default file).
 

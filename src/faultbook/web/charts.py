@@ -9,7 +9,7 @@ also lets tests check what was drawn.
 from __future__ import annotations
 
 from html import escape
-from typing import Sequence
+from typing import Mapping, Sequence
 
 from markupsafe import Markup
 
@@ -69,7 +69,7 @@ def bar_chart(*, labels: Sequence[str], values: Sequence[float], title: str, css
 
 
 def stacked_chart(
-    *, labels: Sequence[str], series: dict[str, Sequence[int]], title: str, css_id: str
+    *, labels: Sequence[str], series: Mapping[str, Sequence[int]], title: str, css_id: str
 ) -> Markup:
     """Stacked bars per week, one colour per component, with a legend."""
     totals = [sum(s[i] for s in series.values()) for i in range(len(labels))]

@@ -59,7 +59,8 @@ def replay(migrations: Any, path: KeyPath) -> Replay:
         if not isinstance(step, dict):
             continue
         at = path + (index,)
-        tag = step.get("tag") if isinstance(step.get("tag"), str) else f"#{index + 1}"
+        raw_tag = step.get("tag")
+        tag = raw_tag if isinstance(raw_tag, str) else f"#{index + 1}"
         for i, name in _names(step.get("deleted_classes")):
             if state.classes.pop(name, None) is None:
                 state.problems.append((

@@ -23,7 +23,7 @@ from typing import Iterable, Iterator
 from urllib.parse import urlsplit
 
 from faultbook.checks.base import Context, Finding, Rule, Severity
-from faultbook.netprobe.targets import NetworkSettings, Where
+from faultbook.netprobe.targets import CorsCheck, NetworkSettings, SmokeCheck, Where
 
 
 # --------------------------------------------------------------------------- targets
@@ -130,7 +130,8 @@ def _tls_targets(ctx: Context) -> Iterator[tuple[str, int, Where, bool]]:
     seen: set[tuple[str, int]] = set()
     items: list[tuple[str, int, Where, bool]] = [(r.host, 443, r.where, r.custom_domain) for r in route_hosts(ctx)]
     net = _net(ctx)
-    for entry in sorted((*net.smoke, *net.cors), key=lambda e: e.where.line):
+    endpoints: list[SmokeCheck | CorsCheck] = [*net.smoke, *net.cors]
+    for entry in sorted(endpoints, key=lambda e: e.where.line):
         if urlsplit(entry.url).scheme == "https":
             host, port = _url_host_port(entry.url)
             items.append((host, port, entry.where, False))

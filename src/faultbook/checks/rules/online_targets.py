@@ -110,10 +110,11 @@ class RequiredSecretMissing(Rule):
             secrets = scope.raw.get("secrets")
             required = secrets.get("required") if isinstance(secrets, dict) else None
             enforced = isinstance(required, list)
-            if enforced:
+            if isinstance(required, list):
                 wanted = [(n, scope.prefix + ("secrets", "required", i)) for i, n in enumerate(required) if isinstance(n, str)]
             else:
-                plain = scope.raw.get("vars") if isinstance(scope.raw.get("vars"), dict) else {}
+                raw_vars = scope.raw.get("vars")
+                plain = raw_vars if isinstance(raw_vars, dict) else {}
                 wanted = [(n, name_path) for n in examples if n not in plain]
             if not wanted:
                 continue
@@ -188,7 +189,8 @@ class DashboardVarsWiped(Rule):
                 if not _worker_missing(answer):
                     yield _api_failed(self, ctx, name_path, f"the settings of Worker {name}", answer, scope.env)
                 continue
-            config_vars = scope.raw.get("vars") if isinstance(scope.raw.get("vars"), dict) else {}
+            raw_vars = scope.raw.get("vars")
+            config_vars = raw_vars if isinstance(raw_vars, dict) else {}
             live = [
                 _field(b, "name") for b in (_field(answer, "bindings") or [])
                 if _field(b, "type") in ("plain_text", "json")

@@ -230,7 +230,8 @@ class EntryPointMissing(Rule):
                 )
             if main is None and isinstance(site, dict):
                 # A Workers Site without `main`: wrangler falls back to `<site.entry-point>/index.js`.
-                entry = site.get("entry-point") if isinstance(site.get("entry-point"), str) else "workers-site"
+                raw_entry = site.get("entry-point")
+                entry = raw_entry if isinstance(raw_entry, str) else "workers-site"
                 main, path = f"{entry.rstrip('/')}/index.js", scope.prefix + ("site",)
             if main is None:
                 if assets is None:

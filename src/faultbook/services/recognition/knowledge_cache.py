@@ -15,7 +15,7 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Sequence, cast
 
 from sqlalchemy.orm import Session
 
@@ -24,6 +24,9 @@ from faultbook.knowledge.catalog import load_catalog
 from faultbook.knowledge.match import KnowledgeIndex
 from faultbook.services.recognition.statements import STATEMENTS as SQL
 from faultbook.store import repo
+
+if TYPE_CHECKING:
+    from faultbook.store.tables import FailureRow, PotentialFailureRow
 
 #: The cached index is rebuilt from scratch at least this often.
 FULL_REBUILD_SECONDS = 60.0
@@ -58,7 +61,7 @@ class KnowledgeCache:
 
     @staticmethod
     def _key(session: Session, project_id: int, statuses: Sequence[Status]) -> tuple[str, int, tuple[str, ...]]:
-        return (str(session.get_bind().url), project_id, tuple(sorted(s.value for s in statuses)))
+        return (str(session.get_bind().engine.url), project_id, tuple(sorted(s.value for s in statuses)))
 
     def watermark(self, session: Session, project_id: int, statuses: Sequence[Status]) -> datetime | None:
         """The watermark ``index`` would update from (None when it would read from scratch)."""
@@ -93,6 +96,8 @@ class KnowledgeCache:
         entry = self._entries.get(key)
         now = time.monotonic()
         changed = False
+        # The statements select FailureRow's columns: their result rows are read as FailureRows (the casts).
+        rows: Iterable[Any]
         if entry is None or now - entry.built_at > FULL_REBUILD_SECONDS:
             # The watermark first: whatever changes after it is read again next time (>=).
             watermark = session.execute(SQL.watermark, {"pid": project_id}).scalar()
@@ -101,7 +106,7 @@ class KnowledgeCache:
                 if wanted
                 else session.execute(SQL.all_failures, {"pid": project_id})
             )
-            failures = {r.number: repo.row_to_failure(r) for r in rows}
+            failures = {r.number: repo.row_to_failure(cast("FailureRow", r)) for r in rows}
             entry = _Entry(index=None, failures=failures, potential=None, watermark=watermark, built_at=now)
             changed = True
         else:
@@ -115,7 +120,7 @@ class KnowledgeCache:
                 if entry.watermark is None or r.updated_at > entry.watermark:
                     entry.watermark = r.updated_at
                 if not wanted or r.status in wanted:
-                    failure = repo.row_to_failure(r)
+                    failure = repo.row_to_failure(cast("FailureRow", r))
                     if entry.failures.get(r.number) != failure:
                         entry.failures[r.number] = failure
                         changed = True
@@ -125,7 +130,7 @@ class KnowledgeCache:
             entry.potential = potential_values
             changed = True
         if changed or entry.index is None:
-            potential = [repo.row_to_potential(r) for r in potential_rows]
+            potential = [repo.row_to_potential(cast("PotentialFailureRow", r)) for r in potential_rows]
             entry.index = KnowledgeIndex(catalog=load_catalog(), potential=potential, failures=entry.failures.values())
         self._entries.pop(key, None)
         self._entries[key] = entry

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Sequence
+from typing import Any, Sequence, cast
 
 from sqlalchemy import Row
 from sqlalchemy.orm import Session
@@ -70,7 +70,7 @@ def fingerprints_of(draft: Failure, endpoint: str | None = None) -> list[str]:
 
 
 def _owner(row: Row[Any]) -> Owner:
-    return Owner(ref=row.id, project_id=row.project_id, failure=repo.row_to_failure(row))  # type: ignore[arg-type]
+    return Owner(ref=row.id, project_id=row.project_id, failure=repo.row_to_failure(cast(FailureRow, row)))  # a row of FailureRow's columns
 
 
 def new_row(failure: Failure, *, project_id: int, now: datetime) -> dict[str, Any]:
@@ -89,7 +89,7 @@ def new_row(failure: Failure, *, project_id: int, now: datetime) -> dict[str, An
 
 def _forget(session: Session, model: type, ident: int) -> None:
     """Expire an ORM copy of a row changed with plain SQL, so the session reads it afresh."""
-    obj = session.identity_map.get(session.identity_key(model, ident))  # type: ignore[arg-type]
+    obj = session.identity_map.get(session.identity_key(model, ident))  
     if obj is not None:
         session.expire(obj)
 

@@ -69,9 +69,9 @@ def notify(
 ) -> bool:
     """POST the notice (Slack, Discord or JSON); a notification that fails is a warning, never a changed exit code."""
     found = notice(project=project, outcome=outcome, dashboard_url=dashboard_url)
-    scrubbed = DeployNotice(**{
-        key: scrubber.scrub(value) if isinstance(value, str) else value for key, value in vars(found).items()
-    })
+    # Every text field scrubbed; ``Any`` because mypy cannot tell which fields the keys name.
+    texts: dict[str, Any] = {key: scrubber.scrub(value) for key, value in vars(found).items() if isinstance(value, str)}
+    scrubbed = replace(found, **texts)
     problem = send(url, scrubbed, fmt=parse_format(fmt, url), timeout=NOTIFY_TIMEOUT_SECONDS)
     if problem is not None:
         say(f"faultbook: warning: notification failed: {scrubber.scrub(problem)}")

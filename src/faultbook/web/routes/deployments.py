@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Literal, Optional
+from datetime import datetime
+from typing import Literal, Optional, TypedDict
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Request, Response
 from pydantic import Field
 from fastapi.responses import HTMLResponse
 
-from faultbook.domain import DeploymentOutcome
+from faultbook.domain import Deployment, DeploymentOutcome
 from faultbook.services import dashboard, deployments, ingest
 from faultbook.web.rendering import render
 from faultbook.web.auth import Principal, require
@@ -19,15 +20,22 @@ api = APIRouter(tags=["deployments"])
 pages = APIRouter(include_in_schema=False)
 
 
+class _Which(TypedDict):
+    outcome: DeploymentOutcome | None
+    since: datetime | None
+    until: datetime | None
+    kind: str | None
+
+
 def _list(request: Request, outcome: Optional[str], since: Optional[str], until: Optional[str], limit: int, offset: int,
-          kind: Optional[str] = None):  # type: ignore[no-untyped-def]
+          kind: Optional[str] = None) -> tuple[list[Deployment], int]:
     ctx = request.app.state.ctx
-    which = dict(
-        outcome=DeploymentOutcome(outcome) if outcome else None,
-        since=parse_when(since, name="since"),
-        until=parse_when(until, name="until", end=True),
-        kind=kind,
-    )
+    which: _Which = {
+        "outcome": DeploymentOutcome(outcome) if outcome else None,
+        "since": parse_when(since, name="since"),
+        "until": parse_when(until, name="until", end=True),
+        "kind": kind,
+    }
     with ctx.database.session() as session:
         items = deployments.list_deployments(session, project=ctx.project, limit=limit, offset=offset, **which)
         return items, deployments.count_deployments(session, project=ctx.project, **which)

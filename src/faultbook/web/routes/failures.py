@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Callable, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Request
 from pydantic import Field, ValidationError
@@ -16,6 +16,11 @@ from faultbook.web.routes.common import FailureFilters, json_twin
 from faultbook.web.schemas import Strict
 from faultbook.web.schemas import FailureDetailOut, FailureIn, FailureOut, FailurePageOut, FailurePatch
 from starlette.concurrency import run_in_threadpool
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from faultbook.services.project import ProjectRef
 
 api = APIRouter(tags=["failures"])
 pages = APIRouter(include_in_schema=False)
@@ -163,7 +168,7 @@ def audit_json(request: Request, _: Principal = Depends(require("reader"))) -> l
 
 
 
-async def _form_action(request: Request, work) -> None:  # type: ignore[no-untyped-def]
+async def _form_action(request: Request, work: Callable[[Session, ProjectRef], object]) -> None:
     from starlette.concurrency import run_in_threadpool
 
     ctx = _ctx(request)
@@ -179,7 +184,7 @@ async def _form_action(request: Request, work) -> None:  # type: ignore[no-untyp
 async def bulk_form(request: Request, who: Principal = Depends(require("writer"))) -> RedirectResponse:
     form = await request.form()
     try:
-        numbers = [int(n) for n in form.getlist("number")]
+        numbers = [int(str(n)) for n in form.getlist("number")]  # an uploaded file is no number: ValueError
         status = Status.parse(str(form.get("status") or ""))
     except ValueError:
         raise HTTPException(422, "choose failures and a status") from None
@@ -250,7 +255,7 @@ def failures_page(
     request: Request, filters: FailureFilters = Depends(), who: Principal = Depends(require("reader"))
 ) -> HTMLResponse:
     page = _search(request, filters)
-    regressions, marks = _page_extras(request, [f.number for f in page.items])
+    regressions, marks = _page_extras(request, [f.number for f in page.items if f.number is not None])
     return render(
         request,
         "failures.html",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Optional, Sequence
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -53,7 +54,7 @@ def _choices(request: Request) -> tuple[list[str], list[str]]:
     return sorted(components, key=str.lower), sorted(environments, key=str.lower)
 
 
-def week_labels(weeks: Sequence) -> list[str]:  # type: ignore[type-arg]
+def week_labels(weeks: Sequence[date]) -> list[str]:
     """``04 Aug``; with the year (``04 Aug 2025``) when the weeks span two years, so no axis is ambiguous."""
     if weeks and weeks[0].year != weeks[-1].year:
         return [w.strftime("%d %b %Y") for w in weeks]

@@ -160,14 +160,14 @@ def rekey(conn: Any, *, version: str) -> None:
     aliases = list(conn.execute(sa.select(_aliases).order_by(_aliases.c.id)))
     taken.update((a.project_id, a.fingerprint) for a in aliases)
     for alias in aliases:
-        new = renamed.get(alias.fingerprint)
+        target = renamed.get(alias.fingerprint)
         source = merged_from.get(alias.fingerprint)
-        if new is None and source is not None and source.error_message:
-            new = key(source.error_message, source.error_code, source.component, None)
-        if new is None or new == alias.fingerprint or (alias.project_id, new) in taken:
+        if target is None and source is not None and source.error_message:
+            target = key(source.error_message, source.error_code, source.component, None)
+        if target is None or target == alias.fingerprint or (alias.project_id, target) in taken:
             continue
-        taken.add((alias.project_id, new))
-        alias_updates.append({"b_id": alias.id, "b_fp": new})
+        taken.add((alias.project_id, target))
+        alias_updates.append({"b_id": alias.id, "b_fp": target})
 
     for table, rows in ((_occurrences, occurrence_updates), (_failures, failure_updates), (_aliases, alias_updates)):
         if rows:
