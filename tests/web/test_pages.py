@@ -222,3 +222,12 @@ def test_admin_creates_and_revokes_tokens_from_the_page(make_app, token):
     r = client.post(f"/tokens/{token_id}/revoke", data={"csrf_token": csrf}, follow_redirects=False)
     assert r.status_code == 303
     assert api.get("/api/v1/failures", headers=bearer(secret)).status_code == 401
+
+
+def test_every_page_names_the_faultbook_version_in_its_footer(client):  # type: ignore[no-untyped-def]
+    from faultbook import __version__
+
+    for path in ("/", "/deployments", "/metrics"):
+        page = client.get(path)
+        assert page.status_code == 200, path
+        assert f'<span class="version">faultbook {__version__}</span>' in page.text, path

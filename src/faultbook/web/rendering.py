@@ -77,6 +77,9 @@ def _template_helpers(templates: Jinja2Templates) -> None:
     templates.env.filters["when"] = when
     templates.env.filters["duration"] = format_duration
     templates.env.filters["elapsed"] = elapsed
+    from faultbook import __version__
+
+    templates.env.globals["faultbook_version"] = __version__
     templates.env.globals["with_query"] = with_query
 
 
