@@ -50,8 +50,10 @@ if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
   echo "warning: PostgreSQL is not reachable at 127.0.0.1:5432; its half of the storage tests will skip" >&2
 fi
 
-# 5. Architecture contracts, then the tests (two workers: this machine has two cores).
+# 5. Architecture contracts, types (mypy, zero errors), then the tests (two workers: this machine has two cores).
 log "checking import contracts"
 .venv/bin/lint-imports --config pyproject.toml
+log "type-checking"
+.venv/bin/python -m mypy
 log "running the tests"
 exec .venv/bin/python -m pytest -n 2 --dist loadfile "$@"

@@ -146,6 +146,8 @@ class TomlLocator:
                 self.i = end
             else:
                 match = _BARE_KEY.match(self.t, self.i)
+                if match is None:  # not after tomllib read the text; the caller's handler covers it like any slip
+                    raise ValueError(f"expected a key at offset {self.i}")
                 keys.append(match.group(0))
                 self.i = match.end()
             self._skip_blank()
@@ -293,6 +295,7 @@ class JsoncParser:
         if self.i >= self.n:
             raise self.error("unexpected end of file")
         c = self.t[self.i]
+        value: Any
         if c == "{":
             value = self._object(path)
         elif c == "[":
