@@ -18,7 +18,7 @@ from typing import Any, Sequence
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
-from faultbook.domain import Failure, Status, utcnow
+from faultbook.domain import Failure, Status, TimelineKind, utcnow
 from faultbook.errors import ConflictError, InputError, NotFoundError
 from faultbook.services import ledger
 from faultbook.services.ledger import ProjectRef
@@ -97,7 +97,7 @@ def mark_not_deployment(
         row.triage = value
         row.updated_at = utcnow()
         text = "Marked as not a deployment failure" if on else "No longer marked as not a deployment failure"
-        repo.add_event(session, row, kind="triage", actor=actor, at=row.updated_at, description=text,
+        repo.add_event(session, row, kind=TimelineKind.TRIAGE, actor=actor, at=row.updated_at, description=text,
                        details={"triage": value})
         _audit(session, project_row.id, actor=actor, action="mark_not_deployment" if on else "unmark_not_deployment",
                subject=f"failure #{number}", details={})
@@ -159,7 +159,7 @@ def undo_status(session: Session, *, project: ProjectRef, number: int, actor: st
     row.resolved_at = now if previous is Status.RESOLVED else None
     row.updated_at = now
     event.details = {**event.details, "undone": True}
-    repo.add_event(session, row, kind="status", actor=actor, at=now,
+    repo.add_event(session, row, kind=TimelineKind.STATUS, actor=actor, at=now,
                    description=f"Status changed back to {previous.label} (undo)",
                    details={"from": event.details["to"], "to": previous.value, "undo_of": event.id})
     _audit(session, project_row.id, actor=actor, action="undo_status", subject=f"failure #{number}",
