@@ -37,6 +37,8 @@ class AppContext:
     anonymous_role: str | None
     templates: Jinja2Templates
     secure_cookies: bool = False
+    #: ``[server] trusted_proxy``: believe ``X-Forwarded-Proto`` (the server runs behind a TLS proxy).
+    trusted_proxy: bool = False
     #: Writes CI reports in batches (web/writer.py); made by ``create_app``.
     reports: Any = None
     #: The warm knowledge index recognition and ``explain`` use (built once, then updated from what changed).
@@ -83,6 +85,7 @@ def create_app(
         anonymous_role=auth.anonymous_role(setting, host=host),
         templates=templates,
         secure_cookies=secure_cookies,
+        trusted_proxy=server.get("trusted_proxy") is True,
         reports=ReportWriter(database, the_project, knowledge=knowledge_cache),
         knowledge=knowledge_cache,
     )
@@ -154,7 +157,7 @@ class SecurityHeaders:
                 if new:
                     cookie = Response()
                     cookie.set_cookie(
-                        auth.CSRF_COOKIE, new, samesite="strict", secure=self.ctx.secure_cookies, httponly=False,
+                        auth.CSRF_COOKIE, new, samesite="strict", secure=self.ctx.secure_cookies, httponly=True,
                         path="/",
                     )
                     headers.append("set-cookie", cookie.headers["set-cookie"])

@@ -10,15 +10,24 @@ Three ways in, checked in this order:
    unset, a server bound to a loopback address (the local ``faultbook serve``)
    allows anonymous *read*; on any other address, nothing.
 
-Every unsafe request (POST/PATCH/DELETE) not carrying a Bearer token must
-also carry the CSRF token — the double-submit pattern: the ``fb_csrf`` cookie
-must equal the ``csrf_token`` form field or the ``X-CSRF-Token`` header.  A
-foreign site can make the browser send the cookie but cannot read it to copy
-it into the form.
+Every unsafe request (POST/PATCH/DELETE) not carrying a Bearer token passes two checks:
+
+- Origin.  A browser names the page that sent the request (``Origin``, and ``Sec-Fetch-Site``); a request
+  whose Origin is not this server's own (scheme, host and port: the Host header and ``request_scheme``) or whose
+  Sec-Fetch-Site is ``same-site``/``cross-site`` is refused.  Cookies do not keep ports apart: a page served
+  on another port of the same host gets and can set this server's cookies, so only the Origin tells it
+  apart (a CSRF confirmed in Chromium against the plain double-submit cookie).  A request with neither
+  header (not a browser, or a very old one) falls through to the token.
+- The CSRF token, bound to the session: the form field ``csrf_token`` (or the ``X-CSRF-Token`` header) must
+  equal an HMAC keyed with the session cookie (before sign-in, with the HttpOnly ``fb_csrf`` nonce).  A
+  forger who plants a cookie of its own cannot compute the token for the victim's session, which it cannot
+  read (HttpOnly).  Keyed with the session itself, every ``--workers`` process agrees without a shared key.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import hmac
 import secrets
 import time
@@ -140,22 +149,75 @@ def _verify_uncached(ctx, secret: str):  # type: ignore[no-untyped-def]
     return token
 
 
-def csrf_token(request: Request) -> str:
-    """The CSRF token for forms on this page (the cookie's, or a new one the middleware will set)."""
+def _csrf_binding(request: Request, *, create: bool) -> str | None:
+    """What the CSRF token is bound to: the session cookie, else the pre-session nonce (new if ``create``)."""
+    session = request.cookies.get(SESSION_COOKIE)
+    if session:
+        return session
     existing = request.cookies.get(CSRF_COOKIE)
     if existing and 20 <= len(existing) <= 100:
         return existing
     token = getattr(request.state, "new_csrf", None)
-    if token is None:
+    if token is None and create:
         token = secrets.token_urlsafe(32)
         request.state.new_csrf = token
     return token
 
 
+def _csrf_for(binding: str) -> str:
+    digest = hmac.new(binding.encode("utf-8", "surrogatepass"), b"faultbook csrf v1", hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).decode("ascii").rstrip("=")
+
+
+def csrf_token(request: Request) -> str:
+    """The CSRF token for forms on this page: an HMAC of the session (or of a new nonce the middleware sets)."""
+    binding = _csrf_binding(request, create=True)
+    assert binding is not None
+    return _csrf_for(binding)
+
+
+def _host_port(netloc: str, scheme: str) -> str:
+    """``host[:port]`` lower-cased with the scheme's default port dropped."""
+    netloc = netloc.strip().lower()
+    suffix = {"http": ":80", "https": ":443"}.get(scheme)
+    if suffix and netloc.endswith(suffix):
+        return netloc[: -len(suffix)]
+    return netloc
+
+
+def request_scheme(request: Request) -> str:
+    """``https`` or ``http`` as the browser sees it: ``X-Forwarded-Proto`` counts only when the server is told
+    it runs behind a TLS-terminating proxy (``[server] trusted_proxy = true``), since anyone can send it."""
+    ctx = request.app.state.ctx
+    if getattr(ctx, "trusted_proxy", False):
+        forwarded = (request.headers.get("x-forwarded-proto") or "").split(",")[0].strip().lower()
+        if forwarded in ("http", "https"):
+            return forwarded
+    return request.url.scheme
+
+
+def same_origin(request: Request) -> bool:
+    """False when the browser says the request came from another origin (another port counts)."""
+    fetch_site = (request.headers.get("sec-fetch-site") or "").lower()
+    if fetch_site in ("cross-site", "same-site"):
+        return False
+    origin = request.headers.get("origin")
+    if origin is None:
+        return True  # no browser claim: the CSRF token decides
+    scheme, sep, rest = origin.partition("://")
+    if not sep or origin == "null":
+        return False
+    host = request.headers.get("host") or ""
+    mine = request_scheme(request)
+    return bool(host) and scheme.lower() == mine and _host_port(rest, mine) == _host_port(host, mine)
+
+
 async def check_csrf(request: Request, who: Principal) -> None:
     if request.method not in UNSAFE or who.source == "bearer":
         return
-    cookie = request.cookies.get(CSRF_COOKIE, "")
+    if not same_origin(request):
+        raise HTTPException(403, "cross-origin request refused: use the dashboard's own pages")
+    binding = _csrf_binding(request, create=False)
     sent = request.headers.get("x-csrf-token")
     if sent is None and request.headers.get("content-type", "").startswith(
         ("application/x-www-form-urlencoded", "multipart/form-data")
@@ -163,7 +225,8 @@ async def check_csrf(request: Request, who: Principal) -> None:
         form = await request.form()
         value = form.get("csrf_token")
         sent = value if isinstance(value, str) else None
-    if not cookie or not sent or not hmac.compare_digest(cookie, sent):
+    sent_ascii = sent.encode("ascii", "replace").decode("ascii") if sent else ""
+    if not binding or not sent_ascii or not hmac.compare_digest(_csrf_for(binding), sent_ascii):
         raise HTTPException(403, "missing or wrong CSRF token: reload the page and try again")
 
 
