@@ -107,7 +107,10 @@ def create_app(
 
         mount_mcp(app, ctx)
 
+    from faultbook.web.limits import BodyLimit
+
     app.add_middleware(ReportFastPath, ctx=ctx)  # innermost: the security headers and Host check still apply
+    app.add_middleware(BodyLimit)  # outside every reader of a body, so before authentication
     app.add_middleware(SecurityHeaders, ctx=ctx)
 
     if allowed_hosts:
