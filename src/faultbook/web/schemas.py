@@ -259,6 +259,9 @@ class MetricsOut(BaseModel):
 class TokenIn(Strict):
     role: Literal["reader", "writer", "admin"]
     name: Optional[Name] = None
+    all_projects: bool = Field(
+        default=False, description="Valid for every project on this database (only an all-projects admin may grant it); "
+        "otherwise the token works for this server's project only.")
 
 
 class TokenOut(BaseModel):
@@ -268,6 +271,7 @@ class TokenOut(BaseModel):
     created_at: datetime
     last_used_at: Optional[datetime] = None
     revoked_at: Optional[datetime] = None
+    project: Optional[str] = Field(default=None, description="The project it works for; null = every project.")
 
 
 class TokenCreatedOut(TokenOut):
