@@ -197,6 +197,11 @@ def request_scheme(request: Request) -> str:
     return request.url.scheme
 
 
+def secure_cookie(request: Request) -> bool:
+    """Mark cookies ``Secure`` when the browser talks https to us (directly or through a trusted proxy)."""
+    return bool(getattr(request.app.state.ctx, "secure_cookies", False)) or request_scheme(request) == "https"
+
+
 def same_origin(request: Request) -> bool:
     """False when the browser says the request came from another origin (another port counts)."""
     fetch_site = (request.headers.get("sec-fetch-site") or "").lower()

@@ -114,7 +114,7 @@ async def login(request: Request) -> Response:
         return render(request, "login.html", {"error": "Unknown or revoked token."}, status=401)
     response = RedirectResponse("/failures", status_code=303)
     response.set_cookie(
-        auth.SESSION_COOKIE, secret, httponly=True, samesite="strict", secure=ctx.secure_cookies, path="/",
+        auth.SESSION_COOKIE, secret, httponly=True, samesite="strict", secure=auth.secure_cookie(request), path="/",
         max_age=30 * 86400,
     )
     return response
