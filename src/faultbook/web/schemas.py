@@ -7,10 +7,11 @@ field, never a database error.
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Annotated, Any, Literal, Optional
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from faultbook.domain import Deployment, DeploymentOutcome, Failure, Status, ensure_aware
 
@@ -217,11 +218,32 @@ class DeploymentPageOut(BaseModel):
     offset: int
 
 
+#: A snapshot is about 1 KB (services.snapshot); anything near this is not one.
+MAX_SNAPSHOT_CHARS = 200_000
+
+
 class ReportIn(Strict):
     deployment: DeploymentIn
     failure: Optional[FailureIn] = None
     output_tail: Optional[Annotated[str, AfterValidator(_no_nul), Field(max_length=200_000)]] = None
     host: Optional[Short] = None
+    endpoint: Optional[Annotated[str, AfterValidator(_no_nul), Field(max_length=2000)]] = Field(
+        default=None, description="The Cloudflare API path the failure's request went to (fingerprint v2 keys by "
+        "its API family); omitted by older clients.")
+    snapshot: Optional[dict[str, Any]] = Field(
+        default=None, description="What the deployment deployed, scrubbed (faultbook's services.snapshot): "
+        "bindings, compatibility settings, var and secret names, dependency versions. Feeds the suspect change.")
+
+    @field_validator("snapshot")
+    @classmethod
+    def _small_snapshot(cls, value: Optional[dict[str, Any]]) -> Optional[dict[str, Any]]:
+        if value is None:
+            return None
+        text = json.dumps(value, ensure_ascii=False)
+        if len(text) > MAX_SNAPSHOT_CHARS:
+            raise ValueError(f"a snapshot may be at most {MAX_SNAPSHOT_CHARS} characters of JSON")
+        _no_nul(text.replace("\\u0000", "\x00"))
+        return value
 
 
 class ReportOut(BaseModel):

@@ -60,6 +60,8 @@ class _Job:
     actor: str | None
     #: The API token the report came with: checked not revoked in the batch's transaction.
     token_id: int | None = None
+    endpoint: str | None = None
+    snapshot: dict[str, Any] | None = None
     future: Future = field(default_factory=Future)
 
 
@@ -89,11 +91,13 @@ class ReportWriter:
         output_tail: str | None = None,
         actor: str | None = None,
         token_id: int | None = None,
+        endpoint: str | None = None,
+        snapshot: dict[str, Any] | None = None,
     ) -> ingest.IngestResult:
         """Queue one report and wait until its batch is committed (or has failed: ``RevokedToken`` when
         ``token_id`` was revoked before the batch's transaction)."""
         job = _Job(deployment=deployment, failure=failure, host=host, output_tail=output_tail, actor=actor,
-                   token_id=token_id)
+                   token_id=token_id, endpoint=endpoint, snapshot=snapshot)
         self._ensure_thread()
         self._jobs.put(job)
         return await asyncio.wrap_future(job.future)
@@ -141,7 +145,8 @@ class ReportWriter:
                     knowledge=self.knowledge,
                     reports=[
                         ingest.Report(deployment=job.deployment, failure=job.failure, host=job.host,
-                                      output_tail=job.output_tail, actor=job.actor)
+                                      output_tail=job.output_tail, actor=job.actor, endpoint=job.endpoint,
+                                      snapshot=job.snapshot)
                         for job in batch
                     ],
                 )
@@ -205,6 +210,8 @@ class ReportWriter:
                                 output_tail=job.output_tail,
                                 actor=job.actor,
                                 knowledge=self.knowledge,
+                                endpoint=job.endpoint,
+                                snapshot=job.snapshot,
                             )
                         )
                     failed = None
@@ -312,6 +319,8 @@ class ReportFastPath:
                 output_tail=report.output_tail,
                 actor=who.name,
                 token_id=who.token_id,
+                endpoint=report.endpoint,
+                snapshot=report.snapshot,
             )
         except Exception:  # (RevokedToken too: the route verifies the token again and answers 401)
             return None

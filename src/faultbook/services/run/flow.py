@@ -107,7 +107,7 @@ def run(
             request.notify, fmt=request.notify_format, project=project, outcome=final, scrubber=scrubber, say=say,
             dashboard_url=_dashboard_url(settings, request.server_url),
         )
-    reports = tuple(server_report(attempt, scrubber=scrubber) for attempt in attempts)
+    reports = tuple(server_report(attempt, scrubber=scrubber, snapshot=snapshot) for attempt in attempts)
     rollback, skipped = None, None
     if request.rollback_on_failure and final.outcome is DeploymentOutcome.FAILED:
         rollback, skipped = _rollback_if_broken(final, request=request, settings=settings, database=ledger.full,

@@ -63,6 +63,8 @@ async def _ingest(request: Request, body: ReportIn, who: Principal, key_header: 
             output_tail=body.output_tail,
             actor=who.name,
             token_id=who.token_id,
+            endpoint=body.endpoint,
+            snapshot=body.snapshot,
         )
     except RevokedToken:
         raise HTTPException(401, "unknown or revoked token", headers={"WWW-Authenticate": "Bearer"}) from None
