@@ -93,7 +93,7 @@ def bench_reads(backend: str, rows: int) -> None:
         settings = Settings(project_root=tmp, project_key="bench", project_name="bench", database_url=url)
         client = TestClient(create_app(database=db, settings=settings, project=project, host="127.0.0.1"))
         cases = {
-            "list (newest first)": "/api/v1/failures?limit=50",
+            "list (last seen first)": "/api/v1/failures?limit=50",
             "list status+component": "/api/v1/failures?status=open&component=DNS&limit=50",
             "list page 100": "/api/v1/failures?limit=50&offset=5000",
             # A search is ranked best-first up to 5,000 matches (search.RANK_LIMIT), newest first beyond.
@@ -101,6 +101,7 @@ def bench_reads(backend: str, rows: int) -> None:
             "search two words": "/api/v1/failures?q=quota+timeout&limit=50",
             "search rare": "/api/v1/failures?q=attempt+Error+1042&limit=50",
             "search one word, newest": "/api/v1/failures?q=binding&sort=-occurred_at&limit=50",
+            "search one word, last seen": "/api/v1/failures?q=binding&sort=-last_seen&limit=50",
             "search ranked (3,000)": "/api/v1/failures?q=binding+2&limit=50",
             "HTML list": "/failures?limit=50",
             "HTML search": "/failures?q=binding",

@@ -312,6 +312,7 @@ def services_get(call: Call) -> dict[str, Any]:
                 "last_deployed_from": script.last_deployed_from,
                 "created_on": script.created_on,
                 "modified_on": now_iso(),
+                **({"migration_tag": script.migration_tag} if script.migration_tag else {}),
             },
         },
         "created_on": script.created_on,
@@ -356,6 +357,10 @@ def _store_upload(call: Call, *, deploy: bool) -> tuple[WorkerScript, ScriptVers
     script = account.scripts[call.params["name"]]
     script.secrets = secrets
     version.secrets = dict(secrets)
+    migrations = metadata.get("migrations")
+    if isinstance(migrations, dict) and migrations.get("new_tag"):
+        # [WSDK deploy-helpers durable.ts: {old_tag?, new_tag, steps}]: the Worker is now at new_tag.
+        script.migration_tag = migrations["new_tag"]
     return script, version
 
 
@@ -485,6 +490,26 @@ def script_settings_get(call: Call) -> dict[str, Any]:
     }
 
 
+@route("GET", "/accounts/{account_id}/workers/scripts", scope="workers")
+def scripts_list(call: Call) -> Reply:
+    """[SDK types/workers/script_list_response.py: id, etag, created_on, modified_on, migration_tag, ...]"""
+    items = [
+        {"id": script.name, "etag": script.versions[-1].etag if script.versions else "", "created_on": script.created_on,
+         "modified_on": script.created_on, "last_deployed_from": script.last_deployed_from,
+         **({"migration_tag": script.migration_tag} if script.migration_tag else {})}
+        for script in call.state.account(call.params["account_id"]).scripts.values()
+    ]
+    return Reply(result=items)
+
+
+@route("GET", "/accounts/{account_id}/workers/scripts/{name}/secrets", scope="workers")
+def script_secrets(call: Call) -> Reply:
+    """The live Worker's secrets, names only [SDK types/workers/scripts/secret_list_response.py:
+    name, type "secret_text"; WSDK secret/index.ts lists them the same way]."""
+    script = _script(call)
+    return Reply(result=[{"name": name, "type": "secret_text"} for name in sorted(script.secrets)])
+
+
 @route("GET", "/accounts/{account_id}/workers/subdomain", scope="workers")
 def account_subdomain(call: Call) -> dict[str, Any]:
     subdomain = call.state.account(call.params["account_id"]).workers_subdomain
@@ -611,6 +636,20 @@ def zones_list(call: Call) -> Reply:
         if (name is None or z.name == name) and (account_id is None or account_id == state.account_id)
     ]
     return list_reply(items, call)
+
+
+@route("GET", "/zones/{zone_id}/workers/routes", scope="zone")
+def zone_worker_routes(call: Call) -> Reply:
+    """[SDK types/workers/route_list_response.py: id, pattern, script; WSDK triggers/deploy.ts reads
+    pattern and script to refuse "routes that are assigned to another worker"]"""
+    zone = next((z for z in call.state.zones if z.id == call.params["zone_id"]), None)
+    if zone is None:
+        raise ApiError(
+            404, 7003,
+            f"Could not route to /client/v4/zones/{call.params['zone_id']}/workers/routes, "
+            "perhaps your object identifier is invalid?",
+        )
+    return Reply(result=[{"id": r.id, "pattern": r.pattern, "script": r.script} for r in zone.worker_routes])
 
 
 @route("GET", "/zones/{zone_id}/dns_records", scope="dns")

@@ -124,6 +124,8 @@ class WorkerScript:
     workers_dev: bool = False
     preview_urls: bool = False
     last_deployed_from: str = "wrangler"
+    #: The tag of the last Durable Object migration applied (``new_tag`` of an upload's ``migrations``).
+    migration_tag: str | None = None
 
     def version(self, version_id: str) -> ScriptVersion | None:
         return next((v for v in self.versions if v.id == version_id), None)
@@ -165,11 +167,21 @@ class DnsRecord:
 
 
 @dataclass
+class WorkerRoute:
+    """A zone's Workers route [SDK types/workers/route_list_response.py: id, pattern, script]."""
+
+    id: str
+    pattern: str
+    script: str | None
+
+
+@dataclass
 class Zone:
     id: str
     name: str
     status: str = "active"
     dns_records: list[DnsRecord] = field(default_factory=list)
+    worker_routes: list[WorkerRoute] = field(default_factory=list)
 
 
 @dataclass
@@ -347,6 +359,13 @@ class CloudflareState:
             record = DnsRecord(id=new_id(), type=type, name=name, content=content, proxied=proxied)
             zone.dns_records.append(record)
             return record
+
+    def add_worker_route(self, zone: Zone, pattern: str, *, script: str | None) -> WorkerRoute:
+        """Assign ``pattern`` in ``zone`` to Worker ``script`` (None = a route that runs no Worker)."""
+        with self.lock:
+            route = WorkerRoute(id=new_id(), pattern=pattern, script=script)
+            zone.worker_routes.append(route)
+            return route
 
     def add_worker_domain(
         self, hostname: str, *, service: str, zone: Zone, account_id: str | None = None

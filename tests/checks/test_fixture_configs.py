@@ -60,3 +60,11 @@ def test_selecting_an_env_checks_only_that_env() -> None:
     assert {f.env for f in report.findings} == {"production"}
     # Inherited top-level keys are still checked for the selected env.
     assert "FB203" in {f.rule_id for f in report.findings}
+
+
+def test_an_invalid_top_level_name_is_reported_whatever_env_is_selected(tmp_path) -> None:
+    """wrangler validates the top-level name even with -e (an env with its own name included)."""
+    (tmp_path / "wrangler.toml").write_text('name = "Foo_Bar"\n[env.prod]\n[env.eu]\nname = "api-eu"\n')
+    for env in ("prod", "eu"):
+        report = run(load_config(tmp_path), env=env, today=TODAY, selected=["FB201"])
+        assert [(f.line, f.severity) for f in report.findings] == [(1, Severity.ERROR)]

@@ -47,7 +47,8 @@ def test_install_covers_the_run_command_and_leaves_paths_to_typer():
     params = dict(_params(command))
     run_params = {name[-1]: p for name, p in params.items() if name[-2] == "run"}
     assert {n for n, p in run_params.items() if isinstance(p._runtime_param, coercion._PlainParam)} == {
-        "command", "component", "step", "env", "retry", "notify", "notify_format", "strict", "server", "token", "rollback_on_failure"
+        "command", "component", "step", "env", "kind", "retry", "notify", "notify_format", "strict", "server",
+        "token", "rollback_on_failure",
     }
     (init_path,) = [p for name, p in params.items() if name[-2:] == ("init", "path")]
     assert init_path._runtime_param is None  # a Path: Typer's adapter, built on use

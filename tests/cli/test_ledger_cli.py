@@ -123,9 +123,10 @@ def test_list_and_deployments_print_tab_separated_lines_when_piped_and_a_table_o
     code, out, _ = cli("deployments")
     assert code == 0
     assert [line.split("\t")[1:] for line in out.splitlines()] == [
-        ["2025-08-20T14:20:00Z", "succeeded", "0", "Backend", "Worker deployment", "npx wrangler deploy", "v-1", ""],
+        ["2025-08-20T14:20:00Z", "succeeded", "0", "Backend", "Worker deployment", "npx wrangler deploy", "v-1", "",
+         "deploy"],
         ["2025-08-20T14:10:00Z", "failed", "1", "Backend", "Worker deployment",
-         "npx wrangler deploy --env production second line", "", ""],
+         "npx wrangler deploy --env production second line", "", "", "deploy"],
     ]
     # On a terminal: a table with a header, the command shortened to its first line.
     monkeypatch.setattr(output, "stdout_is_tty", lambda: True)
@@ -260,3 +261,19 @@ def test_bad_faultbook_toml_names_file_and_line(tmp_path):
     assert proc.returncode == 2
     assert f"{tmp_path / 'faultbook.toml'}:2" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_delete_asks_for_yes_when_piped_then_deletes_and_keeps_an_audit_row(cli, database, project):
+    from faultbook.services import triage
+
+    record_seed(cli)
+    code, _, err = cli("delete", "1")
+    assert code != 0 and "--yes" in err
+    code, _, err = cli("delete", "1", "--yes")
+    assert code == 0 and "Deleted failure #1" in err
+    code, _, err = cli("show", "1")
+    assert code != 0
+    with database.session() as s:
+        (event,) = triage.list_audit(s, project=project)
+    assert (event.action, event.subject) == ("delete", "failure #1")
+    assert event.details["failure"]["title"] == "Incorrect Images Binding Type"

@@ -144,3 +144,85 @@ def test_a_regression_restarts_the_restore_clock(database, project):
         m = load_metrics(s, project=project)
     assert m.restored == 1
     assert m.median_time_to_restore.total_seconds() < 60  # resolved moments after it came back
+
+
+def _report(database, project, key, started, command, outcome, *, failure=None, component="Backend",
+            environment="production", finished=None):  # type: ignore[no-untyped-def]
+    from faultbook.domain import Deployment, DeploymentOutcome
+    from faultbook.services import ingest
+
+    with database.session(write=True) as s:
+        ingest.ingest_report(s, project=project, failure=failure, deployment=Deployment(
+            id=None, key=key, started_at=started, command=command, outcome=DeploymentOutcome(outcome),
+            finished_at=finished or started + timedelta(minutes=1), component=component, environment=environment))
+
+
+def test_only_deploy_commands_are_deployments(database, project):
+    from faultbook.services.metrics import load_metrics
+
+    for i, command in enumerate(["npx wrangler deploy", "pwd", "wrangler r2 bucket create b", "npm run deploy",
+                                 "wrangelr deploy"]):
+        _report(database, project, f"k{i}", T0 + timedelta(days=i), command, "succeeded" if i != 4 else "failed")
+    with database.session() as s:
+        m = load_metrics(s, project=project, since=T0, until=T0 + timedelta(days=7))
+    assert sum(m.deployments_per_week) == 2
+    assert (m.change_failure_rate.failed, m.change_failure_rate.total) == (0, 2)
+    from faultbook.services import deployments
+
+    with database.session() as s:
+        commands = {d.id: d.command for d in deployments.list_deployments(s, project=project)}
+    assert sorted(commands[d["number"]] for d in m.to_json()["deployments"]) == ["npm run deploy",
+                                                                                 "npx wrangler deploy"]
+
+
+def test_restore_runs_from_the_causing_to_the_restoring_deployment_and_skips_imported_history(database, project):
+    from datetime import datetime
+
+    from faultbook.domain import Failure, Status
+    from faultbook.services import ledger
+    from faultbook.services.metrics import load_metrics
+
+    now = datetime.now(timezone.utc).replace(microsecond=0)
+    broken = Failure(number=None, title="boom", occurred_at=now - timedelta(hours=5), component="Backend",
+                     error_message="KV namespace 'CACHE' not found [code: 10041]")
+    _report(database, project, "bad", now - timedelta(hours=5), "npx wrangler deploy", "failed", failure=broken)
+    _report(database, project, "fix", now - timedelta(hours=2), "npx wrangler deploy", "succeeded",
+            finished=now - timedelta(hours=2) + timedelta(minutes=1))
+    with database.session(write=True) as s:
+        # An imported failure from 2025, resolved today: no trustworthy start.
+        ledger.record_failure(s, project=project, failure=Failure(
+            number=None, title="old", occurred_at=datetime(2025, 3, 1, tzinfo=timezone.utc), component="DNS"))
+        for n in (1, 2):
+            ledger.update_failure(s, project=project, number=n, changes={"status": Status.RESOLVED})
+    with database.session() as s:
+        m = load_metrics(s, project=project, weeks=2)
+    assert m.restored == 1 and m.unmeasured == 1
+    # From the failed deployment's start to the fixing deployment's end: 3 h 1 min, not until "now".
+    assert m.median_time_to_restore == timedelta(hours=3, minutes=1)
+    (row,) = m.to_json()["restores"]
+    from faultbook.services import deployments
+
+    with database.session() as s:
+        ids = {d.key: d.id for d in deployments.list_deployments(s, project=project)}
+    assert (row["failure_number"], row["caused_by_deployment"], row["restored_by_deployment"]) == (
+        1, ids["bad"], ids["fix"])
+    with database.session() as s:
+        dns = load_metrics(s, project=project, weeks=2, component="dns")
+        staging = load_metrics(s, project=project, weeks=2, environment="staging")
+    assert dns.restored == 0 and sum(dns.deployments_per_week) == 0
+    assert sum(staging.deployments_per_week) == 0
+
+
+def test_an_empty_ledger_gets_no_bucket(database, project):
+    from faultbook.services.metrics import load_metrics
+
+    with database.session() as s:
+        m = load_metrics(s, project=project)
+    assert (m.frequency_bucket, m.cfr_bucket, m.restore_bucket) == (None, None, None)
+
+
+def test_week_labels_carry_the_year_when_the_range_spans_two():
+    from faultbook.web.routes.metrics import week_labels
+
+    assert week_labels([date(2025, 12, 22), date(2025, 12, 29)]) == ["22 Dec", "29 Dec"]
+    assert week_labels([date(2025, 12, 29), date(2026, 1, 5)]) == ["29 Dec 2025", "05 Jan 2026"]

@@ -28,7 +28,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
-CONFIG_FILES = ("wrangler.json", "wrangler.jsonc", "wrangler.toml")
 UNKNOWN_COMPONENT = "Unknown"
 UNKNOWN_STEP = "Deployment"
 
@@ -278,17 +277,16 @@ def _parse_git_status(out: str) -> GitInfo:
 
 
 def config_path(argv: Sequence[str], cwd: Path) -> Path | None:
-    """The wrangler config file this command uses: ``-c/--config FILE`` or the first of wrangler.json/jsonc/toml."""
+    """The wrangler config file this command uses: ``-c/--config FILE``, else the one wrangler finds from ``cwd``."""
     args = list(argv)
     for i, arg in enumerate(args):
         if arg in ("-c", "--config") and i + 1 < len(args):
             return (cwd / args[i + 1]).resolve()
         if arg.startswith("--config="):
             return (cwd / arg.split("=", 1)[1]).resolve()
-    for name in CONFIG_FILES:
-        if (cwd / name).is_file():
-            return cwd / name
-    return None
+    from faultbook.cloudflare.config import search_config
+
+    return search_config(cwd)
 
 
 def config_hash(argv: Sequence[str], cwd: Path) -> str | None:

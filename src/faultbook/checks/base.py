@@ -22,7 +22,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, ClassVar, Iterable, Iterator
 
-from faultbook.cloudflare.config import KeyPath, Span, WranglerConfig
+from faultbook.cloudflare.config import KeyPath, Span, WranglerConfig, worker_name
 
 
 class Severity(str, enum.Enum):
@@ -139,13 +139,12 @@ class Scope:
         return "top level" if self.env is None else f'env "{self.env}"'
 
     def worker_name(self) -> tuple[str | None, KeyPath]:
-        """wrangler's naming: an env without its own name deploys as ``<name>-<env>``."""
+        """wrangler's naming (``cloudflare.config.worker_name``) and where the name is written."""
         if self.env is not None and "name" in self.raw:
             return self.raw["name"], self.prefix + ("name",)
-        name = self.top.get("name")
-        if not isinstance(name, str):
+        if not isinstance(self.top.get("name"), str):
             return None, ("name",)
-        return (name if self.env is None else f"{name}-{self.env}"), ("name",)
+        return worker_name(self.top, self.env), ("name",)
 
 
 @dataclass
@@ -162,6 +161,8 @@ class Context:
     network_settings: Any = None
     #: Per-run memo for online lookups (one API call per resource, however many envs use it).
     cache: dict[Any, Any] = field(default_factory=dict)
+    #: What a rule wants the user told about how it checked (e.g. which schema FB301 used).
+    notes: list[str] = field(default_factory=list)
 
     @property
     def data(self) -> dict[str, Any]:
@@ -286,6 +287,8 @@ class Report:
     rules_run: tuple[str, ...] = ()
     env: str | None = None
     online: bool = False
+    #: How the check was done: which config file, which schema (shown on stderr / in JSON).
+    notes: tuple[str, ...] = ()
 
     def count(self, severity: Severity) -> int:
         return sum(1 for f in self.findings if f.severity == severity)

@@ -24,7 +24,8 @@ class BindingKind:
     required: tuple[str, ...]
     friendly: str  # wrangler's name in the duplicate-binding message
     metadata_type: str | None
-    #: Id fields that must have a shape: field -> "hex32" | "uuid".
+    #: Id fields that must have a shape: field -> "hex32" | "uuid".  Only what deploys: ``preview_id`` /
+    #: ``preview_database_id`` are read by ``wrangler dev --remote`` alone, never by ``wrangler deploy``.
     id_shapes: tuple[tuple[str, str], ...] = ()
     #: Fields that hold an id someone had to paste from the dashboard (placeholder check).
     id_fields: tuple[str, ...] = ()
@@ -37,10 +38,10 @@ class BindingKind:
 KINDS: tuple[BindingKind, ...] = (
     BindingKind(("durable_objects", "bindings"), True, "name", ("name", "class_name"), "Durable Object", "durable_object_namespace"),
     BindingKind(("kv_namespaces",), True, "binding", ("binding",), "KV Namespace", "kv_namespace",
-                (("id", "hex32"), ("preview_id", "hex32")), ("id", "preview_id")),
+                (("id", "hex32"),), ("id",)),
     BindingKind(("r2_buckets",), True, "binding", ("binding",), "R2 Bucket", "r2_bucket"),
     BindingKind(("d1_databases",), True, "binding", ("binding",), "D1 Database", "d1",
-                (("database_id", "uuid"), ("preview_database_id", "uuid")), ("database_id", "preview_database_id")),
+                (("database_id", "uuid"),), ("database_id",)),
     BindingKind(("queues", "producers"), True, "binding", ("binding", "queue"), "Queue", "queue"),
     BindingKind(("workflows",), True, "binding", ("binding", "name", "class_name"), "Workflow", "workflow"),
     BindingKind(("services",), True, "binding", ("binding", "service"), "Service", "service"),

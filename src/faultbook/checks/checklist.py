@@ -18,14 +18,16 @@ PRACTICES: tuple[tuple[str, tuple[str, ...], str], ...] = (
     ("Monitor logs closely after deployment", (), "`wrangler tail` / observability dashboards"),
     ("Have a rollback plan ready before deployment begins", ("FB406",), "`faultbook rollback` needs an earlier version"),
     ("Document all changes for future reference and troubleshooting", (), "faultbook's ledger records failures, not changes"),
-    ("Verify all environment variables before deployment", ("FB108", "FB106"), "vars and bindings repeated per [env.X]"),
+    ("Verify all environment variables before deployment", ("FB108", "FB106", "FB124", "FB123", "FB420", "FB421"),
+     "vars, secrets and bindings per [env.X]"),
     ("Test all API endpoints after deployment", ("FB506",),
      "`faultbook check --network` calls the [[smoke]] endpoints in faultbook.toml"),
     ("Check resource availability (buckets, databases, namespaces) before deployment",
-     ("FB402", "FB403", "FB404", "FB405", "FB109", "FB110"), "online rules query the Cloudflare API"),
+     ("FB402", "FB403", "FB404", "FB405", "FB109", "FB110", "FB422", "FB423"), "online rules query the Cloudflare API"),
     ("Validate configuration files (wrangler.toml) before deployment",
      ("FB101", "FB102", "FB103", "FB104", "FB105", "FB106", "FB107", "FB111", "FB201", "FB202", "FB203",
-      "FB204", "FB205", "FB206", "FB207", "FB301"), "config rules"),
+      "FB204", "FB205", "FB206", "FB207", "FB301", "FB120", "FB121", "FB122", "FB125", "FB220", "FB221", "FB222",
+      "FB223", "FB424"), "config rules"),
 )
 
 

@@ -3,7 +3,7 @@
 Rules propose edits as (line, column)-ranges over the original text (a value's
 exact span, found by the config locator), so comments, spacing, key order and
 quoting survive; overlapping edits are skipped.  The result is parsed again
-(tomlkit / our JSONC parser) before anyone writes it, so a fix can never leave a
+(tomllib / our JSONC parser) before anyone writes it, so a fix can never leave a
 config that does not parse.
 """
 
@@ -66,6 +66,8 @@ def write_fixed(config: WranglerConfig, result: FixResult) -> None:
     """Validate the edited text by parsing it, then write it (same encoding, same newline style)."""
     if result.text == config.text:
         return
+    if config.lossy:
+        raise InputError("the file has bytes that are not UTF-8: fix it by hand; nothing written", path=str(config.path))
     probe = config.path.with_name(f".{config.path.name}.faultbook-fix{config.path.suffix}")
     probe.write_text(result.text, encoding="utf-8", newline="")
     try:

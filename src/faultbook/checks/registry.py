@@ -10,6 +10,7 @@ from faultbook.checks.base import Rule
 from faultbook.checks.rules import (
     binding_fields, environments, meta, network, online, resources, schema, unsafe, worker,
 )
+from faultbook.checks.rules import crons, durable_objects, online_targets, routes, secrets_in_vars
 
 RULES: tuple[type[Rule], ...] = (
     meta.ConfigParseError,
@@ -32,6 +33,7 @@ RULES: tuple[type[Rule], ...] = (
     worker.AssetsDirectoryMissing,
     worker.AssetFileTooLarge,
     worker.TooManyAssetFiles,
+    worker.PagesConfigInvalid,
     schema.SchemaViolation,
     online.ApiTokenInvalid,
     online.R2BucketMissing,
@@ -45,6 +47,21 @@ RULES: tuple[type[Rule], ...] = (
     network.TlsCertificateExpiring,
     network.CorsPreflightRefused,
     network.SmokeEndpointFailed,
+    durable_objects.DurableObjectClassNotMigrated,
+    durable_objects.DurableObjectMigrationInvalid,
+    durable_objects.DurableObjectMigrationTags,
+    durable_objects.DurableObjectClassGone,
+    secrets_in_vars.SecretInVars,
+    environments.BindingMissingInEnvironment,
+    routes.CustomDomainWithPath,
+    routes.RoutePatternInvalid,
+    routes.EnvironmentInheritsRoutes,
+    crons.CronTriggerInvalid,
+    online_targets.RequiredSecretMissing,
+    online_targets.DashboardVarsWiped,
+    online_targets.CustomDomainTaken,
+    online_targets.RouteOwnedByAnotherWorker,
+    online_targets.MigrationTagUnknown,
 )
 
 #: IDs that once existed and must never be reused.

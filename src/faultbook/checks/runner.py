@@ -94,4 +94,5 @@ def run(
         rules_run=tuple(ran),
         env=env,
         online=online_client is not None,
+        notes=(f"checked {config.path}", *dict.fromkeys(ctx.notes)),
     )

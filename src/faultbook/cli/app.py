@@ -241,7 +241,8 @@ def record(
     )
     with state.database().session(write=True) as session:
         stored = ledger.record_failure(
-            session, project=state.project_ref(), failure=failure, actor=output.actor(), pasted=True
+            session, project=state.project_ref(), failure=failure, actor=output.actor(), pasted=True,
+            scrubber=_scrubber(),
         )
     if as_json:
         output.emit_json(stored.to_json())
@@ -291,11 +292,41 @@ def update(
         raise InputError("nothing to change: give at least one field option (see faultbook update --help)")
     with state.database().session(write=True) as session:
         stored = ledger.update_failure(
-            session, project=state.project_ref(), number=number, changes=changes, actor=output.actor()
+            session, project=state.project_ref(), number=number, changes=changes, actor=output.actor(),
+            scrubber=_scrubber(),
         )
     if as_json:
         output.emit_json(stored.to_json())
     output.info(f"Updated failure #{stored.number}")
+
+
+def _scrubber() -> Any:
+    """The scrubber for text typed or pasted here: the shape rules and this environment's secret values."""
+    from faultbook.capture.scrub import Scrubber
+
+    return Scrubber.from_environ(state.settings().environ)
+
+
+@app.command()
+def delete(
+    number: int = typer.Argument(..., help="The failure number."),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
+) -> None:
+    """Delete a failure for good (its text is kept in the audit trail); asks first on a terminal."""
+    from faultbook.services import ledger, triage
+
+    project = state.project_ref()
+    with state.database().session() as session:
+        failure = ledger.get_failure(session, project=project, number=number)
+    if not yes:
+        if not output.stdin_is_tty():
+            raise InputError(f"deleting failure #{number} needs confirmation: add --yes")
+        if not typer.confirm(f"Delete failure #{number} ({failure.title}) and its occurrences?", default=False):
+            output.info("Nothing deleted.")
+            raise typer.Exit(1)
+    with state.database().session(write=True) as session:
+        triage.delete_failure(session, project=project, number=number, actor=output.actor())
+    output.info(f"Deleted failure #{number}: {failure.title} (kept in the audit trail)")
 
 
 # ---------------------------------------------------------------- list / show

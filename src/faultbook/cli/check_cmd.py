@@ -11,8 +11,6 @@ from __future__ import annotations
 import sys
 from typing import Any, Callable, Iterable, List, Optional
 
-import typer
-
 FORMATS = ("text", "json", "sarif", "github")
 
 
@@ -69,6 +67,7 @@ def check_command(
     settings: Any = None,
     today: Any = None,
     http_client: Any = None,
+    config_path: str | None = None,
 ) -> tuple[str, str, int]:
     from faultbook.errors import ExitCode, InputError
     from faultbook.services.check import run_check
@@ -81,7 +80,7 @@ def check_command(
         result = run_check(
             path=path, env=env, offline=offline, select=select, ignore=ignore, fail_on=fail_on, fix=fix,
             create_missing=create_missing, confirm=confirm, network=network, settings=settings, today=today,
-            http_client=http_client,
+            http_client=http_client, config_path=config_path,
         )
     except InputError as error:
         if error.path and error.line is not None:
@@ -116,10 +115,15 @@ def rules_command(rule_id: str | None = None) -> tuple[str, str, int]:
 
 
 def register(app: Any, state: Any) -> None:
-    """Typer wiring for ``check`` and ``rules`` (kept apart from the logic above, which tests call directly)."""
+    """Typer wiring for ``check`` and ``rules`` (kept apart from the logic above, which tests call directly).
+    typer is imported here, not at module level: ``check_command`` alone must start fast (benchmarks)."""
+    import typer
     @app.command()
     def check(
-        path: str = typer.Argument(".", help="Project folder or wrangler config file."),
+        path: str = typer.Argument(".", help="Project folder (wrangler's lookup: it and its parents) or config file."),
+        config_path: Optional[str] = typer.Option(
+            None, "-c", "--config", help="The wrangler config file, as wrangler's -c/--config."
+        ),
         env: Optional[str] = typer.Option(None, "--env", help="Check only this environment (default: all)."),
         offline: bool = typer.Option(False, "--offline", help="Skip the rules that call the Cloudflare API."),
         output_format: str = typer.Option("text", "--format", help="text, json, sarif or github."),
@@ -145,7 +149,7 @@ def register(app: Any, state: Any) -> None:
         from faultbook.config import load_settings
 
         # The checked project's own faultbook.toml ([check] select/ignore) and the environment (API token).
-        target = Path(path)
+        target = Path(config_path or path)
         settings = load_settings(cwd=target if target.is_dir() else target.parent, project=state.project)
         out, err, code = check_command(
             path,
@@ -161,6 +165,7 @@ def register(app: Any, state: Any) -> None:
             checklist=checklist,
             network=network,
             confirm=confirm,
+            config_path=config_path,
         )
         sys.stdout.write(out)
         sys.stderr.write(err)

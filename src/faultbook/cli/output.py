@@ -169,11 +169,12 @@ def potential_table(items: Iterable[Any]) -> None:
 def deployment_table(items: Iterable[Any]) -> None:
     listing(
         items,
-        columns=("Id", "Started (UTC)", "Outcome", "Exit", "Component", "Step", "Command", "Version", "Failure"),
+        columns=("#", "Started (UTC)", "Outcome", "Kind", "Exit", "Component", "Step", "Command", "Version", "Failure"),
         row=lambda d: (
             str(d.id),
             d.started_at.strftime("%Y-%m-%d %H:%M:%S"),
             d.outcome.value,
+            d.kind or "",
             "" if d.exit_code is None else str(d.exit_code),
             d.component or "",
             d.step or "",
@@ -191,6 +192,7 @@ def deployment_table(items: Iterable[Any]) -> None:
             d.command,
             d.version_id,
             d.failure_number,
+            d.kind,  # last, so scripts that cut the earlier columns keep working
         ),
         empty="No deployments recorded.",
     )

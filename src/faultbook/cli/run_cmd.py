@@ -35,6 +35,10 @@ def register(app: Any, state: Any) -> None:
         ),
         step: Optional[str] = typer.Option(None, "--step", help='Deployment step (default: inferred, e.g. "Worker deployment").'),
         env: Optional[str] = typer.Option(None, "--env", help="The environment deployed to (recorded on the deployment)."),
+        kind: Optional[str] = typer.Option(
+            None, "--kind", help="deploy, provision or other (default: classified from the command; only deploys "
+            "count as deployments in the metrics)."
+        ),
         retry: int = typer.Option(0, "--retry", min=0, max=10, help="Retry transient failures up to N times."),
         notify: Optional[str] = typer.Option(
             None, "--notify", help="POST the outcome to this webhook (Slack, Discord or any JSON receiver)."
@@ -59,9 +63,11 @@ def register(app: Any, state: Any) -> None:
     ) -> None:
         """Run a deploy command transparently, record the deployment and recognise a failure at once."""
         from faultbook.config import uses_embedded_database
+        from faultbook.domain.classify import parse_kind
         from faultbook.errors import InputError
         from faultbook.services import run as run_flow
 
+        chosen_kind = parse_kind(kind)
         argv = list(command or [])
         if argv and argv[0] == "--":
             argv = argv[1:]
@@ -71,7 +77,8 @@ def register(app: Any, state: Any) -> None:
         if not settings.in_project and uses_embedded_database(settings):
             _run_unrecorded(argv, settings.project_root)
         request = run_flow.RunRequest(
-            argv=argv, component=component, step=step, env=env, retry=retry, notify=notify, notify_format=notify_format, strict=strict,
+            argv=argv, component=component, step=step, env=env, kind=chosen_kind, retry=retry, notify=notify,
+            notify_format=notify_format, strict=strict,
             rollback_on_failure=rollback_on_failure, server_url=server, server_token=token, actor=output.actor(),
         )
         result = run_flow.run(
@@ -79,6 +86,7 @@ def register(app: Any, state: Any) -> None:
             project=state.project_ref(), report=output.info,
         )
         _print_after(result)
+        _offer_to_resolve(state, result)
         state.exit_at_once = True  # all written and closed: skip interpreter teardown (see cli.app)
         raise typer.Exit(result.exit_code)
 
@@ -86,16 +94,43 @@ def register(app: Any, state: Any) -> None:
     def deployments_(
         as_json: bool = typer.Option(False, "--json", help="Print JSON (an array) instead of a table."),
         limit: int = typer.Option(50, "--limit", min=1, help="At most this many, newest first."),
+        kind: Optional[str] = typer.Option(None, "--kind", help="Only deploy, provision or other commands."),
     ) -> None:
-        """List recorded deployments, newest first."""
+        """List recorded deployments, newest first, each with its kind (deploy, provision, other)."""
+        from faultbook.domain.classify import parse_kind
         from faultbook.services import deployments
 
+        only = parse_kind(kind)
         with state.database().session() as session:
-            items = deployments.list_deployments(session, project=state.project_ref(), limit=limit)
+            items = deployments.list_deployments(session, project=state.project_ref(), limit=limit, kind=only)
         if as_json:
             output.emit_json([d.to_json() for d in items])
             return
         output.deployment_table(items)
+
+
+def _offer_to_resolve(state: Any, result: "RunResult") -> None:
+    """After a successful deploy: name the open failures it may have fixed; on a terminal, offer to resolve them."""
+    if not result.possibly_fixed:
+        return
+    from faultbook.services.triage import fixed_hint
+
+    for line in fixed_hint(result.possibly_fixed):
+        output.info(line)
+    if not (output.stdin_is_tty() and output.stdout_is_tty()):
+        return
+    chosen = [n for n, title in result.possibly_fixed
+              if typer.confirm(f"Resolve #{n} ({title[:60]}) now?", default=False, err=True)]
+    if not chosen:
+        return
+    from faultbook.domain import Status
+    from faultbook.services import ledger
+
+    with state.database().session(write=True) as session:
+        for number in chosen:
+            ledger.update_failure(session, project=state.project_ref(), number=number,
+                                  changes={"status": Status.RESOLVED}, actor=output.actor())
+    output.info("faultbook: resolved " + ", ".join(f"#{n}" for n in chosen))
 
 
 def _run_unrecorded(argv: list[str], folder: "Path") -> None:

@@ -14,6 +14,28 @@ import typer
 from faultbook.cli import output
 
 
+def _announce_when_listening(host: str, port: int, lines: list[str], timeout: float = 60.0) -> None:
+    """Print ``lines`` from a background thread once ``host:port`` accepts connections (never before)."""
+    import socket
+    import threading
+    import time
+
+    def wait() -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection((host, port), timeout=0.5):
+                    break
+            except OSError:
+                time.sleep(0.05)
+        else:
+            return
+        for line in lines:
+            output.info(line)
+
+    threading.Thread(target=wait, name="faultbook-announce", daemon=True).start()
+
+
 def register(app: Any, state: Any) -> None:
     token_app = typer.Typer(help="API tokens for the team server (stored hashed; shown once).", no_args_is_help=True)
     app.add_typer(token_app, name="token")
@@ -43,7 +65,19 @@ def register(app: Any, state: Any) -> None:
             os.environ["FAULTBOOK_SERVE_ANONYMOUS"] = anonymous
         os.chdir(settings.project_root)
         output.info(f"faultbook: serving {settings.project_name} from {settings.display_database_url}")
-        output.info(f"faultbook: open http://{'[' + host + ']' if ':' in host else host}:{port}/")
+        base = f"http://{'[' + host + ']' if ':' in host else host}:{port}"
+        from faultbook.services.tokens import SIGN_IN_ENV, is_loopback, new_sign_in_code
+
+        if is_loopback(host) and port:
+            # As Jupyter does: a one-time link that signs the local owner in as admin, printed once it works.
+            code, digest = new_sign_in_code()
+            os.environ[SIGN_IN_ENV] = digest
+            _announce_when_listening(host, port, [
+                f"faultbook: open {base}/",
+                f"faultbook: sign in as the owner (admin, works once): {base}/login/once?code={code}",
+            ])
+        else:
+            output.info(f"faultbook: open {base}/")
         from faultbook.errors import OperationFailed
         from faultbook.server import PortInUse, serve as run_server
 

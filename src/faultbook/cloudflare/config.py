@@ -1,16 +1,27 @@
 """Find and load a wrangler config (wrangler.json, .jsonc or .toml) with source positions.
 
+This is the one wrangler-config loader: ``faultbook check`` and rollback / the support bundle
+(``cloudflare/project.py``) both read configs through it, find them the way wrangler does
+(``find_config``) and name the deployed Worker with one copy of wrangler's ``<name>-<env>``
+rule (``worker_name``).
+
 Why this exists: every finding of ``faultbook check`` must point at a file, line
 and column, and the parsers we could use (tomlkit, json5) give values but no
 positions.  So parsing happens twice, cheaply: a real parser validates the file
-and produces the data (tomlkit for TOML; for JSON/JSONC our own small parser,
+and produces the data (the standard library's tomllib for TOML: on the corpus 2x faster to
+import and 10x faster to parse than tomlkit, used before; for JSON/JSONC our own small parser,
 which is also the validator, because wrangler's JSONC is JSON plus comments and
 trailing commas — not JSON5), and a *locator* walks the same text and maps every
 key path — ``("r2_buckets", 1, "bucket_name")``, ``("unsafe", "bindings", 0,
 "type")`` — to the span of its ``key = value`` and of its value.
 
 A file that does not parse becomes one ``InputError(path, line, column)``.
-Nothing here imports heavy libraries: tomlkit is imported only for TOML files.
+Nothing here imports heavy libraries.
+
+What wrangler accepts and so must we: a UTF-8 byte order mark (its readFileSync + parser
+skip it), any TOML 1.0 escape in a quoted key (``"\\U0001F600"``).  What we refuse that wrangler
+would read: a config larger than ``MAX_CONFIG_BYTES`` (5 MB; real configs are 1-20 KB, and a
+50 MB one cost tomlkit minutes and gigabytes), with a clear message and exit 2.
 """
 
 from __future__ import annotations
@@ -24,8 +35,13 @@ from typing import Any, Mapping
 
 from faultbook.errors import InputError
 
-#: wrangler's own lookup order in a directory.
+#: wrangler's own lookup order (each name is searched for up the parent folders before the next).
 CONFIG_NAMES = ("wrangler.json", "wrangler.jsonc", "wrangler.toml")
+
+#: Larger files are refused before parsing (exit 2): no real wrangler config comes near this.
+MAX_CONFIG_BYTES = 5 * 1024 * 1024
+
+_BOM = "\ufeff"
 
 KeyPath = tuple[Any, ...]
 
@@ -52,8 +68,21 @@ class WranglerConfig:
     value_spans: Mapping[KeyPath, Span] = field(default_factory=dict, repr=False)
 
     @property
+    def lossy(self) -> bool:
+        """The file had bytes that are not UTF-8 (read as U+FFFD, as wrangler does)."""
+        return "\ufffd" in self.text
+
+    @property
     def directory(self) -> Path:
         return self.path.parent
+
+    @property
+    def is_pages(self) -> bool:
+        """A Pages project's config (``wrangler pages deploy``), not a Worker's."""
+        return "pages_build_output_dir" in self.data
+
+    def worker_name(self, env: str | None = None) -> str | None:
+        return worker_name(self.data, env)
 
     @property
     def comment_prefix(self) -> str:
@@ -85,37 +114,116 @@ class WranglerConfig:
             path = path[:-1]
 
 
-def find_config(path: Path) -> Path:
-    """The config file for ``path``: the file itself, or the first of wrangler's names in the folder."""
+def search_config(folder: Path) -> Path | None:
+    """wrangler's lookup (findWranglerConfig): ``wrangler.json`` in this folder or any parent, else
+    ``wrangler.jsonc`` likewise, else ``wrangler.toml``.  None when there is none."""
+    folder = Path(folder)
+    chain = (folder, *folder.resolve().parents)  # the folder as given keeps paths relative in reports
+    for name in CONFIG_NAMES:
+        for candidate_dir in chain:
+            candidate = candidate_dir / name
+            if candidate.is_file():
+                return candidate
+    return None
+
+
+#: Where a framework build (e.g. the Cloudflare Vite plugin) leaves a pointer to the config it generated.
+DEPLOY_REDIRECT = Path(".wrangler") / "deploy" / "config.json"
+
+
+def _find_up(folder: Path, relative: Path) -> Path | None:
+    for candidate_dir in (folder, *folder.resolve().parents):
+        if (candidate_dir / relative).is_file():
+            return candidate_dir / relative
+    return None
+
+
+def redirected_config(folder: Path, user_config: Path | None) -> Path | None:
+    """The config ``wrangler deploy`` would use instead of ``user_config``, when a build left a
+    ``.wrangler/deploy/config.json`` (wrangler's findRedirectedWranglerConfig); None without one."""
+    pointer = _find_up(Path(folder), DEPLOY_REDIRECT)
+    if pointer is None:
+        return None
+    parser = _JsoncParser(_read_text(pointer), str(pointer))
+    data = parser.parse()
+    target = data.get("configPath") if isinstance(data, dict) else None
+    if not isinstance(target, str) or not target:
+        raise InputError('a deploy configuration file was found, but it has no "configPath"', path=str(pointer))
+    resolved = pointer.parent / target
+    if not resolved.is_file():
+        raise InputError(f'the deploy configuration points to "{target}", which does not exist', path=str(pointer))
+    if user_config is not None and (user_config.parent / DEPLOY_REDIRECT).resolve() != pointer.resolve():
+        raise InputError(
+            f"found both {user_config} and a deploy configuration that do not share the same base folder: "
+            "wrangler would not know which to use", path=str(pointer),
+        )
+    return resolved
+
+
+def find_config(path: Path, config: str | Path | None = None) -> Path:
+    """The file wrangler deploy would use: ``config`` (its ``-c/--config``, relative to the current
+    folder) when given, ``path`` itself when it is a file, else the redirect a framework build left
+    (``.wrangler/deploy/config.json``), else ``search_config(path)``."""
+    if config is not None:
+        chosen = Path(config)
+        if not chosen.is_file():
+            raise InputError("the config file given with --config does not exist", path=str(chosen))
+        return chosen
+    path = Path(path)
     if path.is_file():
         return path
     if not path.exists():
         raise InputError("no such file or directory", path=str(path))
-    for name in CONFIG_NAMES:
-        candidate = path / name
-        if candidate.is_file():
-            return candidate
-    raise InputError(
-        f"no wrangler config found (looked for {', '.join(CONFIG_NAMES)})", path=str(path)
-    )
+    found = search_config(path)
+    redirected = redirected_config(path, found)
+    if redirected is not None:
+        return redirected
+    if found is None:
+        raise InputError(
+            f"no wrangler config found in this folder or its parents (looked for {', '.join(CONFIG_NAMES)})",
+            path=str(path),
+        )
+    return found
 
 
-def load_config(path: Path) -> WranglerConfig:
-    """Load ``path`` (a config file or a folder holding one); raises InputError when it does not parse."""
-    file = find_config(Path(path))
+def _read_text(file: Path) -> str:
     try:
-        text = file.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise InputError(f"not UTF-8 text ({exc.reason})", path=str(file)) from None
+        size = file.stat().st_size
     except OSError as exc:
         raise InputError(f"cannot read: {exc.strerror}", path=str(file)) from None
+    if size > MAX_CONFIG_BYTES:
+        raise InputError(
+            f"the file is {size / 1024 / 1024:.1f} MB; faultbook reads wrangler configs of at most "
+            f"{MAX_CONFIG_BYTES // 1024 // 1024} MB (real ones are a few KB)",
+            path=str(file),
+        )
+    try:
+        raw = file.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror}", path=str(file)) from None
+    # wrangler reads its config as UTF-8 with replacement characters (Node's readFileSync(.., "utf-8")),
+    # so a stray Latin-1 byte in a comment does not stop it, and must not stop us.  --fix refuses
+    # such a file (``lossy``): writing it back would change those bytes.
+    return raw.decode("utf-8", errors="replace")
+
+
+def load_config(path: Path, config: str | Path | None = None) -> WranglerConfig:
+    """Load the config wrangler would use for ``path`` (a config file or a folder; ``config`` as
+    with ``--config``); raises InputError when it cannot be read or does not parse."""
+    file = find_config(Path(path), config)
+    text = _read_text(file)
     if file.suffix == ".toml":
         return _load_toml(file, text)
     fmt = "jsonc" if file.suffix == ".jsonc" else "json"
     parser = _JsoncParser(text, str(file))
-    data = parser.parse()
+    try:
+        data = parser.parse()
+    except RecursionError:
+        raise InputError("JSON parse error: nested too deeply", path=str(file), line=1, column=1) from None
     if not isinstance(data, dict):
-        raise InputError("the top level must be an object", path=str(file), line=1, column=1)
+        # Valid JSON that is not an object (`[]`, `"x"`): wrangler reads it as a config with no
+        # fields and refuses it for what is missing, so the rules report that (exit 1), not exit 2.
+        data = {}
     return WranglerConfig(
         path=file, format=fmt, text=text, data=data,
         key_spans=parser.key_spans, value_spans=parser.value_spans,
@@ -125,13 +233,20 @@ def load_config(path: Path) -> WranglerConfig:
 def load_located_toml(path: Path) -> WranglerConfig:
     """Any TOML file (e.g. faultbook.toml) parsed with the same positions as a wrangler.toml."""
     file = Path(path)
-    try:
-        text = file.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise InputError(f"not UTF-8 text ({exc.reason})", path=str(file)) from None
-    except OSError as exc:
-        raise InputError(f"cannot read: {exc.strerror}", path=str(file)) from None
-    return _load_toml(file, text)
+    return _load_toml(file, _read_text(file))
+
+
+def worker_name(data: Mapping[str, Any], env: str | None = None) -> str | None:
+    """The Worker a deploy of ``env`` creates (wrangler's rule): the env's own ``name``, else
+    ``<top-level name>-<env>``; the top-level ``name`` without an env.  None when there is none."""
+    name = data.get("name")
+    if env:
+        envs = data.get("env")
+        section = envs.get(env) if isinstance(envs, Mapping) else None
+        if isinstance(section, Mapping) and isinstance(section.get("name"), str) and section["name"]:
+            return section["name"]
+        return f"{name}-{env}" if isinstance(name, str) and name else None
+    return name if isinstance(name, str) and name else None
 
 
 # --------------------------------------------------------------------------- positions
@@ -157,17 +272,33 @@ class _Positions:
 
 
 def _load_toml(file: Path, text: str) -> WranglerConfig:
-    import tomlkit
-    from tomlkit.exceptions import ParseError
+    import tomllib
 
+    # A BOM becomes a space: TOML allows leading whitespace, and every position stays where it was.
+    source = " " + text[1:] if text.startswith(_BOM) else text
     try:
-        document = tomlkit.parse(text)
-    except ParseError as exc:
-        reason = str(exc).split(" at line ")[0]
-        raise InputError(f"TOML parse error: {reason}", path=str(file), line=exc.line, column=exc.col) from None
-    data = document.unwrap()
-    locator = _TomlLocator(text)
-    locator.run()
+        data = tomllib.loads(source)
+    except tomllib.TOMLDecodeError as exc:
+        message = str(exc)
+        where = re.search(r"\(at line (\d+), column (\d+)\)|\(at end of document\)", message)
+        reason = message[: where.start()].strip() if where else message
+        if where and where.group(1):
+            line, column = int(where.group(1)), int(where.group(2))
+        else:
+            line = source.count("\n") + 1
+            column = len(source.rsplit("\n", 1)[-1]) + 1
+        raise InputError(f"TOML parse error: {reason}", path=str(file), line=line, column=column) from None
+    except RecursionError:
+        raise InputError("TOML parse error: nested too deeply", path=str(file), line=1, column=1) from None
+    if not isinstance(data, dict):
+        raise InputError("the top level must be a table", path=str(file), line=1, column=1)
+    locator = _TomlLocator(source)
+    try:
+        locator.run()
+    except (IndexError, ValueError, AttributeError, RecursionError):
+        # The text already parsed, so this is a gap in the locator: findings then point at the
+        # nearest key it did locate (or line 1) rather than crash.
+        pass
     return WranglerConfig(
         path=file, format="toml", text=text, data=data,
         key_spans=locator.key_spans, value_spans=locator.value_spans,
@@ -258,7 +389,7 @@ class _TomlLocator:
             c = self.t[self.i]
             if c == '"':
                 end = self._basic_string_end(self.i)
-                keys.append(json.loads(self.t[self.i:end]))
+                keys.append(_toml_basic_string(self.t[self.i + 1:end - 1]))
                 self.i = end
             elif c == "'":
                 end = self.t.index("'", self.i + 1) + 1
@@ -338,6 +469,22 @@ class _TomlLocator:
                 j -= 1
             self.i = j
         self.value_spans[path] = self.pos.span(start, self.i)
+
+
+_TOML_ESCAPE = re.compile(r'\\(?:u([0-9A-Fa-f]{4})|U([0-9A-Fa-f]{8})|(.))', re.S)
+_SIMPLE_ESCAPES = {"b": "\b", "t": "\t", "n": "\n", "f": "\f", "r": "\r", '"': '"', "\\": "\\", "e": "\x1b"}
+
+
+def _toml_basic_string(body: str) -> str:
+    """The value of a TOML basic string's body (``\\uXXXX`` and ``\\UXXXXXXXX`` included)."""
+    def one(match: re.Match[str]) -> str:
+        code = match.group(1) or match.group(2)
+        if code:
+            point = int(code, 16)
+            return chr(point) if point <= 0x10FFFF else "\ufffd"
+        return _SIMPLE_ESCAPES.get(match.group(3), match.group(3))
+
+    return _TOML_ESCAPE.sub(one, body)
 
 
 # --------------------------------------------------------------------------- JSON / JSONC

@@ -239,11 +239,15 @@ class Deployment:
     url: str | None = None
     failure_number: int | None = None
     key: str | None = None
+    #: ``deploy`` / ``provision`` / ``other`` (domain/classify.py); None = classify ``command``.
+    kind: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
             "id": self.id,
+            "number": self.id,
             "key": self.key,
+            "kind": self.kind,
             "started_at": _iso(self.started_at),
             "finished_at": _iso(self.finished_at),
             "command": self.command,

@@ -32,7 +32,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from faultbook.cloudflare.project import WranglerFile, load_project_wrangler
@@ -95,7 +95,9 @@ def build_bundle(session: Session, *, settings: "Settings", project: ProjectRef,
         last_good = session.scalar(
             select(DeploymentRow)
             .where(DeploymentRow.project_id == row_project.id, DeploymentRow.outcome == "succeeded",
-                   DeploymentRow.started_at < before)
+                   DeploymentRow.started_at < before,
+                   # Only a deploy is a deployment: not `wrangler r2 bucket create`, not `pwd`.
+                   or_(DeploymentRow.kind == "deploy", DeploymentRow.kind.is_(None)))
             .order_by(DeploymentRow.started_at.desc(), DeploymentRow.id.desc())
             .limit(1)
         )
@@ -251,7 +253,7 @@ def _recent_changes(
     if last_good is None:
         lines += ["No successful deployment is on record before this failure.", ""]
     else:
-        lines += [f"Last successful deployment: {_utc(last_good.started_at)}"
+        lines += [f"Last successful deployment: {_utc(last_good.started_at)} (deployment {last_good.id})"
                   + (f", commit {last_good.git_commit}" if last_good.git_commit else "") + ".", ""]
     base = last_good.git_commit if last_good else None
     head = (last_failed.git_commit if last_failed and last_failed.git_commit else "HEAD")

@@ -85,14 +85,16 @@ def run_check(
     settings: Any = None,
     today: date | None = None,
     http_client: Any = None,
+    config_path: str | Path | None = None,
 ) -> CheckResult:
-    """Check the wrangler config at ``path``.  Raises InputError for a config that does not parse."""
+    """Check the config wrangler would use for ``path`` (``config_path`` = its ``-c/--config``).
+    Raises InputError for a config that cannot be read or does not parse."""
     from faultbook.checks import fixes, runner
     from faultbook.cloudflare.config import find_config, load_config
 
     if fail_on not in FAIL_ON:
         raise InputError(f"--fail-on must be one of {', '.join(FAIL_ON)}, not {fail_on!r}")
-    config_file = find_config(Path(path))
+    config_file = find_config(Path(path), config_path)
     check_settings = _settings_for(settings, config_file.parent)
     selected = [s for x in select for s in _as_list(x)] or _as_list(check_settings.section.get("select"))
     ignored = _as_list(check_settings.section.get("ignore")) + [s for x in ignore for s in _as_list(x)]
@@ -132,6 +134,7 @@ def run_check(
         if fixed or created:
             config = load_config(config_file)
             report = check_once(config)
+    messages[:0] = list(report.notes)
     failing = report.at_or_above(FAIL_ON[fail_on])
     return CheckResult(
         report=report,

@@ -56,6 +56,7 @@ def start_deployment(
     pid: int | None = None,
     started_at: datetime | None = None,
     snapshot: dict | None = None,
+    kind: str | None = None,
 ) -> Deployment:
     """Record a deployment that is about to start (``command`` and ``snapshot`` must already be scrubbed)."""
     row_project = repo.get_or_create_project(session, key=project.key, name=project.name)
@@ -63,7 +64,7 @@ def start_deployment(
         **deployment_rows.started(
             project_id=row_project.id, command=command, cwd=cwd, component=component, step=step, env=env,
             git_commit=git.commit, git_branch=git.branch, git_dirty=git.dirty, config_hash=config_hash, key=key,
-            host=host, pid=pid, started_at=started_at, snapshot=snapshot,
+            host=host, pid=pid, started_at=started_at, snapshot=snapshot, kind=kind,
         )
     )
     session.add(row)
@@ -115,6 +116,7 @@ def list_deployments(
     until: datetime | None = None,
     limit: int | None = 100,
     offset: int = 0,
+    kind: str | None = None,
 ) -> list[Deployment]:
     """Newest first (``faultbook deployments``, the dashboard and the API); ``count_deployments`` gives the
     total for paging."""
@@ -124,7 +126,7 @@ def list_deployments(
     query = (
         select(DeploymentRow, FailureRow.number)
         .outerjoin(FailureRow, FailureRow.id == DeploymentRow.failure_id)
-        .where(*_conditions(project_id, outcome=outcome, since=since, until=until))
+        .where(*_conditions(project_id, outcome=outcome, since=since, until=until, kind=kind))
         .order_by(DeploymentRow.started_at.desc(), DeploymentRow.id.desc())
         .offset(offset)
     )
@@ -140,17 +142,19 @@ def count_deployments(
     outcome: DeploymentOutcome | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
+    kind: str | None = None,
 ) -> int:
     """How many deployments ``list_deployments`` would page through."""
     project_id = _project_id(session, project)
     if project_id is None:
         return 0
-    conditions = _conditions(project_id, outcome=outcome, since=since, until=until)
+    conditions = _conditions(project_id, outcome=outcome, since=since, until=until, kind=kind)
     return session.scalar(select(func.count()).select_from(DeploymentRow).where(*conditions)) or 0
 
 
 def _conditions(
-    project_id: int, *, outcome: DeploymentOutcome | None, since: datetime | None, until: datetime | None
+    project_id: int, *, outcome: DeploymentOutcome | None, since: datetime | None, until: datetime | None,
+    kind: str | None = None,
 ) -> list[ColumnElement[bool]]:
     conditions = [DeploymentRow.project_id == project_id]
     if outcome is not None:
@@ -159,6 +163,8 @@ def _conditions(
         conditions.append(DeploymentRow.started_at >= since)
     if until is not None:
         conditions.append(DeploymentRow.started_at < until)
+    if kind is not None:
+        conditions.append(DeploymentRow.kind == kind)
     return conditions
 
 

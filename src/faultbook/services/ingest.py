@@ -26,6 +26,7 @@ from typing import Any, Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from faultbook.capture.scrub import scrub, scrub_fields
 from faultbook.domain import Deployment, Failure, ensure_aware
 from faultbook.errors import InputError, NotFoundError
 from faultbook.knowledge.match import Match
@@ -121,6 +122,7 @@ def ingest_reports(
     for report in reports:
         if not report.deployment.key:
             raise InputError("a report needs an idempotency key (the deployment's 'key')")
+    reports = [_scrubbed(report) for report in reports]
     if known_project_id is not None:
         repo.remember_project_id(session, key=project.key, project_id=known_project_id)
     project_id = repo.project_id(session, key=project.key, name=project.name)
@@ -170,6 +172,25 @@ def ingest_reports(
             )
     writer.flush(session)
     return results
+
+
+#: The deployment's texts a client could have sent unscrubbed (an old client, a hand-made report).
+_DEPLOYMENT_TEXTS = ("command", "url", "cwd", "git_branch", "environment", "component", "step")
+
+
+def _scrubbed(report: Report) -> Report:
+    """The report as the server keeps it: whatever the client sent, no secret is stored (shape rules)."""
+    deployment = replace(
+        report.deployment,
+        **scrub_fields({name: getattr(report.deployment, name) for name in _DEPLOYMENT_TEXTS}),
+    )
+    failure = report.failure
+    if failure is not None:
+        failure = failure.with_changes(
+            **scrub_fields({name: getattr(failure, name) for name in Failure.EDITABLE if type(getattr(failure, name)) is str})
+        )
+    tail = scrub(report.output_tail) if report.output_tail else report.output_tail
+    return replace(report, deployment=deployment, failure=failure, output_tail=tail)
 
 
 def _existing(session: Session, project_id: int, key: str) -> IngestResult:
@@ -242,6 +263,7 @@ def occurrences_of(session: Session, *, project: ProjectRef, number: int) -> lis
             "error_message": o.error_message,
             "fingerprint": o.fingerprint,
             "deployment_key": d.key if d is not None else None,
+            "deployment_number": d.id if d is not None else None,
             "git_commit": d.git_commit if d is not None else None,
             "version_id": d.version_id if d is not None else None,
         }

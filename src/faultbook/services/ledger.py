@@ -10,11 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from faultbook.capture.scrub import scrub_fields
 from faultbook.domain import (
     Failure,
     PotentialFailure,
@@ -27,6 +28,9 @@ from faultbook.errors import ConflictError, InputError
 from faultbook.services.project import ProjectRef  # re-exported: callers import it from here
 from faultbook.store import repo
 from faultbook.store.tables import FailureRow, PotentialFailureRow, ProjectRow, TimelineRow
+
+if TYPE_CHECKING:
+    from faultbook.capture.scrub import Scrubber
 
 #: Larger documents are refused before parsing (a 10,000-failure log is about 10 MB).
 MAX_DOCUMENT_BYTES = 32 * 1024 * 1024
@@ -42,6 +46,7 @@ def record_failure(
     actor: str | None = None,
     source: str = "recorded",
     pasted: bool = False,
+    scrubber: "Scrubber | None" = None,
 ) -> Failure:
     """Store a new failure; allocates the next number unless ``failure.number`` is set.
 
@@ -52,10 +57,12 @@ def record_failure(
 
     Numbers are gapless and unique under concurrency: the project row is
     locked (PostgreSQL) or the write lock held from BEGIN (SQLite) while the
-    next number is computed and inserted.
+    next number is computed and inserted.  Its texts are scrubbed first (a token pasted into a failure
+    recorded by hand is not kept): with ``scrubber`` (the caller's environment) or the shape rules.
     """
     if pasted:
         failure = with_clean_message(failure)
+    failure = failure.with_changes(**scrub_fields(_texts(failure), scrubber=scrubber))
     validate_failure(failure)
     row_project = repo.get_or_create_project(session, key=project.key, name=project.name)
     repo.lock_project(session, row_project)
@@ -103,6 +110,10 @@ def with_clean_message(failure: Failure) -> Failure:
     return failure if message == (failure.error_message or "") else failure.with_changes(error_message=message)
 
 
+def _texts(failure: Failure) -> dict[str, str]:
+    return {name: value for name in Failure.EDITABLE if type(value := getattr(failure, name)) is str}
+
+
 def list_failures(
     session: Session,
     *,
@@ -147,14 +158,17 @@ def update_failure(
     number: int,
     changes: Mapping[str, Any],
     actor: str | None = None,
+    scrubber: "Scrubber | None" = None,
 ) -> Failure:
     """Change any editable field; a status change goes on the timeline with who and when.
 
-    Editing a field that was pre-filled as a suggestion confirms it.
+    Editing a field that was pre-filled as a suggestion confirms it.  New texts are scrubbed (see
+    ``record_failure``).
     """
     unknown = set(changes) - set(Failure.EDITABLE)
     if unknown:
         raise InputError(f"not an editable field: {', '.join(sorted(unknown))}")
+    changes = scrub_fields(changes, scrubber=scrubber)
     row_project = _require_project(session, project)
     row = repo.get_failure_row(session, project_id=row_project.id, number=number)
     current = repo.row_to_failure(row)

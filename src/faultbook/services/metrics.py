@@ -9,11 +9,19 @@ Four Keys links incidents to deployments by scraping ``root cause: <sha>``
 text; faultbook links explicitly (``deployments.failure_id``, an occurrence's
 ``deployment_id``, or the deployment's own ``failed`` outcome).
 
+* Only *deploy* commands are deployments (``deployments.kind``, domain/classify.py): creating a bucket,
+  ``pwd`` or a typo is not a deployment and is not counted anywhere here.  Failures marked "not a deployment
+  failure" (triage) are left out too.
 * Deployment frequency: deployments per ISO week (weeks start Monday, UTC).
 * Change failure rate: distinct deployments linked to at least one failure
   ÷ distinct deployments, over the period.
-* Time to restore: median over resolved failures of
-  ``resolved_at − min(failure occurred/created, causing deployment start)``.
+* Time to restore: median over restored failures, from the deployment that introduced the failure (or, after
+  a regression, the one that reopened it) to the deployment that restored service: the first successful deploy
+  of the same component after the failure was last seen, if it came before the failure was marked resolved;
+  else the moment it was marked resolved (a change outside faultbook).  A failure with no causing deployment
+  counts from when it happened only if it was recorded as it happened (within ``LIVE_RECORDING`` of it);
+  one imported or typed in later has no trustworthy start, and is left out rather than counted from a
+  historic date to today's click (an imported 2025 failure resolved today read 452 days).
 
 DORA buckets (Four Keys' dashboard thresholds):
 
@@ -27,7 +35,7 @@ DORA buckets (Four Keys' dashboard thresholds):
 from __future__ import annotations
 
 import statistics
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta, timezone
 from typing import Any, Iterable, Sequence
 
@@ -43,6 +51,8 @@ class DeploymentFact:
     outcome: str
     #: Ids of failures this deployment is linked to (failure_id and occurrences).
     failure_ids: frozenset[int] = frozenset()
+    component: str | None = None
+    environment: str | None = None
 
     @property
     def failed(self) -> bool:
@@ -57,13 +67,45 @@ class IncidentFact:
     resolved_at: datetime | None = None
     #: Start times of the deployments that caused it (linked explicitly).
     deployment_times: tuple[datetime, ...] = ()
+    #: False when nothing says when it began (imported or typed in later, no causing deployment).
+    measurable: bool = True
+    #: When the deployment that restored service finished (None: restored by the status change).
+    restored_by_at: datetime | None = None
+    number: int | None = None
+    restored_by: int | None = None
+    caused_by: int | None = None
+
+    @property
+    def restored_at(self) -> datetime | None:
+        if self.resolved_at is None:
+            return None
+        if self.restored_by_at is not None and self.restored_by_at <= self.resolved_at:
+            return self.restored_by_at
+        return self.resolved_at
+
+    @property
+    def restore_start(self) -> datetime:
+        return min((self.started_at, *self.deployment_times))
 
     @property
     def restore_time(self) -> timedelta | None:
-        if self.resolved_at is None:
+        end = self.restored_at
+        if end is None or not self.measurable:
             return None
-        start = min((self.started_at, *self.deployment_times))
-        return max(self.resolved_at - start, timedelta(0))
+        return max(end - self.restore_start, timedelta(0))
+
+    def to_json(self) -> dict[str, Any]:
+        value = self.restore_time
+        return {
+            "failure_number": self.number,
+            "component": self.component,
+            "started_at": self.restore_start.isoformat(),
+            "caused_by_deployment": self.caused_by,
+            "restored_at": self.restored_at.isoformat() if self.restored_at else None,
+            "restored_by_deployment": self.restored_by if self.restored_at == self.restored_by_at else None,
+            "seconds": value.total_seconds() if value is not None else None,
+            "measurable": self.measurable,
+        }
 
 
 @dataclass(frozen=True)
@@ -86,6 +128,13 @@ class Metrics:
     median_time_to_restore: timedelta | None
     restored: int
     failures_per_component: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    #: The rows behind the figures: the deployments counted, and the restored failures.
+    deployment_rows: tuple[DeploymentFact, ...] = ()
+    restore_rows: tuple[IncidentFact, ...] = ()
+    #: Resolved in the period, but with no trustworthy start (left out of the median).
+    unmeasured: int = 0
+    component: str | None = None
+    environment: str | None = None
 
     @property
     def cfr_bucket(self) -> str | None:
@@ -97,6 +146,9 @@ class Metrics:
 
     @property
     def frequency_bucket(self) -> str | None:
+        # No deployments at all is an empty ledger (or a filter that matches nothing), not a "low" team.
+        if not sum(self.deployments_per_week):
+            return None
         return frequency_bucket(self.deployments_per_week)
 
     def to_json(self) -> dict[str, Any]:
@@ -119,6 +171,14 @@ class Metrics:
                 "bucket": self.restore_bucket,
             },
             "failures_per_component": {k: list(v) for k, v in self.failures_per_component.items()},
+            "filters": {"component": self.component, "environment": self.environment},
+            "deployments": [
+                {"number": d.id, "started_at": d.started_at.isoformat(), "outcome": d.outcome,
+                 "failed": d.failed, "component": d.component, "environment": d.environment}
+                for d in self.deployment_rows
+            ],
+            "restores": [i.to_json() for i in self.restore_rows],
+            "unmeasured_restores": self.unmeasured,
         }
 
 
@@ -212,7 +272,8 @@ def compute_metrics(
     """All four-keys numbers for [since, until): deployments by start, incidents by start / resolution."""
     weeks = week_range(since, until)
     in_period = [d for d in deployments if since <= d.started_at < until]
-    restored = [i for i in incidents if i.resolved_at is not None and since <= i.resolved_at < until]
+    resolved = [i for i in incidents if i.restored_at is not None and since <= i.restored_at < until]
+    restored = [i for i in resolved if i.measurable]
     mttr, count = median_time_to_restore(restored)
     components = sorted({i.component for i in incidents if since <= i.started_at < until}, key=str.lower)
     per_component = {
@@ -228,6 +289,9 @@ def compute_metrics(
         median_time_to_restore=mttr,
         restored=count,
         failures_per_component=per_component,
+        deployment_rows=tuple(sorted(in_period, key=lambda d: d.started_at, reverse=True)),
+        restore_rows=tuple(sorted(restored, key=lambda i: i.restored_at or since, reverse=True)),
+        unmeasured=len(resolved) - len(restored),
     )
 
 
@@ -236,6 +300,8 @@ def compute_metrics(
 
 #: How long before a regression was recorded its causing deployment may have started.
 REGRESSION_CAUSE_WINDOW = timedelta(hours=1)
+#: A failure recorded within this long of when it happened was recorded live: its date is trustworthy.
+LIVE_RECORDING = timedelta(days=1)
 
 
 def load_metrics(
@@ -245,28 +311,46 @@ def load_metrics(
     since: datetime | None = None,
     until: datetime | None = None,
     weeks: int = 12,
+    component: str | None = None,
+    environment: str | None = None,
 ) -> Metrics:
-    """Read the facts for a project and compute; default period: the last ``weeks`` ISO weeks to now."""
-    from sqlalchemy import select
+    """Read the facts for a project and compute; default period: the last ``weeks`` ISO weeks to now.
 
-    from sqlalchemy import func
+    ``component`` / ``environment`` keep the deployments of that component / environment and the failures of
+    that component / linked to a deployment in that environment (case-insensitive).
+    """
+    from sqlalchemy import func, or_, select
 
+    from faultbook.domain.classify import DEPLOY, classify_command
     from faultbook.store.tables import DeploymentRow, FailureRow, OccurrenceRow, ProjectRow, TimelineRow
 
     until = until or utcnow()
     if since is None:
         since = datetime.combine(week_start(until) - timedelta(weeks=weeks - 1), datetime.min.time(), timezone.utc)
     project_id = session.scalar(select(ProjectRow.id).where(ProjectRow.key == project.key))
+
+    def empty() -> Metrics:
+        m = compute_metrics(deployments=[], incidents=[], since=since, until=until)
+        return replace(m, component=component, environment=environment)
+
     if project_id is None:
-        return compute_metrics(deployments=[], incidents=[], since=since, until=until)
+        return empty()
+
+    def same(a: str | None, b: str | None) -> bool:
+        return b is None or (a or "").lower() == b.lower()
 
     links: dict[int, set[int]] = {}
-    dep_rows = session.execute(
-        select(DeploymentRow.id, DeploymentRow.started_at, DeploymentRow.outcome, DeploymentRow.failure_id).where(
-            DeploymentRow.project_id == project_id
-        )
-    ).all()
-    dep_time = {r.id: r.started_at for r in dep_rows}
+    dep_rows = [
+        r for r in session.execute(
+            select(DeploymentRow.id, DeploymentRow.started_at, DeploymentRow.finished_at, DeploymentRow.outcome,
+                   DeploymentRow.failure_id, DeploymentRow.kind, DeploymentRow.command, DeploymentRow.component,
+                   DeploymentRow.environment)
+            .where(DeploymentRow.project_id == project_id, or_(DeploymentRow.kind == DEPLOY,
+                                                               DeploymentRow.kind.is_(None)))
+        ).all()
+        if (r.kind or classify_command(r.command)) == DEPLOY
+    ]
+    dep_by_id = {r.id: r for r in dep_rows}
     for r in dep_rows:
         if r.failure_id is not None:
             links.setdefault(r.id, set()).add(r.failure_id)
@@ -276,21 +360,31 @@ def load_metrics(
         .where(FailureRow.project_id == project_id, OccurrenceRow.deployment_id.is_not(None))
     ).all()
     for dep_id, failure_id in occ:
-        links.setdefault(dep_id, set()).add(failure_id)
-    causes: dict[int, list[datetime]] = {}
-    for dep_id, failure_ids in links.items():
-        for failure_id in failure_ids:
-            if dep_id in dep_time:
-                causes.setdefault(failure_id, []).append(dep_time[dep_id])
-    deployments = [
-        DeploymentFact(id=r.id, started_at=r.started_at, outcome=r.outcome, failure_ids=frozenset(links.get(r.id, ())))
-        for r in dep_rows
-    ]
+        if dep_id in dep_by_id:
+            links.setdefault(dep_id, set()).add(failure_id)
     fail_rows = session.execute(
         select(
-            FailureRow.id, FailureRow.component, FailureRow.occurred_at, FailureRow.created_at, FailureRow.resolved_at
+            FailureRow.id, FailureRow.number, FailureRow.component, FailureRow.occurred_at, FailureRow.created_at,
+            FailureRow.resolved_at, FailureRow.last_seen, FailureRow.triage,
         ).where(FailureRow.project_id == project_id)
     ).all()
+    ignored = {r.id for r in fail_rows if r.triage == "not_deployment"}
+    causes: dict[int, list[Any]] = {}
+    for dep_id, failure_ids in links.items():
+        for failure_id in failure_ids - ignored:
+            causes.setdefault(failure_id, []).append(dep_by_id[dep_id])
+    kept = [r for r in dep_rows if same(r.component, component) and same(r.environment, environment)]
+    deployments = [
+        DeploymentFact(id=r.id, started_at=r.started_at, outcome=r.outcome,
+                       failure_ids=frozenset(links.get(r.id, set()) - ignored), component=r.component,
+                       environment=r.environment)
+        for r in kept
+    ]
+    # Successful deploys per component, in time order: the first one after a failure was last seen restored it.
+    fixes: dict[str, list[Any]] = {}
+    for r in sorted(dep_rows, key=lambda r: r.started_at):
+        if r.outcome == "succeeded" and r.component:
+            fixes.setdefault(r.component.lower(), []).append(r)
     # A regression restarts the clock: the incident being restored is the latest one, which began when the
     # failure came back (its causing deployment started moments before), not when it first happened.
     reopened = dict(
@@ -303,23 +397,40 @@ def load_metrics(
     )
     incidents = []
     for r in fail_rows:
+        if r.id in ignored or not same(r.component, component):
+            continue
+        linked = causes.get(r.id, [])
+        if environment is not None and not any(same(d.environment, environment) for d in linked):
+            continue
         started = r.occurred_at or r.created_at
-        times = tuple(causes.get(r.id, ()))
         again = reopened.get(r.id)
         if again is not None:
             again = again if again.tzinfo else again.replace(tzinfo=timezone.utc)
             started = again
-            times = tuple(t for t in times if t >= again - REGRESSION_CAUSE_WINDOW)
+            linked = [d for d in linked if d.started_at >= again - REGRESSION_CAUSE_WINDOW]
+        live = again is not None or (r.created_at - started) <= LIVE_RECORDING
+        first = min(linked, key=lambda d: d.started_at) if linked else None
+        restored_by = None
+        if r.resolved_at is not None:
+            after = r.last_seen or started
+            restored_by = next((d for d in fixes.get((r.component or "").lower(), [])
+                                if d.started_at > after and d.id not in {c.id for c in linked}), None)
         incidents.append(
             IncidentFact(
                 failure_id=r.id,
                 component=r.component,
                 started_at=started,
                 resolved_at=r.resolved_at,
-                deployment_times=times,
+                deployment_times=tuple(d.started_at for d in linked),
+                measurable=bool(linked) or live,
+                restored_by_at=(restored_by.finished_at or restored_by.started_at) if restored_by else None,
+                number=r.number,
+                restored_by=restored_by.id if restored_by else None,
+                caused_by=first.id if first else None,
             )
         )
-    return compute_metrics(deployments=deployments, incidents=incidents, since=since, until=until)
+    m = compute_metrics(deployments=deployments, incidents=incidents, since=since, until=until)
+    return replace(m, component=component, environment=environment)
 
 
 def format_duration(value: timedelta | None) -> str:

@@ -40,6 +40,7 @@ PG_TSVECTOR = (
 SORTS = {
     "number": (FailureRow.number,),
     "occurred_at": (FailureRow.occurred_at, FailureRow.number),
+    "last_seen": (FailureRow.last_seen, FailureRow.number),
     "title": (FailureRow.title, FailureRow.number),
     "status": (FailureRow.status, FailureRow.number),
     "component": (FailureRow.component, FailureRow.number),

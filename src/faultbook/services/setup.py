@@ -19,11 +19,10 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from faultbook.cloudflare.config import CONFIG_NAMES
 from faultbook.config import CONFIG_FILE, DATA_DIR, load_settings, project_key_from_name
 from faultbook.errors import InputError
 
-#: wrangler's own file names, in the order it prefers them.
-WRANGLER_NAMES = ("wrangler.json", "wrangler.jsonc", "wrangler.toml")
 SEARCH_DEPTH = 3
 #: A failure log larger than this is not looked into (the import itself has its own limit).
 MAX_LOG_BYTES = 2 * 1024 * 1024
@@ -122,7 +121,7 @@ def find_wrangler_configs(root: Path) -> list[FoundConfig]:
     """Each folder's wrangler config (the one wrangler would pick there), Worker or Pages."""
     found = []
     for folder, files in _walk(root):
-        name = next((n for n in WRANGLER_NAMES if n in files), None)
+        name = next((n for n in CONFIG_NAMES if n in files), None)
         if name is not None:
             found.append(_describe_config(folder / name))
     return found

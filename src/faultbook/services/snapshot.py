@@ -388,19 +388,12 @@ def deploy_snapshot(
 
 
 def _read_config(path: Path) -> Mapping[str, Any] | None:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        return None
-    try:
-        if path.suffix == ".toml":
-            import tomllib
+    """The config as wrangler reads it (the one loader, ``cloudflare.config``); None when it does not parse."""
+    from faultbook.cloudflare.config import load_config
+    from faultbook.errors import InputError
 
-            data = tomllib.loads(text)
-        else:
-            import json5
-
-            data = json5.loads(text)
-    except ValueError:
+    try:
+        data = load_config(path).data
+    except (InputError, OSError, ValueError):
         return None
     return data if isinstance(data, dict) else None

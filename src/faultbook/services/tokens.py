@@ -17,6 +17,7 @@ from __future__ import annotations
 import ipaddress
 
 import hashlib
+import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -192,3 +193,32 @@ def anonymous_role(setting: object, *, host: str | None) -> str | None:
 
         raise InputError(f"[server] anonymous must be one of none, read, write (not {setting!r})")
     return ANONYMOUS_MODES[text]
+
+
+# ---------------------------------------------------------------- the owner's one-time sign-in link
+
+#: ``faultbook serve`` on loopback puts the SHA-256 of its one-time sign-in code here (its workers inherit it).
+SIGN_IN_ENV = "FAULTBOOK_SIGNIN_SHA256"
+
+
+def new_sign_in_code() -> tuple[str, str]:
+    """A one-time sign-in code and the digest the server keeps (the code itself is only printed)."""
+    code = secrets.token_urlsafe(24)
+    return code, hashlib.sha256(code.encode()).hexdigest()
+
+
+def redeem_sign_in_code(session: Session, *, code: str, digest: str | None) -> CreatedToken | None:
+    """The admin token a valid, unused sign-in code is exchanged for; None if it is wrong or was used.
+
+    The token is named after the link, so the link works once whichever worker answers it, and the owner sees
+    it on the tokens page and can revoke it like any other.
+    """
+    if not digest or not code:
+        return None
+    given = hashlib.sha256(code.encode("utf-8", "replace")).hexdigest()
+    if not hmac.compare_digest(given, digest):
+        return None
+    name = f"owner (sign-in link {digest[:8]})"
+    if session.scalar(select(ApiTokenRow.id).where(ApiTokenRow.name == name)) is not None:
+        return None
+    return create_token(session, role="admin", name=name)

@@ -18,6 +18,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from faultbook.domain import Deployment, DeploymentOutcome, ensure_aware, utcnow
+from faultbook.domain.classify import classify_command
 
 #: Output tails are stored up to this many characters (the end is kept).
 MAX_STORED_TAIL = 64 * 1024
@@ -55,10 +56,12 @@ def started(
     pid: int | None = None,
     started_at: datetime | None = None,
     snapshot: dict[str, Any] | None = None,
+    kind: str | None = None,
 ) -> dict[str, Any]:
     """A deployment about to start: outcome ``running``, stamped with this host and this process.
 
     ``snapshot`` is what it deploys, scrubbed (``services.snapshot``): the suspect change's input.
+    ``kind``: deploy / provision / other (``faultbook run --kind``); None = classified from the command.
     """
     return {
         "project_id": project_id,
@@ -77,6 +80,7 @@ def started(
         "host": host or this_host(),
         "pid": os.getpid() if pid is None else pid,
         "snapshot": snapshot,
+        "kind": kind or classify_command(command),
     }
 
 
@@ -113,6 +117,7 @@ def reported(
         outcome=deployment.outcome.value, project_id=project_id, key=deployment.key, host=host,
         output_tail=output_tail, snapshot=snapshot, started_at=_utc(deployment.started_at),
         finished_at=_utc(deployment.finished_at) if deployment.finished_at else None,
+        kind=deployment.kind or classify_command(deployment.command),
     )
     return values
 
@@ -142,4 +147,5 @@ def to_deployment(values: dict[str, Any], *, id: int, failure_number: int | None
         version_id=values.get("version_id"),
         url=values.get("url"),
         failure_number=failure_number,
+        kind=values.get("kind") or classify_command(values["command"]),
     )

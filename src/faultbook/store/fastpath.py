@@ -143,12 +143,13 @@ class FastLedger:
         pid: int | None = None,
         started_at: datetime | None = None,
         snapshot: dict | None = None,
+        kind: str | None = None,
     ) -> Deployment:
         """What ``deployments.start_deployment`` does, for an existing project."""
         values = deployment_rows.started(
             project_id=self.project_id, command=command, cwd=cwd, component=component, step=step, env=env,
             git_commit=git_commit, git_branch=git_branch, git_dirty=git_dirty, config_hash=config_hash, key=key,
-            host=host, pid=pid, started_at=started_at, snapshot=snapshot,
+            host=host, pid=pid, started_at=started_at, snapshot=snapshot, kind=kind,
         )
         params = {**values, "started_at": sqlite_time(values["started_at"])}
         if snapshot is not None:
@@ -189,6 +190,25 @@ class FastLedger:
             deployment, outcome=outcome, exit_code=exit_code, finished_at=values["finished_at"],
             version_id=version_id, url=url, failure_number=None,
         )
+
+    def possibly_fixed(self, *, deployment: Deployment, limit: int = 20) -> list[tuple[int, str]]:
+        """What ``services.triage.possibly_fixed`` answers, as (number, title), for a successful deploy.
+
+        Kept here so that a successful ``faultbook run`` still never imports SQLAlchemy; a test compares the two.
+        """
+        if not deployment.component:
+            return []
+        try:
+            rows = self._conn.execute(
+                "SELECT number, title FROM failures WHERE project_id = ? AND status IN ('open', 'workaround') "
+                "AND lower(component) = lower(?) AND last_seen < ? AND triage IS NULL AND id NOT IN "
+                "(SELECT failure_id FROM occurrences WHERE deployment_id = ?) "
+                "ORDER BY last_seen DESC, number DESC LIMIT ?",
+                (self.project_id, deployment.component, sqlite_time(deployment.started_at), deployment.id, limit),
+            ).fetchall()
+        except sqlite3.Error as exc:
+            raise FastPathUnavailable(str(exc)) from None
+        return [(int(number), str(title)) for number, title in rows]
 
     def _write(self, sql: str, values: dict[str, object], *, expect_rows: int | None = None) -> int:
         """One statement in its own write transaction; returns the new row id."""

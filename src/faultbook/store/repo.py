@@ -25,6 +25,7 @@ from faultbook.domain import (
     ensure_aware,
     utcnow,
 )
+from faultbook.domain.classify import classify_command
 from faultbook.errors import NotFoundError
 from faultbook.store.tables import (
     DeploymentRow,
@@ -375,6 +376,7 @@ def row_to_deployment(row: DeploymentRow, *, failure_number: int | None = None) 
         version_id=row.version_id,
         url=row.url,
         failure_number=failure_number,
+        kind=row.kind or classify_command(row.command),
     )
 
 

@@ -81,6 +81,7 @@ class FailureRow(Base):
         Index("ix_failures_project_occurred", "project_id", "occurred_at"),
         Index("ix_failures_project_position", "project_id", "position"),
         Index("ix_failures_project_updated", "project_id", "updated_at"),
+        Index("ix_failures_project_last_seen", "project_id", "last_seen"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -107,6 +108,8 @@ class FailureRow(Base):
     first_seen: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     last_seen: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     suggested_fields: Mapped[list] = mapped_column(JSON, default=list)
+    #: Triage: ``not_deployment`` = not a failure of the project's deploy (kept, but out of the metrics).
+    triage: Mapped[str | None] = mapped_column(String(30), nullable=True)
 
     events: Mapped[list["TimelineRow"]] = relationship(
         back_populates="failure", order_by="TimelineRow.id", cascade="all, delete-orphan"
@@ -183,6 +186,25 @@ class DeploymentRow(Base):
     )
     #: What was deployed, scrubbed (``services.snapshot``): the suspect change compares two of these.
     snapshot: Mapped[dict | None] = mapped_column(JSON(none_as_null=True), nullable=True)
+    #: ``deploy`` / ``provision`` / ``other`` (domain/classify.py); null = classify ``command`` when read.
+    kind: Mapped[str | None] = mapped_column(String(20), nullable=True)
+
+
+class AuditEventRow(Base):
+    """Triage that leaves no failure behind to carry a timeline: deletions, merges, undos, marks."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (Index("ix_audit_project_at", "project_id", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    actor: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    #: ``delete``, ``merge``, ``mark_not_deployment``, ``undo_status``, ``bulk_status``.
+    action: Mapped[str] = mapped_column(String(50))
+    #: What it was done to, e.g. ``failure #12``.
+    subject: Mapped[str] = mapped_column(String(200))
+    details: Mapped[dict] = mapped_column(JSON, default=dict)
 
 
 class OccurrenceRow(Base):

@@ -93,7 +93,7 @@ def create_app(
         title="faultbook",
         version="1",
         description="The deployment-failure ledger's team server: failures, deployments, reports, metrics.",
-        docs_url="/api/docs",
+        docs_url=None,  # served by routes/misc.py from our own swagger-ui copy: the CSP allows no CDN
         redoc_url=None,
     )
     app.state.ctx = ctx
@@ -281,7 +281,20 @@ def _template_helpers(templates: Jinja2Templates) -> None:
     templates.env.filters["markdown"] = render_markdown
     templates.env.filters["when"] = when
     templates.env.filters["duration"] = format_duration
+    templates.env.filters["elapsed"] = elapsed
     templates.env.globals["with_query"] = with_query
+
+
+def elapsed(seconds: float | None) -> str:
+    """A deployment's duration as people say it: ``42.1 s``, ``3 min 5 s``, ``1 h 2 min``."""
+    if seconds is None:
+        return "—"
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    whole = int(round(seconds))
+    if whole < 3600:
+        return f"{whole // 60} min {whole % 60} s"
+    return f"{whole // 3600} h {whole % 3600 // 60} min"
 
 
 def render_markdown(text: str | None) -> Any:

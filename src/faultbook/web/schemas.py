@@ -87,6 +87,7 @@ class OccurrenceOut(BaseModel):
     error_message: str
     fingerprint: Optional[str] = None
     deployment_key: Optional[str] = None
+    deployment_number: Optional[int] = Field(default=None, description="/deployments/{number}")
     git_commit: Optional[str] = None
     version_id: Optional[str] = None
 
@@ -183,6 +184,9 @@ class DeploymentIn(Strict):
     config_hash: Optional[Annotated[str, AfterValidator(_no_nul), Field(max_length=100)]] = None
     version_id: Optional[Annotated[str, AfterValidator(_no_nul), Field(max_length=100)]] = None
     url: Optional[Text] = None
+    kind: Optional[Literal["deploy", "provision", "other"]] = Field(
+        default=None, description="deploy, provision or other; omitted = classified from the command."
+    )
 
     def to_domain(self) -> Deployment:
         data = self.model_dump()
@@ -192,6 +196,8 @@ class DeploymentIn(Strict):
 
 class DeploymentOut(BaseModel):
     id: Optional[int] = None
+    number: Optional[int] = Field(default=None, description="The deployment's number (/deployments/{number}).")
+    kind: Optional[str] = Field(default=None, description="deploy, provision or other.")
     key: Optional[str] = None
     started_at: datetime
     finished_at: Optional[datetime] = None
@@ -276,6 +282,10 @@ class MetricsOut(BaseModel):
     change_failure_rate: RateOut
     median_time_to_restore: RestoreOut
     failures_per_component: dict[str, list[int]]
+    filters: dict[str, Optional[str]] = Field(default_factory=dict)
+    deployments: list[dict[str, Any]] = Field(default_factory=list, description="The deployments counted.")
+    restores: list[dict[str, Any]] = Field(default_factory=list, description="The restored failures timed.")
+    unmeasured_restores: int = Field(0, description="Resolved, but with no trustworthy start: not in the median.")
 
 
 class TokenIn(Strict):

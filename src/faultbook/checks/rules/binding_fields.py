@@ -17,14 +17,24 @@ _PLACEHOLDER = re.compile(
     r"example|id|xxx.*|\.\.\.|0{32}|.*_here)$",
     re.IGNORECASE,
 )
+#: Case is not judged: ids are printed in lowercase, but nothing shows the API refusing upper case.
 _SHAPES = {
-    "hex32": (re.compile(r"^[0-9a-f]{32}$"), "32 lowercase hex characters"),
-    "uuid": (re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"), "a UUID"),
+    "hex32": (re.compile(r"^[0-9a-f]{32}$", re.I), "32 hex characters"),
+    "uuid": (re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I), "a UUID"),
 }
 
 
+#: Words that only a template or a tutorial leaves in an id (a real id is hex or a UUID).
+_PLACEHOLDER_WORDS = re.compile(
+    r"replace|your[_\- ]|update[_\- ]?this|insert[_\- ]|placeholder|change[_\- ]?me|todo|<[^>]*>|\$\{|\{\{|x{4,}|\.\.\.",
+    re.IGNORECASE,
+)
+
+
 def is_placeholder(value: Any) -> bool:
-    return isinstance(value, str) and bool(_PLACEHOLDER.match(value.strip()))
+    if not isinstance(value, str) or not value.strip():
+        return False
+    return bool(_PLACEHOLDER.match(value.strip()) or _PLACEHOLDER_WORDS.search(value))
 
 
 class BindingMissingField(Rule):
@@ -108,7 +118,7 @@ class BindingPlaceholderId(Rule):
                             env=scope.env, value=True,
                         )
         account = ctx.data.get("account_id")
-        if is_placeholder(account):
+        if is_placeholder(account):  # an empty account_id is ignored by wrangler, and so here
             yield self.finding(ctx, ("account_id",), f'account_id "{account}" is a placeholder', value=True)
 
 
@@ -145,8 +155,18 @@ class BindingIdShape(Rule):
             for binding in iter_bindings(scope):
                 for field_name, shape in binding.kind.id_shapes:
                     value = binding.entry.get(field_name)
-                    if not isinstance(value, str) or is_placeholder(value):
+                    if value == "" and binding.kind.config_key == "kv_namespaces":
+                        index = binding.path[-1]
+                        yield self.finding(
+                            ctx, binding.path + (field_name,),
+                            f'"kv_namespaces[{index}]" bindings should have a string "id" field but got an empty one',
+                            detail="wrangler refuses an empty KV id; remove the line to let wrangler create the "
+                            "namespace, or paste the id from `wrangler kv namespace list`.",
+                            env=scope.env, value=True,
+                        )
                         continue
+                    if not isinstance(value, str) or not value or is_placeholder(value):
+                        continue  # D1's database_id = "" is unset for wrangler (FB109)
                     pattern, description = _SHAPES[shape]
                     if not pattern.match(value):
                         yield self.finding(
@@ -155,8 +175,8 @@ class BindingIdShape(Rule):
                             env=scope.env, value=True,
                         )
         account = ctx.data.get("account_id")
-        if isinstance(account, str) and not is_placeholder(account) and not _SHAPES["hex32"][0].match(account):
-            yield self.finding(ctx, ("account_id",), f'account_id "{account}" is not 32 lowercase hex characters', value=True)
+        if isinstance(account, str) and account and not is_placeholder(account) and not _SHAPES["hex32"][0].match(account):
+            yield self.finding(ctx, ("account_id",), f'account_id "{account}" is not 32 hex characters', value=True)
 
 
 def _english(items: list[str]) -> str:

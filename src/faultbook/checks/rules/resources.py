@@ -103,6 +103,8 @@ class ResourceWillBeProvisioned(Rule):
                 field_name = "id" if binding.kind.config_key == "kv_namespaces" else "database_id"
                 if binding.entry.get(field_name):
                     continue
+                if field_name == "id" and "id" in binding.entry:
+                    continue  # KV id = "": wrangler refuses it (FB105), nothing gets provisioned
                 what = "KV namespace" if field_name == "id" else "D1 database"
                 yield self.finding(
                     ctx, binding.path,

@@ -6,7 +6,6 @@ with the wrong case only fails at deploy time, after the build and the upload.
 
 from __future__ import annotations
 
-import difflib
 from typing import Iterable
 
 from faultbook.checks.base import Context, Finding, Fix, Rule, Severity, TextEdit
@@ -17,6 +16,8 @@ def _suggest(value: str) -> str | None:
     lowered = value.strip().lower().replace("-", "_").replace(" ", "_")
     if lowered in KNOWN_TYPES:
         return lowered
+    import difflib  # only when a type is unknown: keeps an ordinary check's start-up short
+
     close = difflib.get_close_matches(lowered, list(KNOWN_TYPES), n=1, cutoff=0.8)
     return close[0] if close else None
 

@@ -53,6 +53,7 @@ class Target:
     detail: str | None
     step: str
     env: str | None
+    kind: str | None
     git: GitInfo
     config_hash: str | None
     scrubber: Scrubber
@@ -91,7 +92,7 @@ class Ledger:
                 return self.fast.start_deployment(
                     command=target.command_line, cwd=cwd, component=target.component, step=target.step,
                     env=target.env, git_commit=git.commit, git_branch=git.branch, git_dirty=git.dirty,
-                    config_hash=target.config_hash, snapshot=target.snapshot,
+                    config_hash=target.config_hash, snapshot=target.snapshot, kind=target.kind,
                 )
             except FastPathUnavailable:
                 self.close()
@@ -102,7 +103,7 @@ class Ledger:
                 session, project=self.project, command=target.command_line, cwd=cwd, component=target.component,
                 step=target.step, env=target.env,
                 git=deployments.GitContext(commit=git.commit, branch=git.branch, dirty=git.dirty),
-                config_hash=target.config_hash, snapshot=target.snapshot,
+                config_hash=target.config_hash, snapshot=target.snapshot, kind=target.kind,
             )
 
     def finish(
@@ -128,6 +129,26 @@ class Ledger:
                 session, project=self.project, deployment_id=deployment.id, outcome=outcome, exit_code=exit_code,
                 version_id=version_id, url=url, output_tail=output_tail,
             )
+
+    def possibly_fixed(self, deployment: Deployment) -> tuple[tuple[int, str], ...]:
+        """After a successful deploy: the open failures of its component it may have fixed (number, title)."""
+        from faultbook.domain.classify import DEPLOY
+
+        if deployment.outcome is not DeploymentOutcome.SUCCEEDED or deployment.kind != DEPLOY:
+            return ()
+        from faultbook.store.fastpath import FastPathUnavailable
+
+        if self.fast is not None:
+            try:
+                return tuple(self.fast.possibly_fixed(deployment=deployment))
+            except FastPathUnavailable:
+                self.close()
+        from faultbook.services.triage import possibly_fixed
+
+        assert deployment.id is not None
+        with self.full().session() as session:
+            found = possibly_fixed(session, project=self.project, deployment_id=deployment.id)
+        return tuple((f.number, f.title) for f in found if f.number is not None)
 
     def close(self) -> None:
         """Stop using the fast path (the full ledger, if opened, belongs to the caller's factory)."""
@@ -175,7 +196,9 @@ def run_attempt(ledger: Ledger, target: Target, *, say: Callable[[str], None]) -
     recognition = None
     transient = None
     suspects: tuple = ()
-    if outcome is DeploymentOutcome.FAILED and error is not None:
+    # Exit 127 is the shell's "command not found": a typo or a missing tool, not a failure of the project's
+    # deploy, so nothing is filed (the deployment row says what happened).
+    if outcome is DeploymentOutcome.FAILED and error is not None and result.exit_code != 127:
         # Recognition needs the whole ledger: this is where the full database is opened.
         from faultbook.services import deployments
         from faultbook.services.recognition import record_occurrence
@@ -236,6 +259,12 @@ def describe(attempt: Attempt) -> list[str]:
             "recorded as a failed deployment (--strict makes faultbook exit non-zero)"
         )
     failure = attempt.failure
+    if attempt.command_not_found:
+        lines.append(
+            f"faultbook: deployment {deployment.id}: command not found (exit 127); that is a typo or a missing "
+            "tool, not a failure of your deploy, so no failure was filed"
+        )
+        return lines
     if failure is None:
         lines.append(f"faultbook: deployment {deployment.id} failed (exit {attempt.result.exit_code})")
         return lines

@@ -11,7 +11,6 @@ nothing after the command (notification, rollback, team server) ever changes it.
 
 from __future__ import annotations
 
-import shlex
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Mapping
@@ -64,7 +63,7 @@ def run(
     component = request.component or inference.component
     git_answer = start_git_info(cwd)  # git runs while the rest is prepared
     cfg_hash = config_hash(request.argv, cwd)
-    command_line = scrubber.scrub(shlex.join(request.argv))
+    command_line = scrubber.scrub_command(request.argv)
     from faultbook.services.snapshot import deploy_snapshot
 
     snapshot = deploy_snapshot(request.argv, cwd, env=request.env, scrub=scrubber.scrub)
@@ -72,7 +71,8 @@ def run(
     target = Target(
         project=project, argv=request.argv, command_line=command_line, cwd=cwd, environ=environ,
         component=component, detail=inference.component_detail if component == inference.component else None,
-        step=request.step or inference.step, env=request.env, git=git_answer(), config_hash=cfg_hash,
+        step=request.step or inference.step, env=request.env, kind=request.kind, git=git_answer(),
+        config_hash=cfg_hash,
         scrubber=scrubber, actor=request.actor, stdout_fd=request.stdout_fd, stderr_fd=request.stderr_fd,
         use_pty=request.use_pty, snapshot=snapshot,
     )
@@ -94,6 +94,10 @@ def run(
                 f"(attempt {number + 1} of {total})"
             )
             sleep(delay)
+        try:
+            fixed = ledger.possibly_fixed(attempts[-1].deployment)
+        except Exception:  # a hint must never change what the run did or its exit code
+            fixed = ()
     finally:
         ledger.close()
 
@@ -116,6 +120,7 @@ def run(
         exit_code=exit_code, attempts=tuple(attempts), inference=inference, notified=notified, reports=reports,
         rollback=rollback, rollback_skipped=skipped,
         delivery=_deliver(settings, reports, url=request.server_url, token=request.server_token),
+        possibly_fixed=fixed,
     )
 
 

@@ -38,7 +38,7 @@ def server_report(attempt: Attempt, *, scrubber: Scrubber, snapshot: dict[str, A
     suspect change.  Both are omitted when unknown, so the body is what older servers accept.
     """
     deployment = attempt.deployment.to_json()
-    for local_only in ("id", "failure_number"):
+    for local_only in ("id", "number", "failure_number"):
         deployment.pop(local_only, None)
     failure = None
     if attempt.failure is not None:

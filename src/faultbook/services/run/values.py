@@ -28,6 +28,8 @@ class RunRequest:
     component: str | None = None
     step: str | None = None
     env: str | None = None
+    #: deploy / provision / other (``--kind``); None = classified from the command (domain/classify.py).
+    kind: str | None = None
     #: Retry failures classed transient up to this many times.
     retry: int = 0
     #: POST the outcome here (Slack Block Kit, Discord embeds or faultbook's JSON: services.notify).
@@ -68,6 +70,11 @@ class Attempt:
     suspect_changes: tuple[Any, ...] = ()
 
     @property
+    def command_not_found(self) -> bool:
+        """Exit 127: the shell found no such command (a typo, a missing tool): not a failure of the deploy."""
+        return self.result.exit_code == 127 and self.outcome is DeploymentOutcome.FAILED
+
+    @property
     def is_regression(self) -> bool:
         return self.recognition is not None and self.recognition.is_regression
 
@@ -105,6 +112,8 @@ class RunResult:
     rollback_skipped: str | None = None
     #: The team server's delivery (None: no server configured).
     delivery: Delivery | None = None
+    #: After a successful deploy: the open failures of its component it may have fixed, as (number, title).
+    possibly_fixed: tuple[tuple[int, str], ...] = ()
 
     @property
     def final(self) -> Attempt:

@@ -60,8 +60,9 @@ class FailureFilters:
         until: Optional[str] = Query(None, description="Occurred before; a date includes that whole day."),
         sort: str = Query(
             "", max_length=30,
-            description="relevance, number, occurred_at, title, status, component, occurrences; '-' reverses. "
-            "Default: relevance when searching (q), else -occurred_at.",
+            description="relevance, number, last_seen, occurred_at, title, status, component, occurrences; "
+            "'-' reverses. Default: relevance when searching (q), else -last_seen (most recently seen first, "
+            "so a failure that came back today is on top).",
         ),
         limit: int = Query(50, ge=1, le=500),
         offset: int = Query(0, ge=0, le=10_000_000),
@@ -71,7 +72,7 @@ class FailureFilters:
         self.component = clean(component)
         self.since = parse_when(since, name="since")
         self.until = parse_when(until, name="until", end=True)
-        self.sort = sort.strip() or (search.RELEVANCE if search.search_terms(self.q or "") else "-occurred_at")
+        self.sort = sort.strip() or (search.RELEVANCE if search.search_terms(self.q or "") else "-last_seen")
         self.limit = limit
         self.offset = offset
         self.raw_since = since or ""

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Literal, Optional
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Request, Response
+from pydantic import Field
 from fastapi.responses import HTMLResponse
 
 from faultbook.domain import DeploymentOutcome
-from faultbook.services import deployments, ingest
+from faultbook.services import dashboard, deployments, ingest
 from faultbook.web.app import render
 from faultbook.web.auth import Principal, require
 from faultbook.web.routes.common import json_twin, parse_when
@@ -18,12 +19,14 @@ api = APIRouter(tags=["deployments"])
 pages = APIRouter(include_in_schema=False)
 
 
-def _list(request: Request, outcome: Optional[str], since: Optional[str], until: Optional[str], limit: int, offset: int):  # type: ignore[no-untyped-def]
+def _list(request: Request, outcome: Optional[str], since: Optional[str], until: Optional[str], limit: int, offset: int,
+          kind: Optional[str] = None):  # type: ignore[no-untyped-def]
     ctx = request.app.state.ctx
     which = dict(
         outcome=DeploymentOutcome(outcome) if outcome else None,
         since=parse_when(since, name="since"),
         until=parse_when(until, name="until", end=True),
+        kind=kind,
     )
     with ctx.database.session() as session:
         items = deployments.list_deployments(session, project=ctx.project, limit=limit, offset=offset, **which)
@@ -39,11 +42,12 @@ def list_deployments(
     outcome: Optional[Literal["running", "succeeded", "failed", "interrupted"]] = OutcomeQuery,
     since: Optional[str] = Query(None),
     until: Optional[str] = Query(None),
+    kind: Optional[Literal["deploy", "provision", "other"]] = Query(None, description="deploy, provision or other"),
     limit: int = Query(100, ge=1, le=500),
     offset: int = Query(0, ge=0, le=10_000_000),
     _: Principal = Depends(require("reader")),
 ) -> DeploymentPageOut:
-    items, total = _list(request, outcome, since, until, limit, offset)
+    items, total = _list(request, outcome, since, until, limit, offset, kind)
     return DeploymentPageOut(
         items=[DeploymentOut.model_validate(d.to_json()) for d in items], total=total, limit=limit, offset=offset
     )
@@ -107,15 +111,50 @@ async def create_report(
     )
 
 
+class DeploymentDetailOut(DeploymentOut):
+    host: Optional[str] = None
+    duration_seconds: Optional[float] = None
+    output: str = Field("", description="The captured output's tail, scrubbed, ANSI colours stripped.")
+    failures: list[dict] = Field(default_factory=list, description="The failures this deployment produced.")
+    rollbacks: list[dict] = Field(default_factory=list, description="Rollbacks that preserved this deployment.")
+
+
+def _detail(request: Request, number: int) -> dashboard.DeploymentDetail:
+    ctx = request.app.state.ctx
+    with ctx.database.session() as session:
+        return dashboard.deployment_detail(session, project=ctx.project, number=number)
+
+
+@api.get("/deployments/{number}", response_model=DeploymentDetailOut,
+         summary="One deployment: command, kind, commit, output, the failures it produced, rollbacks")
+def get_deployment(
+    request: Request, number: int = Path(ge=1, le=2**31 - 1), _: Principal = Depends(require("reader"))
+) -> DeploymentDetailOut:
+    return DeploymentDetailOut.model_validate(_detail(request, number).to_json())
+
+
+@pages.get("/deployments/{number}", response_class=HTMLResponse)
+def deployment_page(
+    request: Request, number: int = Path(ge=1, le=2**31 - 1), _: Principal = Depends(require("reader"))
+) -> HTMLResponse:
+    detail = _detail(request, number)
+    return render(request, "deployment.html", {"d": detail.deployment, "detail": detail,
+                                               "json_url": f"/api/v1/deployments/{number}"})
+
+
 @pages.get("/deployments", response_class=HTMLResponse)
 def deployments_page(
     request: Request,
     outcome: Optional[str] = Query(None, max_length=20),
+    kind: Optional[str] = Query(None, max_length=20),
     offset: int = Query(0, ge=0, le=10_000_000),
     _: Principal = Depends(require("reader")),
 ) -> HTMLResponse:
+    from faultbook.domain.classify import KINDS
+
     outcome = outcome if outcome in {o.value for o in DeploymentOutcome} else None
-    items, total = _list(request, outcome, None, None, 100, offset)
+    kind = kind if kind in KINDS else None
+    items, total = _list(request, outcome, None, None, 100, offset, kind)
     return render(
         request,
         "deployments.html",
@@ -126,6 +165,8 @@ def deployments_page(
             "limit": 100,
             "outcome": outcome or "",
             "outcomes": [o.value for o in DeploymentOutcome],
+            "kind": kind or "",
+            "kinds": KINDS,
             "json_url": json_twin(request, "/deployments"),
         },
     )

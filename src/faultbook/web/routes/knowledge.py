@@ -82,12 +82,11 @@ def rule(rule: str = Path(max_length=100), _: Principal = Depends(require("reade
 def merge(
     request: Request, body: MergeIn, number: int = Number, who: Principal = Depends(require("writer"))
 ) -> FailureDetailOut:
-    from faultbook.services import ingest
-    from faultbook.services.recognition import merge_failures
+    from faultbook.services import ingest, triage
 
     ctx = _ctx(request)
     with ctx.database.session(write=True) as session:
-        failure = merge_failures(session, project=ctx.project, into=number, other=body.other, actor=who.name)
+        failure = triage.merge(session, project=ctx.project, into=number, other=body.other, actor=who.name)
     with ctx.database.session() as session:
         occurrences = ingest.occurrences_of(session, project=ctx.project, number=number)
     return FailureDetailOut.model_validate({**failure.to_json(extended=True), "occurrences": occurrences})

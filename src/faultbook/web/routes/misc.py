@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 
 from faultbook.web import auth
@@ -24,6 +24,12 @@ def health() -> HealthOut:
 @pages.get("/health")
 def bare_health() -> PlainTextResponse:
     return PlainTextResponse("ok")
+
+
+@pages.get("/api/docs", response_class=HTMLResponse)
+def api_docs(request: Request) -> HTMLResponse:
+    """The API explorer: swagger-ui-dist 5.35.0 (Apache-2.0) vendored under static/swagger/, no CDN."""
+    return render(request, "apidocs.html", {"json_url": "/openapi.json"})
 
 
 @pages.get("/")
@@ -117,6 +123,32 @@ async def login(request: Request) -> Response:
         auth.SESSION_COOKIE, secret, httponly=True, samesite="strict", secure=auth.secure_cookie(request), path="/",
         max_age=30 * 86400,
     )
+    return response
+
+
+@pages.get("/login/once", response_class=HTMLResponse)
+def login_once(request: Request, code: str = Query("", max_length=200)) -> Response:
+    """The one-time sign-in link ``faultbook serve`` prints on loopback (as Jupyter does).
+
+    It signs the local owner in as admin: the code is exchanged for a new admin token, which becomes the session
+    cookie, so a solo developer can edit without minting a token by hand.  The link works once.
+    """
+    from faultbook.services import tokens as token_service
+
+    ctx = request.app.state.ctx
+    with ctx.database.session(write=True) as session:
+        created = token_service.redeem_sign_in_code(
+            session, code=code, digest=ctx.settings.environ.get(token_service.SIGN_IN_ENV)
+        )
+    if created is None:
+        raise HTTPException(403, "This sign-in link is not valid or was used already: it works once, on the server "
+                                 "that printed it. Restart faultbook serve for a new one, or sign in with a token.")
+    response = RedirectResponse("/failures", status_code=303)
+    response.set_cookie(
+        auth.SESSION_COOKIE, created.secret, httponly=True, samesite="strict", secure=ctx.secure_cookies, path="/",
+        max_age=30 * 86400,
+    )
+    response.headers["Cache-Control"] = "no-store"
     return response
 
 

@@ -8,3 +8,11 @@ document.addEventListener("DOMContentLoaded", function () {
     if (el) el.addEventListener("change", function () { form.submit(); });
   });
 });
+// The deployments filters submit on change too.
+document.addEventListener("DOMContentLoaded", function () {
+  var form = document.getElementById("filters");
+  if (!form || form.getAttribute("action") !== "/deployments" && form.getAttribute("action") !== "/metrics") return;
+  Array.prototype.forEach.call(form.querySelectorAll("select"), function (el) {
+    el.addEventListener("change", function () { form.submit(); });
+  });
+});

@@ -15,7 +15,7 @@ from alembic import op
 
 
 revision = "0010_deployment_snapshot"
-down_revision = "0006_fingerprint_v2"
+down_revision = "0007_deployment_kind_triage"
 branch_labels = None
 depends_on = None
 
