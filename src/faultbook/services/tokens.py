@@ -207,11 +207,11 @@ def new_sign_in_code() -> tuple[str, str]:
     return code, hashlib.sha256(code.encode()).hexdigest()
 
 
-def redeem_sign_in_code(session: Session, *, code: str, digest: str | None) -> CreatedToken | None:
+def redeem_sign_in_code(session: Session, *, code: str, digest: str | None, project: str) -> CreatedToken | None:
     """The admin token a valid, unused sign-in code is exchanged for; None if it is wrong or was used.
 
     The token is named after the link, so the link works once whichever worker answers it, and the owner sees
-    it on the tokens page and can revoke it like any other.
+    it on the tokens page and can revoke it like any other.  It is scoped to the server's ``project``.
     """
     if not digest or not code:
         return None
@@ -221,4 +221,4 @@ def redeem_sign_in_code(session: Session, *, code: str, digest: str | None) -> C
     name = f"owner (sign-in link {digest[:8]})"
     if session.scalar(select(ApiTokenRow.id).where(ApiTokenRow.name == name)) is not None:
         return None
-    return create_token(session, role="admin", name=name)
+    return create_token(session, role="admin", name=name, project=project)
