@@ -66,8 +66,13 @@ def test_cli_token_create_scopes(tmp_path, monkeypatch):
 
     from typer.testing import CliRunner
 
+    from faultbook.cli import app as app_module
     from faultbook.cli.app import app
 
+    app_module.state.__init__()  # fresh, as a new process would be
+    app_module.state._settings = None
+    app_module.state._db = None
+    monkeypatch.delenv("FAULTBOOK_PROJECT", raising=False)
     monkeypatch.chdir(tmp_path)
     (tmp_path / "faultbook.toml").write_text('project = "qv"\nname = "QuoteViral"\n')
     monkeypatch.setenv("FAULTBOOK_DATABASE_URL", f"sqlite:///{tmp_path / 'l.db'}")
