@@ -108,7 +108,7 @@ def bench_example(runs: int, skip_wrangler: bool, home: str) -> tuple[float | No
 
 
 def bench_corpus(cases: list[Path], skip_wrangler: bool, home: str) -> tuple[float | None, float]:
-    corpus_test = _load("corpus_test", ROOT / "tests" / "checks" / "test_corpus.py")
+    corpus_test = _load("corpus_test", ROOT / "tests" / "checks" / "test_config_corpus.py")
     fb_env, wr_env = envs(home)
     ratios, peak, fb_times, wr_times = [], 0.0, [], []
     for case in cases:
@@ -137,7 +137,7 @@ def agreement(which: str = "CASES") -> dict[str, int]:
     """faultbook's verdicts against wrangler's, over every case and environment (in process);
     ``which`` is CASES (the real configs) or EDGE (the made-up parsing edges)."""
     sys.path.insert(0, str(ROOT / "src"))
-    corpus_test = _load("corpus_test_agree", ROOT / "tests" / "checks" / "test_corpus.py")
+    corpus_test = _load("corpus_test_agree", ROOT / "tests" / "checks" / "test_config_corpus.py")
     score = dict.fromkeys((
         "configs", "runs", "accepted", "accepted_with_error", "accepted_with_justified_error",
         "accepted_with_unjustified_error", "errors_on_accepted", "unjustified_errors_on_accepted",

@@ -109,9 +109,9 @@ def main() -> None:
 def export(env: dict[str, str]) -> None:
     chapter("8. Export the ledger back to the team's Markdown log")
     sh("faultbook", "export", "-o", "FAILURES.exported.md", env=env)
-    original = (ROOT / "examples" / "quoteviral" / "FAILURES.md").read_text(encoding="utf-8")
-    exported = (PROJECT / "FAILURES.exported.md").read_text(encoding="utf-8")
-    same = [l.rstrip() for l in original.splitlines()] == [l.rstrip() for l in exported.splitlines()]
+    original = (ROOT / "examples" / "quoteviral" / "FAILURES.md").read_bytes()
+    exported = (PROJECT / "FAILURES.exported.md").read_bytes()
+    same = original == exported  # byte for byte, trailing spaces included
     verdict = "identical to the hand-kept original" if same else "the original plus what happened since (diff below)"
     print(f"{DIM}exported {PROJECT / 'FAILURES.exported.md'}: {verdict}{RESET}", file=sys.stderr)
     if not same:

@@ -14,3 +14,14 @@ ROOT = TESTS.parent
 sys.path.insert(0, str(TESTS))
 
 pytest_plugins = ["dbfixtures", "cfapi.fixtures", "webfixtures", "netfixtures"]
+
+
+def faultbook_main(args: list[str]) -> int:
+    """``faultbook ARGS`` in-process with fresh per-invocation state, as a new process would have."""
+    from faultbook.cli import app as app_module
+
+    app_module.state.__init__()
+    app_module.state._settings = None
+    app_module.state._db = None
+    app_module.state.project = None
+    return app_module.main(args)

@@ -1,7 +1,9 @@
 """Errors that carry what the user must be told, and the exit code that goes with it.
 
 The core raises these; only the CLI (``faultbook.cli``) and the web layer turn
-them into output.  ``ExitCode`` is the documented contract for scripts.
+them into output.  ``ExitCode`` is the documented contract for scripts; ``http_status``
+is the team server's answer for the same error (``faultbook.web.errors``), so neither
+edge decides by class.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ class FaultbookError(Exception):
     """Base class: ``str(error)`` is the message for the user."""
 
     exit_code: ExitCode = ExitCode.USAGE
+    #: The HTTP status the team server answers with (422: the request cannot be carried out as given).
+    http_status: int = 422
 
     def __init__(self, message: str, *, hint: str | None = None) -> None:
         super().__init__(message)
@@ -65,13 +69,19 @@ class InputError(FaultbookError):
 class ConflictError(FaultbookError):
     """The change would overwrite something that exists (e.g. failure numbers on import)."""
 
+    http_status = 409
+
 
 class NotFoundError(FaultbookError):
     """A failure number, deployment or project that does not exist."""
 
+    http_status = 404
+
 
 class DatabaseError(FaultbookError):
     """The database cannot be reached or used; the message never shows a password."""
+
+    http_status = 503
 
 
 class OperationFailed(FaultbookError):

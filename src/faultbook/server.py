@@ -1,7 +1,9 @@
 """Run the team server: one uvicorn process, or several sharing the port through ``SO_REUSEPORT``.
 
-A module of its own, beside ``cli`` and ``web``: it names the web app only by its import string (uvicorn
-imports it in each worker), so the CLI starts a server without importing the web layer.
+A module of its own, beside ``cli`` and ``web``: it names the web app's factory only by its import
+string (``APP``, imported inside each worker), so the CLI starts a server without importing the web layer.  What to
+serve arrives as one picklable value (``Launch``: the settings, host, anonymous policy), handed to each
+spawned worker as an argument.
 
 Why not ``uvicorn --workers N``.  uvicorn's workers share one listening
 socket; every worker's event loop is woken for a new connection and the
@@ -35,9 +37,15 @@ import os
 import signal
 import socket
 import time
-from typing import Any
+from dataclasses import dataclass
+from functools import partial
+from typing import TYPE_CHECKING, Any
 
-APP = "faultbook.web.asgi:app_from_environment"
+if TYPE_CHECKING:
+    from faultbook.config import Settings
+
+#: The web app's factory, called with (settings, host, anonymous) in each server process.
+APP = "faultbook.web.asgi:build"
 #: A connection must complete a request head, or send body bytes, within this many seconds (see above).
 HEAD_TIMEOUT_SECONDS = 10.0
 #: An idle keep-alive connection is closed after this many seconds (uvicorn's own timer).
@@ -52,26 +60,45 @@ class PortInUse(Exception):
     pass
 
 
-def serve(host: str, port: int, workers: int = 1) -> int:
-    """Serve until interrupted; returns the exit status (0 after a clean stop)."""
+@dataclass(frozen=True)
+class Launch:
+    """What to serve: made by ``faultbook serve``, pickled to each spawned worker."""
+
+    settings: "Settings"
+    host: str = "127.0.0.1"
+    #: ``--anonymous`` (None: ``[server] anonymous``, else the default for ``host``).
+    anonymous: str | None = None
+
+
+def serve(launch: Launch, port: int, workers: int = 1) -> int:
+    """Serve ``launch`` until interrupted; returns the exit status (0 after a clean stop).
+
+    Without ``SO_REUSEPORT`` (not Linux/BSD) there is one process: uvicorn's own workers would need the
+    app as an import string, i.e. the settings in the environment again."""
     import uvicorn
 
+    host = launch.host
     if workers <= 1 or not hasattr(socket, "SO_REUSEPORT"):
         try:
-            uvicorn.run(
-                APP, factory=True, host=host, port=port, workers=workers if workers > 1 else None,
-                log_level="warning", proxy_headers=False, **uvicorn_options(),
-            )
+            uvicorn.run(_factory(launch), factory=True, host=host, port=port, log_level="warning", proxy_headers=False,
+                        **uvicorn_options())
         except SystemExit as exc:
             return int(exc.code or 0)
         return 0
     _check_free(host, port)
-    return _Supervisor(host, port, workers).run()
+    return _Supervisor(launch, port, workers).run()
+
+
+def _factory(launch: Launch) -> Any:
+    import importlib
+
+    module, name = APP.split(":")
+    return partial(getattr(importlib.import_module(module), name), launch.settings, launch.host, launch.anonymous)
 
 
 def uvicorn_options() -> dict[str, Any]:
     return {
-        "http": "faultbook.server:GuardedProtocol",  # an import string: picklable for uvicorn's own workers
+        "http": "faultbook.server:GuardedProtocol",  # an import string: picklable into spawned workers
         "timeout_keep_alive": KEEP_ALIVE_SECONDS,
         "h11_max_incomplete_event_size": MAX_HEAD_BYTES,
     }
@@ -159,19 +186,20 @@ def reuseport_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
-def run_worker(host: str, port: int) -> None:
+def run_worker(launch: Launch, port: int) -> None:
     """One worker process: its own listening socket, one uvicorn server."""
     import uvicorn
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops us with SIGTERM
-    sock = reuseport_socket(host, port)
-    config = uvicorn.Config(APP, factory=True, log_level="warning", proxy_headers=False, **uvicorn_options())
+    sock = reuseport_socket(launch.host, port)
+    config = uvicorn.Config(_factory(launch), factory=True, log_level="warning", proxy_headers=False,
+                            **uvicorn_options())
     uvicorn.Server(config).run(sockets=[sock])
 
 
 class _Supervisor:
-    def __init__(self, host: str, port: int, workers: int) -> None:
-        self.host = host
+    def __init__(self, launch: Launch, port: int, workers: int) -> None:
+        self.launch = launch
         self.port = port
         self.count = workers
         self.context = multiprocessing.get_context("spawn")
@@ -179,7 +207,7 @@ class _Supervisor:
         self.stopping = False
 
     def _start(self) -> tuple[Any, float]:
-        process = self.context.Process(target=run_worker, args=(self.host, self.port), daemon=False)
+        process = self.context.Process(target=run_worker, args=(self.launch, self.port), daemon=False)
         process.start()
         return process, time.monotonic()
 

@@ -48,7 +48,7 @@ def test_a_huge_config_is_refused_quickly_with_exit_2(tmp_path: Path) -> None:
     with config.open("a") as handle:
         handle.write("# " + "x" * (MAX_CONFIG_BYTES + 10) + "\n")
     out, err, code = check_command(str(tmp_path), offline=True)
-    assert code == 2 and "at most 5 MB" in err and str(config) in err
+    assert code == 2 and "larger than 5 MB" in err and str(config) in err
 
 
 def test_the_config_is_found_in_parent_folders_and_named(tmp_path: Path) -> None:

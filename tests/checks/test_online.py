@@ -5,29 +5,25 @@ from __future__ import annotations
 
 import json
 import shutil
-from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
 import pytest
 
 from faultbook.cli.check_cmd import check_command
+from faultbook.config import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 TODAY = date(2026, 1, 1)
 BUCKETS = ("quoteviral-uploads", "quoteviral-generated", "quoteviral-templates")
 
 
-@dataclass
-class FakeSettings:
-    environ: dict = field(default_factory=dict)
-    file: dict = field(default_factory=dict)
-
-    def section(self, name: str) -> dict:
-        return self.file.get(name, {})
+def FakeSettings(environ: dict | None = None) -> Settings:
+    return Settings(project_root=ROOT, project_key="p", project_name="p", database_url="sqlite://",
+                    environ=environ or {})
 
 
-def settings_for(cf_api, **overrides) -> FakeSettings:
+def settings_for(cf_api, **overrides) -> Settings:
     environ = {
         "CLOUDFLARE_API_TOKEN": cf_api.token,
         "CLOUDFLARE_ACCOUNT_ID": cf_api.account_id,

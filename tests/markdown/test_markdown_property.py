@@ -12,6 +12,7 @@ from datetime import datetime, timezone
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from faultbook.domain.limits import MAX_NUMBER
 from faultbook.domain.models import Failure, PotentialFailure, Status
 from faultbook.markdown import default_layout, parse_document, render_document, render_failure
 
@@ -50,7 +51,7 @@ def markdown_text() -> st.SearchStrategy[str]:
 error_messages = st.one_of(_text(one_line=False), st.text(CHARS, max_size=40))
 moments = st.one_of(
     st.none(),
-    st.datetimes(min_value=datetime(1000, 1, 1), max_value=datetime(9999, 12, 31), timezones=st.just(timezone.utc)).map(
+    st.datetimes(min_value=datetime(1900, 1, 1), max_value=datetime(8999, 12, 31), timezones=st.just(timezone.utc)).map(
         lambda d: d.replace(microsecond=0)
     ),
 )
@@ -59,7 +60,7 @@ details = st.one_of(st.none(), one_line(min_size=1).filter(lambda t: "(" not in 
 
 failures = st.builds(
     Failure,
-    number=st.integers(min_value=0, max_value=10**9),
+    number=st.integers(min_value=1, max_value=MAX_NUMBER),
     title=one_line(min_size=1),
     occurred_at=moments,
     component=components,
@@ -75,7 +76,7 @@ failures = st.builds(
 items = st.lists(one_line(), max_size=4).map(tuple)
 potential_failures = st.builds(
     PotentialFailure,
-    number=st.integers(min_value=0, max_value=10**9),
+    number=st.integers(min_value=1, max_value=MAX_NUMBER),
     title=one_line(min_size=1),
     component=one_line(min_size=1),
     step=one_line(),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from md_golden import FIXTURES, SEED, lines_rstripped, read
+from md_golden import FIXTURES, SEED, read
 
 from faultbook.domain.models import FailuresSlot, PotentialFailuresSlot, Section
 from faultbook.markdown import parse_document, render_document
@@ -16,12 +16,20 @@ def roundtrip(text: str) -> str:
     )
 
 
-def test_seed_roundtrips_byte_for_byte_trailing_whitespace_aside():
-    text = read(SEED)
-    out = roundtrip(text)
-    assert lines_rstripped(out) == lines_rstripped(text)
-    # The only difference is the seed's trailing space after "Possible Error Messages**:".
-    assert out == text.replace("- **Possible Error Messages**: \n", "- **Possible Error Messages**:\n")
+def test_seed_roundtrips_byte_for_byte():
+    # The seed's "- **Possible Error Messages**: " ends with a space: it comes back too.
+    data = SEED.read_bytes()
+    assert b"- **Possible Error Messages**: \n" in data
+    assert roundtrip(data.decode("utf-8")).encode("utf-8") == data
+
+
+def test_a_block_edited_after_import_is_rendered_afresh():
+    document = parse_document(read(SEED), path="doc.md")
+    first, *rest = document.potential_failures
+    edited = first.__class__(**{**first.__dict__, "title": "DNS Configuration Trouble"})
+    out = render_document(layout=document.layout, failures=document.failures, potential_failures=[edited, *rest])
+    assert "### Potential Failure #1: DNS Configuration Trouble\n" in out
+    assert "- **Possible Error Messages**:\n" in out  # the edited block in the standard form
 
 
 def test_seed_layout_keeps_prose_and_puts_slots_where_the_blocks_were():

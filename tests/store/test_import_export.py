@@ -181,5 +181,5 @@ def test_cli_refuses_a_50_mb_file(tmp_path, db_url, project):
         handle.truncate(50 * 1024 * 1024)
     proc = cli(tmp_path, db_url, project, "import", str(big))
     assert proc.returncode == 2
-    assert f"{big}: is 50 MB" in proc.stderr
+    assert f"{big}: is larger than 32 MB, the most faultbook reads for a Markdown document" in proc.stderr
     assert "Traceback" not in proc.stderr

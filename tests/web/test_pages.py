@@ -271,3 +271,12 @@ def test_csrf_token_is_bound_to_the_session_and_foreign_origins_are_refused(make
     r = fresh.post("/login", data={"token": token("admin"), "csrf_token": _csrf(fresh, "/login")},
                    headers={"Origin": "http://127.0.0.1:9999"})
     assert r.status_code == 403
+
+
+def test_every_page_names_the_faultbook_version_in_its_footer(client):  # type: ignore[no-untyped-def]
+    from faultbook import __version__
+
+    for path in ("/", "/deployments", "/metrics"):
+        page = client.get(path)
+        assert page.status_code == 200, path
+        assert f'<span class="version">faultbook {__version__}</span>' in page.text, path

@@ -92,7 +92,7 @@ def test_migration_scopes_existing_tokens(fresh_db_url, projects):
     from faultbook.store.db import make_engine, run_alembic_upgrade
 
     engine = make_engine(fresh_db_url)
-    run_alembic_upgrade(engine, "0010_deployment_snapshot")
+    run_alembic_upgrade(engine, "0009_merge_state")
     with engine.begin() as conn:
         for i, key in enumerate(projects, 1):
             conn.execute(text("INSERT INTO projects (id, key, name, created_at) VALUES (:i, :k, :k, :t)"),

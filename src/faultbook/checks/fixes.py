@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Iterable
 
 from faultbook.checks.base import Finding, TextEdit
-from faultbook.cloudflare.config import WranglerConfig, load_config
+from faultbook.cloudflare.config import WranglerConfig, parse_config
 from faultbook.errors import InputError
 
 
@@ -63,16 +63,20 @@ def fix_text(config: WranglerConfig, findings: Iterable[Finding]) -> FixResult:
 
 
 def write_fixed(config: WranglerConfig, result: FixResult) -> None:
-    """Validate the edited text by parsing it, then write it (same encoding, same newline style)."""
+    """Validate the edited text by parsing it, then write it over the config all at once.
+
+    A symlinked config is written through to the file it points at (the link
+    stays); the file keeps its mode; nothing is written when the fix would not
+    parse (``files.write_atomic``).
+    """
+    from faultbook.files import write_atomic
+
     if result.text == config.text:
         return
     if config.lossy:
         raise InputError("the file has bytes that are not UTF-8: fix it by hand; nothing written", path=str(config.path))
-    probe = config.path.with_name(f".{config.path.name}.faultbook-fix{config.path.suffix}")
-    probe.write_text(result.text, encoding="utf-8", newline="")
     try:
-        load_config(probe)
+        parse_config(config.path, result.text)
     except InputError as exc:
-        probe.unlink(missing_ok=True)
         raise InputError(f"the automatic fix would break the file ({exc.reason}); nothing written", path=str(config.path))
-    probe.replace(config.path)
+    write_atomic(config.path, result.text.encode("utf-8"), what="config")

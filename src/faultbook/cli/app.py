@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, List, Optional
 import typer
 
 from faultbook.cli import output
+from faultbook.domain.limits import MAX_NUMBER
 from faultbook.errors import ExitCode, FaultbookError, InputError
 
 if TYPE_CHECKING:
@@ -251,7 +252,7 @@ def record(
 
 @app.command()
 def update(
-    number: int = typer.Argument(..., help="The failure number."),
+    number: int = typer.Argument(..., min=1, max=MAX_NUMBER, help="The failure number."),
     title: Optional[str] = typer.Option(None, "--title", help="Brief description."),
     occurred_at: Optional[str] = typer.Option(None, "--occurred-at", help="ISO 8601."),
     component: Optional[str] = typer.Option(None, "--component", help="Backend, Frontend, Assets, DNS or your own."),
@@ -336,7 +337,9 @@ def delete(
 def list_(
     status: Optional[List[str]] = typer.Option(None, "--status", help="Only this status (repeatable)."),
     component: Optional[str] = typer.Option(None, "--component", help="Only this component."),
-    text: Optional[str] = typer.Option(None, "--text", "-t", help="Only failures whose text contains this."),
+    text: Optional[str] = typer.Option(
+        None, "--text", "-t", help="Only failures matching these words, best match first (the dashboard's search)."
+    ),
     potential: bool = typer.Option(False, "--potential", help="List the potential failures catalog instead."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON (an array) instead of a table."),
 ) -> None:
@@ -351,13 +354,15 @@ def list_(
             else:
                 output.potential_table(items)
             return
-        failures = ledger.list_failures(
-            session,
-            project=state.project_ref(),
-            status=[_parse_status(s) for s in status or []],
-            component=component,
-            text=text,
-        )
+        statuses = [_parse_status(s) for s in status or []]
+        if text:
+            from faultbook.services import search
+
+            failures = search.matching_failures(
+                session, project=state.project_ref(), query=text, status=statuses, component=component
+            )
+        else:
+            failures = ledger.list_failures(session, project=state.project_ref(), status=statuses, component=component)
     if as_json:
         output.emit_json([f.to_json() for f in failures])
     else:
@@ -366,7 +371,7 @@ def list_(
 
 @app.command()
 def show(
-    number: int = typer.Argument(..., help="The failure number."),
+    number: int = typer.Argument(..., min=1, max=MAX_NUMBER, help="The failure number."),
     potential: bool = typer.Option(False, "--potential", help="Show potential failure N instead."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     markdown: bool = typer.Option(False, "--markdown", help="Print the failure's Markdown block."),
@@ -455,43 +460,35 @@ def export(
     if out is None:
         output.emit_text(text, end="")
         return
-    _write_atomically(out, text)
+    from faultbook.files import write_atomic
+
+    write_atomic(out, text.encode("utf-8"), what="export")
     output.info(f"Wrote {out}")
 
 
 # ---------------------------------------------------------------- helpers
 
 
-def _write_atomically(path: Path, text: str) -> None:
-    import os
-    import tempfile
-
-    path = path.resolve()
-    try:
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    except OSError as exc:
-        raise InputError(f"cannot write: {exc.strerror}", path=str(path)) from None
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text)
-    os.replace(tmp, path)
-
-
 def _read_long_text(inline: str | None, file: Path | None) -> str | None:
+    """An error message from the option, a file or stdin: at most ``limits.MAX_TEXT_BYTES`` of UTF-8."""
+    from faultbook.domain.limits import MAX_TEXT_BYTES
+    from faultbook.files import decode_utf8, read_capped
+
     if inline is not None and file is not None:
         raise InputError("give --error-message or --error-message-file, not both")
     if inline == "-" or (file is not None and str(file) == "-"):
-        return sys.stdin.read().rstrip("\n")
+        stream = getattr(sys.stdin, "buffer", None)
+        if stream is None:  # an already-decoded text stream (an embedding program, a test)
+            return sys.stdin.read(MAX_TEXT_BYTES).rstrip("\n")
+        data = read_capped(stream, limit=MAX_TEXT_BYTES, what="an error message")
+        return decode_utf8(data, path="stdin").rstrip("\n")
     if file is not None:
-        try:
-            return file.read_text(encoding="utf-8").rstrip("\n")
-        except FileNotFoundError:
-            raise InputError("no such file", path=str(file)) from None
-        except UnicodeDecodeError:
-            raise InputError("not UTF-8 text", path=str(file)) from None
+        data = read_capped(file, limit=MAX_TEXT_BYTES, what="an error message")
+        return decode_utf8(data, path=str(file)).rstrip("\n")
     return inline
 
 
-def _parse_status(text: str):  # type: ignore[no-untyped-def]
+def _parse_status(text: str):
     from faultbook.domain import Status
 
     try:
@@ -501,19 +498,13 @@ def _parse_status(text: str):  # type: ignore[no-untyped-def]
 
 
 def _parse_time(text: str, flag: str):  # type: ignore[no-untyped-def]
-    from datetime import datetime
+    from faultbook.domain import limits
 
-    from faultbook.domain import ensure_aware
-
-    value = text.strip()
-    if value.lower() == "now":
+    if text.strip().lower() == "now":
         from faultbook.domain import utcnow
 
         return utcnow()
-    try:
-        return ensure_aware(datetime.fromisoformat(value.replace("Z", "+00:00")))
-    except ValueError:
-        raise InputError(f"{flag}: {text!r} is not an ISO 8601 time (e.g. 2025-08-20T14:15:00+00:00)") from None
+    return limits.parse_time(text, what=flag)
 
 
 # Late registration of the commands that live in their own modules (kept thin, imported cheaply).
@@ -552,7 +543,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         from typer._click.exceptions import ClickException  # typer >= 0.26 vendors click
     except ImportError:  # pragma: no cover
-        from click.exceptions import ClickException  # type: ignore[no-redef]
+        from click.exceptions import ClickException  # type: ignore[assignment]
     import os
 
     try:
@@ -573,7 +564,9 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:
         code = 0
     except Exception as exc:  # a bug or an unforeseen environment: one line, not a traceback
-        if os.environ.get("FAULTBOOK_DEBUG"):
+        from faultbook.config import process_environment
+
+        if process_environment().FAULTBOOK_DEBUG:
             raise
         output.error(
             f"unexpected {type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}",

@@ -46,7 +46,9 @@ def _parse_error_text(error: Any) -> str:
     except (OSError, UnicodeDecodeError):
         source = []
     if error.line and 1 <= error.line <= len(source):
-        out += f"{error.line:>6} | {source[error.line - 1]}\n" + " " * 7 + "| " + " " * ((error.column or 1) - 1) + "^\n"
+        from faultbook.reports.text import snippet
+
+        out += "\n".join(snippet(error.line, source[error.line - 1], error.column or 1, (error.column or 1) + 1)) + "\n"
     return out
 
 

@@ -34,7 +34,7 @@ def register(app: Any, state: Any) -> None:
 
         settings = state.settings()
         project = state.project_ref()
-        url = dashboard_url or settings.environ.get("FAULTBOOK_SERVER_URL") or settings.section("server").get("url")
+        url = dashboard_url or settings.env.FAULTBOOK_SERVER_URL or settings.server.url
 
         def fixes_for(session: Any, failure: Any) -> Any:
             if not failure.error_message:
@@ -46,7 +46,7 @@ def register(app: Any, state: Any) -> None:
         with state.database().session() as session:
             notice = latest_notice(session, project=project, fixes_for=fixes_for,
                                    dashboard_url=str(url) if url else None)
-        result = report(notice, GitHubContext.from_environ(settings.environ), exit_code=exit_code, comment=comment)
+        result = report(notice, GitHubContext.from_environment(settings.env), exit_code=exit_code, comment=comment)
         for line in result.annotations:
             output.emit_text(line)
         for warning in result.warnings:

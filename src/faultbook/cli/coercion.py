@@ -90,8 +90,8 @@ def plain_value(value: Any, descriptor: Any) -> Any:
     if annotation is int:
         if type(value) is int:
             number = value
-        elif type(value) is str and value.isascii() and value.isdigit():
-            number = int(value)
+        elif type(value) is str and value.isascii() and value.isdigit() and len(value) <= 30:
+            number = int(value)  # (past 4,300 digits int() raises: longer ones get Typer's message)
         else:
             return _DELEGATE
         info = descriptor.parameter_info
@@ -106,7 +106,7 @@ def plain_value(value: Any, descriptor: Any) -> Any:
 if RuntimeParam is not None:
 
     @dataclass(frozen=True)
-    class _PlainParam(RuntimeParam):  # type: ignore[misc,valid-type]
+    class _PlainParam(RuntimeParam):
         descriptor: Any = None
 
         def _coerce_value(self, value: Any, param: Any, ctx: Any) -> Any:

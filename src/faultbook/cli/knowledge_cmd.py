@@ -14,6 +14,7 @@ from typing import Any, Optional
 import typer
 
 from faultbook.cli import output
+from faultbook.domain.limits import MAX_NUMBER
 
 
 def register(app: Any, state: Any) -> None:
@@ -21,7 +22,7 @@ def register(app: Any, state: Any) -> None:
     def explain_(
         text: Optional[str] = typer.Argument(None, help="The error text (a whole wrangler [ERROR] block is fine)."),
         from_stdin: bool = typer.Option(False, "--stdin", help="Read the error text from standard input."),
-        code: Optional[int] = typer.Option(None, "--code", help="The API error code, if the text does not show it."),
+        code: Optional[int] = typer.Option(None, "--code", min=0, max=MAX_NUMBER, help="The API error code, if the text does not show it."),
         component: Optional[str] = typer.Option(None, "--component", help="Backend, Frontend, Assets, DNS ..."),
         endpoint: Optional[str] = typer.Option(
             None, "--endpoint", help="The API path that returned the error, or an API name (r2, kv, script-upload ...)."
@@ -59,8 +60,8 @@ def register(app: Any, state: Any) -> None:
 
     @app.command("merge")
     def merge_(
-        into: int = typer.Argument(..., help="The failure number to keep (A)."),
-        other: int = typer.Argument(..., help="The failure number merged into A (B); its later occurrences land on A."),
+        into: int = typer.Argument(..., min=1, max=MAX_NUMBER, help="The failure number to keep (A)."),
+        other: int = typer.Argument(..., min=1, max=MAX_NUMBER, help="The failure number merged into A (B); its later occurrences land on A."),
         as_json: bool = typer.Option(False, "--json", help="Print the merged failure as JSON."),
     ) -> None:
         """Merge failure B into failure A, permanently (B is kept, Resolved, marked merged)."""

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import getpass
 import json
-import os
 import sys
+from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
 
@@ -34,7 +34,9 @@ def stdout_is_tty() -> bool:
 
 def actor() -> str | None:
     """Who is acting, for the timeline: FAULTBOOK_ACTOR, else the login name."""
-    name = os.environ.get("FAULTBOOK_ACTOR")
+    from faultbook.config import process_environment
+
+    name = process_environment().FAULTBOOK_ACTOR
     if name:
         return name
     try:
@@ -89,7 +91,7 @@ def emit_json(data: Any) -> None:
     sys.stdout.flush()
 
 
-def _console():  # type: ignore[no-untyped-def]
+def _console():
     from rich.console import Console
 
     return Console(soft_wrap=False)
@@ -234,3 +236,20 @@ def failure_detail(failure: Any) -> None:
 
 def _field_of(label: str) -> str:
     return label.lower().replace(" ", "_")
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` whole or not at all (a temporary file beside it, then a rename)."""
+    import os
+    import tempfile
+
+    from faultbook.errors import InputError
+
+    path = path.resolve()
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise InputError(f"cannot write: {exc.strerror}", path=str(path)) from None
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    os.replace(tmp, path)

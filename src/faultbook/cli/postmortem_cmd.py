@@ -18,7 +18,6 @@ def register(app: Any, state: Any) -> None:
         as_json: bool = typer.Option(False, "--json", help="Print the facts it is drafted from as JSON."),
     ) -> None:
         """Draft a blameless postmortem (Markdown): impact, UTC timeline, trigger, resolution, action items."""
-        from faultbook.cli.app import _write_atomically
         from faultbook.markdown.postmortem import render_postmortem
         from faultbook.services.postmortem import gather_postmortem
 
@@ -32,5 +31,5 @@ def register(app: Any, state: Any) -> None:
         if out is None:
             output.emit_text(text, end="")
             return
-        _write_atomically(out, text)
+        output.write_atomically(out, text)
         output.info(f"Wrote {out}")

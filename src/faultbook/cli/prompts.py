@@ -27,11 +27,14 @@ import shlex
 import subprocess
 import sys
 import tempfile
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import typer
 
 from faultbook.cli import output
+
+if TYPE_CHECKING:
+    from faultbook.config import Environment
 
 #: An empty line followed this quickly by more input is part of a paste.
 PASTE_GAP_SECONDS = 0.15
@@ -69,10 +72,12 @@ class _Terminal:
         return bool(ready)
 
 
-def read_block(label: str, *, environ: dict[str, str] | None = None) -> str:
+def read_block(label: str, *, env: "Environment | None" = None) -> str:
     """A multi-line answer: pasted or typed lines up to an empty line (an empty first line opens the editor)."""
-    environ = dict(os.environ if environ is None else environ)
-    editor = environ.get("VISUAL") or environ.get("EDITOR")
+    from faultbook.config import process_environment
+
+    env = env or process_environment()
+    editor = env.VISUAL or env.EDITOR
     hint = " (an empty line ends it" + (f"; Enter alone opens {editor}" if editor else "") + ")"
     output.info(f"{label}{hint}:")
     sys.stderr.flush()

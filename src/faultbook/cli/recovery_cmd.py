@@ -15,6 +15,7 @@ from typing import Any, Optional
 import typer
 
 from faultbook.cli import output
+from faultbook.domain.limits import MAX_NUMBER
 
 
 def register(app: Any, state: Any) -> None:
@@ -24,7 +25,7 @@ def register(app: Any, state: Any) -> None:
         to: Optional[str] = typer.Option(None, "--to", help="Version ID (Worker) or deployment ID (Pages) to roll back to."),
         env: Optional[str] = typer.Option(None, "--env", "-e", help="wrangler environment ([env.NAME]) of the Worker."),
         failure: Optional[int] = typer.Option(
-            None, "--failure", help="Record on this failure (default: the open failure of the last failed deploy)."
+            None, "--failure", min=1, max=MAX_NUMBER, help="Record on this failure (default: the open failure of the last failed deploy)."
         ),
         yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask before rolling back."),
         force: bool = typer.Option(
@@ -86,7 +87,7 @@ def register(app: Any, state: Any) -> None:
 
     @app.command()
     def bundle(
-        number: int = typer.Argument(..., help="The failure number."),
+        number: int = typer.Argument(..., min=1, max=MAX_NUMBER, help="The failure number."),
         out: Optional[Path] = typer.Option(None, "-o", "--output", help="The zip to write (default: support-N.zip)."),
     ) -> None:
         """Write a support bundle for a failure: SUPPORT.md, raw output and config, secrets scrubbed."""
@@ -125,7 +126,7 @@ def register(app: Any, state: Any) -> None:
             output.emit_text(f"{f.id}\t{f.status}\t{f.created_at.strftime('%Y-%m-%d %H:%M')}\t{failure}\t{f.title}")
 
     @followups_app.command("done")
-    def followups_done(number: int = typer.Argument(..., help="The follow-up number.")) -> None:
+    def followups_done(number: int = typer.Argument(..., min=1, max=MAX_NUMBER, help="The follow-up number.")) -> None:
         """Mark a follow-up done."""
         from faultbook.services import followups
 

@@ -64,7 +64,7 @@ def register(app: Any, state: Any) -> None:
         """Run a deploy command transparently, record the deployment and recognise a failure at once."""
         from faultbook.config import uses_embedded_database
         from faultbook.domain.classify import parse_kind
-        from faultbook.errors import InputError
+        from faultbook.errors import FaultbookError, InputError
         from faultbook.services import run as run_flow
 
         chosen_kind = parse_kind(kind)
@@ -73,9 +73,16 @@ def register(app: Any, state: Any) -> None:
             argv = argv[1:]
         if not argv:
             raise InputError("no command to run: faultbook run [OPTIONS] -- COMMAND [ARGS]...")
-        settings = state.settings()
+        try:
+            settings = state.settings()
+            project = state.project_ref()
+        except FaultbookError as exc:  # a broken faultbook.toml: the deploy still runs, with its exit code
+            _run_unrecorded(argv, f"faultbook cannot read its settings ({exc}): running the command without "
+                                  "recording it")
         if not settings.in_project and uses_embedded_database(settings):
-            _run_unrecorded(argv, settings.project_root)
+            _run_unrecorded(argv, f"{settings.project_root} is not in a faultbook project (no faultbook.toml or "
+                                  ".git here or above): running the command without recording it; `faultbook init` "
+                                  "in your project's folder records deploys")
         request = run_flow.RunRequest(
             argv=argv, component=component, step=step, env=env, kind=chosen_kind, retry=retry, notify=notify,
             notify_format=notify_format, strict=strict,
@@ -83,7 +90,7 @@ def register(app: Any, state: Any) -> None:
         )
         result = run_flow.run(
             request, settings=settings, database=state.database, database_url=settings.database_url,
-            project=state.project_ref(), report=output.info,
+            project=project, report=output.info,
         )
         _print_after(result)
         _offer_to_resolve(state, result)
@@ -93,7 +100,7 @@ def register(app: Any, state: Any) -> None:
     @app.command("deployments")
     def deployments_(
         as_json: bool = typer.Option(False, "--json", help="Print JSON (an array) instead of a table."),
-        limit: int = typer.Option(50, "--limit", min=1, help="At most this many, newest first."),
+        limit: int = typer.Option(50, "--limit", min=1, max=100_000, help="At most this many, newest first."),
         kind: Optional[str] = typer.Option(None, "--kind", help="Only deploy, provision or other commands."),
     ) -> None:
         """List recorded deployments, newest first, each with its kind (deploy, provision, other)."""
@@ -133,16 +140,16 @@ def _offer_to_resolve(state: Any, result: "RunResult") -> None:
     output.info("faultbook: resolved " + ", ".join(f"#{n}" for n in chosen))
 
 
-def _run_unrecorded(argv: list[str], folder: "Path") -> None:
-    """Outside a project there is no ledger to write to: run the command as it is and keep its exit code.
+def _run_unrecorded(argv: list[str], why: str) -> None:
+    """No ledger to write to (outside a project, or settings that cannot be read): run the command as it is
+    and keep its exit code.
 
     The process becomes the command (``exec``), so its streams, signals and exit code are exactly its own.
     """
     import os
     import sys
 
-    output.warn(f"{folder} is not in a faultbook project (no faultbook.toml or .git here or above): running "
-                "the command without recording it; `faultbook init` in your project's folder records deploys")
+    output.warn(why)
     sys.stdout.flush()
     sys.stderr.flush()
     try:

@@ -6,12 +6,14 @@ and uvicorn are never loaded by ``faultbook --help``) and calls one function.
 
 from __future__ import annotations
 
-import os
+import dataclasses
+
 from typing import Any, Optional
 
 import typer
 
 from faultbook.cli import output
+from faultbook.domain.limits import MAX_NUMBER
 
 
 def _announce_when_listening(host: str, port: int, lines: list[str], timeout: float = 60.0) -> None:
@@ -53,17 +55,9 @@ def register(app: Any, state: Any) -> None:
         from faultbook.services.tokens import anonymous_role
 
         settings = state.settings()
-        server = settings.section("server")
-        anonymous_role(anonymous if anonymous is not None else server.get("anonymous", server.get("anonymous_read")), host=host)
+        anonymous_role(anonymous if anonymous is not None else settings.server.anonymous_setting, host=host)
         db = state.database()  # migrate once here, before workers start
         db.dispose()
-        # Hand the choice to each worker through its environment (the factory reads it via load_settings).
-        os.environ["FAULTBOOK_DATABASE_URL"] = settings.database_url
-        os.environ["FAULTBOOK_PROJECT"] = settings.project_key
-        os.environ["FAULTBOOK_SERVE_HOST"] = host
-        if anonymous is not None:
-            os.environ["FAULTBOOK_SERVE_ANONYMOUS"] = anonymous
-        os.chdir(settings.project_root)
         output.info(f"faultbook: serving {settings.project_name} from {settings.display_database_url}")
         base = f"http://{'[' + host + ']' if ':' in host else host}:{port}"
         from faultbook.services.tokens import SIGN_IN_ENV, is_loopback, new_sign_in_code
@@ -71,7 +65,8 @@ def register(app: Any, state: Any) -> None:
         if is_loopback(host) and port:
             # As Jupyter does: a one-time link that signs the local owner in as admin, printed once it works.
             code, digest = new_sign_in_code()
-            os.environ[SIGN_IN_ENV] = digest
+            # The workers get it with the settings they are launched with (nothing is put in os.environ).
+            settings = dataclasses.replace(settings, environ={**settings.environ, SIGN_IN_ENV: digest})
             _announce_when_listening(host, port, [
                 f"faultbook: open {base}/",
                 f"faultbook: sign in as the owner (admin, works once): {base}/login/once?code={code}",
@@ -79,10 +74,10 @@ def register(app: Any, state: Any) -> None:
         else:
             output.info(f"faultbook: open {base}/")
         from faultbook.errors import OperationFailed
-        from faultbook.server import PortInUse, serve as run_server
+        from faultbook.server import Launch, PortInUse, serve as run_server
 
         try:
-            status = run_server(host, port, workers)
+            status = run_server(Launch(settings=settings, host=host, anonymous=anonymous), port, workers)
         except PortInUse as exc:
             raise OperationFailed(str(exc)) from None
         if status:
@@ -137,7 +132,7 @@ def register(app: Any, state: Any) -> None:
             output.emit_text(f"{t.id}\t{t.role}\t{scope}\t{state_word}\t{used}\t{t.name}")
 
     @token_app.command("revoke")
-    def token_revoke(token_id: int = typer.Argument(..., help="The token's number (see 'token list').")) -> None:
+    def token_revoke(token_id: int = typer.Argument(..., min=1, max=MAX_NUMBER, help="The token's number (see 'token list').")) -> None:
         """Revoke a token (it stops working at once)."""
         from faultbook.services import tokens
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Mapping
 
-from faultbook.errors import OperationFailed
+from faultbook.errors import InputError, OperationFailed
 from faultbook.knowledge.codes import AUTH_CODES
 
 if TYPE_CHECKING:
@@ -84,25 +84,37 @@ def make_client(
     http_client: Any = None,
     max_retries: int = 0,
 ) -> Any:
-    """A ``cloudflare.Cloudflare`` client: token and base URL from ``settings.environ`` unless given.
+    """A ``cloudflare.Cloudflare`` client: token and base URL from ``settings.env`` unless given.
 
     ``max_retries`` is 0 by default: a retried POST that had landed would
     deploy twice; callers that only read may ask for retries.
     """
-    environ: Mapping[str, str] = settings.environ if settings is not None else {}
-    api_token = api_token or environ.get(TOKEN_VAR)
+    api_token = api_token or (settings.env.CLOUDFLARE_API_TOKEN if settings is not None else None)
     if not api_token:
         raise OperationFailed(
             f"{TOKEN_VAR} is not set: faultbook needs an API token to talk to Cloudflare",
             hint="create one under My Profile > API Tokens and export it (as wrangler uses it)",
         )
-    base_url = base_url or environ.get(BASE_URL_VAR) or DEFAULT_BASE_URL
+    base_url = check_base_url(base_url or (settings.env.CLOUDFLARE_API_BASE_URL if settings is not None else None) or DEFAULT_BASE_URL)
     import cloudflare
 
     kwargs: dict[str, Any] = {"api_token": api_token, "base_url": base_url, "max_retries": max_retries}
     if http_client is not None:
         kwargs["http_client"] = http_client
     return cloudflare.Cloudflare(**kwargs)
+
+
+def check_base_url(url: str) -> str:
+    """``url`` if it is an http(s) URL with a host and a valid port; else an InputError naming the variable."""
+    from faultbook.domain.limits import check_http_url
+
+    try:
+        import httpx
+
+        httpx.URL(url)
+    except Exception:  # httpx.InvalidURL: what httpx would fail on at the first request
+        raise InputError(f"{BASE_URL_VAR}={url[:100]!r} is not a URL httpx can use") from None
+    return check_http_url(url, what=f"{BASE_URL_VAR}=")
 
 
 def call(function: Any, *args: Any, action: str | None = None, **kwargs: Any) -> Any:
@@ -117,6 +129,12 @@ def call(function: Any, *args: Any, action: str | None = None, **kwargs: Any) ->
     except cloudflare.APIConnectionError as exc:
         kind = "timed out" if isinstance(exc, cloudflare.APITimeoutError) else "no answer"
         raise ApiError(None, None, f"cannot reach the Cloudflare API ({kind}: {exc})", action=action) from None
+    except (cloudflare.APIResponseValidationError, AttributeError, TypeError, ValueError, KeyError):
+        # A 200 that is not the API's JSON envelope (an HTML page from a proxy or a captive portal): the
+        # SDK's unwrapping fails on it.  Treated as no answer from the API, never as a crash.
+        raise ApiError(
+            None, None, "the Cloudflare API answered with something that is not its JSON (an HTML page?)", action=action
+        ) from None
 
 
 def error_of(exc: Any) -> tuple[int | None, str]:
@@ -133,7 +151,7 @@ def error_of(exc: Any) -> tuple[int | None, str]:
 
 def account_id_for(settings: "Settings", wrangler_data: Mapping[str, Any] | None = None) -> str:
     """``CLOUDFLARE_ACCOUNT_ID``, else the wrangler config's ``account_id``."""
-    account = settings.environ.get(ACCOUNT_VAR) or (wrangler_data or {}).get("account_id")
+    account = settings.env.CLOUDFLARE_ACCOUNT_ID or (wrangler_data or {}).get("account_id")
     if not account or not isinstance(account, str):
         raise OperationFailed(
             f"no Cloudflare account id: set {ACCOUNT_VAR} or account_id in the wrangler config"

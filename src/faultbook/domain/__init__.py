@@ -13,6 +13,7 @@ from faultbook.domain.models import (
     Section,
     Status,
     TimelineEvent,
+    TimelineKind,
     ensure_aware,
     utcnow,
 )
@@ -30,6 +31,7 @@ __all__ = [
     "Section",
     "Status",
     "TimelineEvent",
+    "TimelineKind",
     "ensure_aware",
     "utcnow",
 ]

@@ -67,11 +67,31 @@ def ensure_aware(value: datetime) -> datetime:
     return value
 
 
+class TimelineKind(enum.StrEnum):
+    """What a timeline event records.  The values are what the database stores and the API shows: they
+    keep the spellings of the events already stored (hence the mixed ``-`` and ``_``), and a ``StrEnum``
+    compares equal to its stored string, so rows read back need no conversion."""
+
+    CREATED = "created"
+    STATUS = "status"
+    EDITED = "edited"
+    IMPORTED = "imported"
+    OCCURRENCE = "occurrence"
+    REGRESSION = "regression"
+    SUGGESTED = "suggested"
+    MERGED = "merged"
+    MERGED_INTO = "merged-into"
+    STATE_PRESERVED = "state_preserved"
+    ROLLBACK = "rollback"
+    FOLLOWUP_DONE = "followup_done"
+
+
 @dataclass(frozen=True)
 class TimelineEvent:
     """One thing that happened to a failure: created, status change, occurrence, rollback ..."""
 
     at: datetime
+    #: A ``TimelineKind`` when written by faultbook; read back as the stored string (equal to it).
     kind: str
     description: str
     actor: str | None = None
@@ -280,12 +300,22 @@ class Section:
 
 @dataclass(frozen=True)
 class FailuresSlot:
-    """Where the failure blocks go in the document (inside "Current Failures")."""
+    """Where the failure blocks go in the document (inside "Current Failures").
+
+    ``verbatim`` pairs a block's rendering with its bytes as imported, for the
+    blocks where the two differ (a trailing space, say): the renderer writes
+    the imported bytes while the data still renders the same, so an unchanged
+    ledger exports byte for byte.
+    """
+
+    verbatim: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
 class PotentialFailuresSlot:
-    """Where the potential-failure blocks go (inside "Potential Future Failures")."""
+    """Where the potential-failure blocks go (inside "Potential Future Failures"); ``verbatim`` as above."""
+
+    verbatim: tuple[tuple[str, str], ...] = ()
 
 
 DocumentPart = Section | FailuresSlot | PotentialFailuresSlot

@@ -93,7 +93,7 @@ def parse_date(text: str) -> date | None:
     year = month = day = None
     if len(raw) == 10 and raw[4] == "-" and raw[7] == "-":
         parts = raw.split("-")
-        if all(p.isdigit() for p in parts):
+        if all(_ascii_digits(p) for p in parts):
             year, month, day = (int(p) for p in parts)
     else:
         tokens = raw.replace(",", " ").split()
@@ -108,7 +108,7 @@ def parse_date(text: str) -> date | None:
                 if day_digits.endswith(suffix):
                     day_digits = day_digits[: -len(suffix)]
                     break
-            if month and day_digits.isdigit() and year_word.isdigit() and len(year_word) == 4:
+            if month and _ascii_digits(day_digits) and _ascii_digits(year_word) and len(year_word) == 4:
                 day = int(day_digits)
                 year = int(year_word)
     if year is None or month is None or day is None:
@@ -159,7 +159,7 @@ def parse_time(text: str) -> tuple[int, int, int, int] | None:
     if clock is None:
         raise ValueError(_bad_time(raw))
     pieces = clock.split(":")
-    if len(pieces) not in (2, 3) or not all(p.isdigit() and len(p) <= 2 for p in pieces) or len(pieces[1]) != 2:
+    if len(pieces) not in (2, 3) or not all(_ascii_digits(p) and len(p) <= 2 for p in pieces) or len(pieces[1]) != 2:
         raise ValueError(_bad_time(raw))
     hour, minute = int(pieces[0]), int(pieces[1])
     second = int(pieces[2]) if len(pieces) == 3 else 0
@@ -179,13 +179,18 @@ def _bad_time(raw: str) -> str:
 def _parse_offset(token: str, raw: str) -> int:
     sign = -1 if token[0] == "-" else 1
     body = token[1:].replace(":", "")
-    if not body.isdigit() or len(body) not in (1, 2, 4):
+    if not _ascii_digits(body) or len(body) not in (1, 2, 4):
         raise ValueError(_bad_time(raw))
     hours = int(body[:2]) if len(body) == 4 else int(body)
     minutes = int(body[2:]) if len(body) == 4 else 0
     if hours > 14 or minutes > 59:
         raise ValueError(f"impossible time zone offset in {raw!r}")
     return sign * (hours * 60 + minutes)
+
+
+def _ascii_digits(text: str) -> bool:
+    """Only 0-9: ``str.isdigit`` also takes "٢" and "²", which ``int`` then reads as 2."""
+    return text.isascii() and text.isdigit()
 
 
 def combine(day: date | None, clock: tuple[int, int, int, int] | None) -> datetime | None:
@@ -195,7 +200,10 @@ def combine(day: date | None, clock: tuple[int, int, int, int] | None) -> dateti
     hour, minute, second, offset = clock if clock is not None else (0, 0, 0, 0)
     moment = datetime(day.year, day.month, day.day, hour, minute, second, tzinfo=timezone.utc)
     if offset:
-        moment -= timedelta(minutes=offset)
+        try:
+            moment -= timedelta(minutes=offset)
+        except OverflowError:
+            raise ValueError(f"{day.isoformat()} with a UTC offset is outside the calendar") from None
     return moment
 
 

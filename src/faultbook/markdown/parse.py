@@ -31,6 +31,7 @@ Every error is an ``InputError`` carrying the path and the 1-based line.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from faultbook.domain.models import (
@@ -43,6 +44,7 @@ from faultbook.domain.models import (
     Section,
     Status,
 )
+from faultbook.domain.limits import MAX_NUMBER, MAX_TIME, MIN_TIME, in_time_range
 from faultbook.errors import InputError
 from faultbook.markdown import fields as codec
 from faultbook.markdown.syntax import (
@@ -111,6 +113,8 @@ def _as_text(text: object, path: str | None) -> str:
         text = text[1:]
     if "\r" in text:
         text = text.replace("\r\n", "\n")
+        if "\n" not in text:  # classic Mac line endings: CR alone ends each line
+            text = text.replace("\r", "\n")
     return text
 
 
@@ -132,6 +136,7 @@ class _Block:
     line: int  # 1-based line of the heading
     value: Failure | PotentialFailure
     terminated: bool
+    text: str = ""  # the block's own lines as written (without the blank line that ended it)
 
 
 @dataclass(slots=True)
@@ -256,7 +261,11 @@ class _Parser:
             value: Failure | PotentialFailure = self._failure(start + 1, number, title, label, found)
         else:
             value = self._potential(start + 1, number, title, label, found)
-        self.items.append(_Block(kind=kind, line=start + 1, value=value, terminated=terminated))
+        end = index - 1 if terminated else index
+        while end > start + 1 and not lines[end - 1]:  # blank lines the renderer writes between blocks
+            end -= 1
+        text = "\n".join(lines[start:end]) + "\n"
+        self.items.append(_Block(kind=kind, line=start + 1, value=value, terminated=terminated, text=text))
         return index
 
     # -- blocks → values --------------------------------------------------------
@@ -264,7 +273,7 @@ class _Parser:
     def _heading_number(self, line_no: int, after_hash: str, noun: str) -> tuple[int, str]:
         digits = after_hash
         end = 0
-        while end < len(digits) and digits[end].isdigit():
+        while end < len(digits) and digits[end] in "0123456789":  # not "٢": isdigit() takes any script
             end += 1
         if end == 0:
             raise _error(
@@ -272,7 +281,9 @@ class _Parser:
                 self.path,
                 line_no,
             )
-        number = int(digits[:end])
+        number = int(digits[:end]) if end <= 12 else 0  # (int() refuses 4,300 digits and more)
+        if not 1 <= number <= MAX_NUMBER:
+            raise _error(f"{noun} #{digits[:end][:20]}: numbers go from 1 to {MAX_NUMBER}", self.path, line_no)
         title = digits[end:].strip()
         if title.startswith(":"):
             title = title[1:].strip()
@@ -325,10 +336,20 @@ class _Parser:
         except ValueError as exc:
             raise _error(f"{label}: {exc}", self.path, message_field.line) from None
 
+        try:
+            occurred_at = codec.combine(day, clock)
+        except ValueError as exc:
+            raise _error(f"{label}: {exc}", self.path, date_field.line) from None
+        if occurred_at is not None and not in_time_range(occurred_at):
+            raise _error(
+                f"{label}: {occurred_at:%Y-%m-%d} is out of range ({MIN_TIME:%Y-%m-%d} to {MAX_TIME:%Y-%m-%d} UTC)",
+                self.path,
+                date_field.line,
+            )
         return Failure(
             number=number,
             title=title,
-            occurred_at=codec.combine(day, clock),
+            occurred_at=occurred_at,
             component=component,
             component_detail=detail,
             step=self._one_line(found["Deployment Step"]),
@@ -419,9 +440,10 @@ class _Parser:
                 layout.append(Section(text))
                 prose.clear()
 
-        def slot(kind: str) -> None:
+        def slot(kind: str, members: Sequence[object] = ()) -> None:
             flush()
-            layout.append(FailuresSlot() if kind == CURRENT else PotentialFailuresSlot())
+            verbatim = _verbatim(members)
+            layout.append(FailuresSlot(verbatim) if kind == CURRENT else PotentialFailuresSlot(verbatim))
 
         skip_until = -1
         for position in range(len(items) + 1):
@@ -434,7 +456,7 @@ class _Parser:
             item = items[position]
             if isinstance(item, _Block):
                 first, last = ranges[item.kind]
-                slot(item.kind)
+                slot(item.kind, items[first : last + 1])
                 for member in items[first : last + 1]:
                     if isinstance(member, _Block):
                         self._collect(member, seen, collected)
@@ -457,7 +479,7 @@ class _Parser:
 
     def _collect(self, block: _Block, seen: dict[tuple[str, int], int], out: dict[str, tuple[list, list]]) -> None:
         number = block.value.number
-        key = (block.kind, number)  # type: ignore[assignment]
+        key = (block.kind, number)
         if key in seen:
             noun = "failure" if block.kind == CURRENT else "potential failure"
             raise _error(f"{noun} #{number} appears twice (first on line {seen[key]})", self.path, block.line)
@@ -492,3 +514,24 @@ class _Parser:
                 if candidate is not None:
                     return candidate
         return end
+
+
+def _verbatim(members: Sequence[object]) -> tuple[tuple[str, str], ...]:
+    """(rendered, as written) for each block whose bytes differ from its rendering.
+
+    Export writes a block as written while its data renders exactly as it did at
+    import (so nothing changed): a trailing space after ``**Possible Error
+    Messages**:`` or any other harmless difference comes back byte for byte, and
+    an edited failure is re-rendered from the database.
+    """
+    from faultbook.markdown.render import render_failure, render_potential_failure
+
+    out = []
+    for member in members:
+        if not isinstance(member, _Block):
+            continue
+        value = member.value
+        rendered = render_failure(value) if isinstance(value, Failure) else render_potential_failure(value)
+        if rendered != member.text:
+            out.append((rendered, member.text))
+    return tuple(out)

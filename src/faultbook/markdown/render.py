@@ -94,6 +94,9 @@ def render_document(
         kind = CURRENT if isinstance(part, FailuresSlot) else POTENTIAL
         rendered = blocks[kind]
         blocks[kind] = []
+        if part.verbatim:  # blocks unchanged since import go back as they were written
+            as_written = dict(part.verbatim)
+            rendered = [as_written.get(block, block) for block in rendered]
         if not rendered:
             continue
         out.append(pending)

@@ -52,7 +52,7 @@ INSTRUCTIONS = (
 
 def writes_allowed(settings: "Settings") -> bool:
     """``[mcp] allow_writes = true`` in faultbook.toml (default false)."""
-    return settings.section("mcp").get("allow_writes") is True
+    return settings.mcp.allow_writes
 
 
 def build_server(settings: "Settings", *, database: Any = None, project: Any = None) -> MCPServer:

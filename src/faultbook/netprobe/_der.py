@@ -8,7 +8,17 @@ self-signed or wrong-name certificate we still want its dates, issuer and names
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Iterator
+from typing import Iterator, TypedDict
+
+
+class CertificateDetails(TypedDict):
+    """What ``decode_certificate`` reads from a certificate (the fields of ``tls.TlsResult`` it fills)."""
+
+    subject: str
+    issuer: str
+    not_before: datetime | None
+    not_after: datetime | None
+    san: tuple[str, ...]
 
 _OIDS = {b"\x55\x04\x03": "CN", b"\x55\x04\x0a": "O", b"\x55\x04\x0b": "OU", b"\x55\x04\x06": "C"}
 _SAN = b"\x55\x1d\x11"
@@ -47,7 +57,7 @@ def _time(data: bytes, item: tuple[int, int, int]) -> datetime:
     return datetime.strptime(text[:14], "%Y%m%d%H%M%S").replace(tzinfo=timezone.utc)
 
 
-def decode_certificate(der: bytes) -> dict:
+def decode_certificate(der: bytes) -> CertificateDetails:
     """{"subject", "issuer", "not_before", "not_after", "san"} of a DER certificate."""
     cert = next(_items(der, 0, len(der)))
     tbs = next(_items(der, cert[1], cert[2]))

@@ -11,7 +11,7 @@ visible from outside and only the addresses tell.
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 #: Cloudflare's published ranges (cloudflare.com/ips-v4 and /ips-v6).
 CLOUDFLARE_RANGES = tuple(ipaddress.ip_network(net) for net in (
@@ -84,7 +84,7 @@ def resolve(
     import dns.resolver
 
     where = f"{nameserver}:{port}" if nameserver else "system resolver"
-    base = dict(host=host, rdtype=rdtype.upper(), resolver=where)
+    base = DnsResult(host=host, rdtype=rdtype.upper(), status="error", resolver=where)
     try:
         resolver = dns.resolver.Resolver(configure=nameserver is None)
         if nameserver:
@@ -93,19 +93,19 @@ def resolve(
         resolver.timeout = resolver.lifetime = timeout
         answer = resolver.resolve(host, rdtype, raise_on_no_answer=False, search=False)
     except dns.resolver.NXDOMAIN:
-        return DnsResult(status="nxdomain", **base)
+        return replace(base, status="nxdomain")
     except dns.resolver.NoNameservers as exc:
-        return DnsResult(status="servfail", error=_first_line(exc), **base)
+        return replace(base, status="servfail", error=_first_line(exc))
     except dns.exception.Timeout as exc:
-        return DnsResult(status="timeout", error=_first_line(exc), **base)
+        return replace(base, status="timeout", error=_first_line(exc))
     except (dns.exception.DNSException, OSError, ValueError) as exc:
-        return DnsResult(status="error", error=_first_line(exc) or type(exc).__name__, **base)
+        return replace(base, status="error", error=_first_line(exc) or type(exc).__name__)
     chain = _cname_chain(host, answer.response)
     if answer.rrset is None:
-        return DnsResult(status="noanswer", cname_chain=chain, **base)
+        return replace(base, status="noanswer", cname_chain=chain)
     wanted = dns.rdatatype.from_text(rdtype)
     records = tuple(_record_text(r) for r in answer.rrset if r.rdtype == wanted)
-    return DnsResult(status="ok", records=records, cname_chain=chain, **base)
+    return replace(base, status="ok", records=records, cname_chain=chain)
 
 
 def _cname_chain(host: str, response) -> tuple[str, ...]:
@@ -116,7 +116,8 @@ def _cname_chain(host: str, response) -> tuple[str, ...]:
         if rrset.rdtype == dns.rdatatype.CNAME:
             for record in rrset:
                 targets[normalise_name(rrset.name.to_text())] = normalise_name(record.target.to_text())
-    chain, name = [], normalise_name(host)
+    chain: list[str] = []
+    name = normalise_name(host)
     while name in targets and targets[name] not in chain and len(chain) < 16:
         name = targets[name]
         chain.append(name)

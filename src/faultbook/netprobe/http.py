@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import ssl
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Iterable, Mapping, Pattern
 
 #: Read at most this much of a body when matching (health endpoints are small).
@@ -115,18 +115,21 @@ def probe(
     Redirects are not followed unless asked: a 3xx is the endpoint's answer (below 400, so it passes
     when no ``expect_status`` is given).  ``transport`` (an httpx transport) lets tests answer in-process."""
     statuses = (expect_status,) if isinstance(expect_status, int) else tuple(expect_status or ())
-    regex = isinstance(expect_body, re.Pattern)
-    base = dict(url=url, method=method.upper(), expect_status=statuses,
-                expect_body=expect_body.pattern if regex else expect_body, expect_body_regex=regex)
+    pattern = expect_body if isinstance(expect_body, re.Pattern) else None
+    base = HttpResult(url=url, method=method.upper(), expect_status=statuses,
+                      expect_body=pattern.pattern if pattern is not None else expect_body if isinstance(expect_body, str) else None,
+                      expect_body_regex=pattern is not None)
     response = _send(method, url, headers=headers, timeout=timeout, verify=verify, connect_to=connect_to,
                      follow_redirects=follow_redirects, transport=transport)
     if isinstance(response, str):
-        return HttpResult(error=response, **base)
+        return replace(base, error=response)
     status, resp_headers, body = response
     matched = None
-    if expect_body is not None:
-        matched = bool(expect_body.search(body)) if regex else expect_body in body
-    return HttpResult(status=status, headers=resp_headers, body_excerpt=body[:200], body_matched=matched, **base)
+    if pattern is not None:
+        matched = bool(pattern.search(body))
+    elif isinstance(expect_body, str):
+        matched = expect_body in body
+    return replace(base, status=status, headers=resp_headers, body_excerpt=body[:200], body_matched=matched)
 
 
 def cors_preflight(
@@ -144,18 +147,18 @@ def cors_preflight(
     headers = {"Origin": origin, "Access-Control-Request-Method": method.upper()}
     if wanted:
         headers["Access-Control-Request-Headers"] = ", ".join(h.lower() for h in wanted)
-    base = dict(url=url, origin=origin, method=method.upper(), request_headers=wanted)
+    base = CorsResult(url=url, origin=origin, method=method.upper(), request_headers=wanted)
     response = _send("OPTIONS", url, headers=headers, timeout=timeout, verify=verify, connect_to=connect_to)
     if isinstance(response, str):
-        return CorsResult(error=response, **base)
+        return replace(base, error=response)
     status, resp_headers, _ = response
     found = {k.lower(): v for k, v in resp_headers}
-    return CorsResult(
+    return replace(
+        base,
         status=status,
         allow_origin=found.get("access-control-allow-origin"),
         allow_methods=found.get("access-control-allow-methods"),
         allow_headers=found.get("access-control-allow-headers"),
-        **base,
     )
 
 

@@ -25,10 +25,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Literal, Mapping, overload
 from urllib.parse import urlsplit
 
 from faultbook.errors import InputError
+
+if TYPE_CHECKING:
+    from faultbook.config import Settings
 
 KeyPath = tuple[Any, ...]
 
@@ -107,12 +110,11 @@ def load_network_settings(path: Path | None) -> NetworkSettings:
     return network_settings_from_data(located.data, path=str(located.path), locate=located.locate)
 
 
-def network_settings_from_settings(settings: Any) -> NetworkSettings:
+def network_settings_from_settings(settings: "Settings") -> NetworkSettings:
     """From a ``faultbook.config.Settings``: positions when its file is known, else the parsed data alone."""
-    config_path = getattr(settings, "config_path", None)
-    if config_path is not None:
-        return load_network_settings(config_path)
-    return network_settings_from_data(dict(getattr(settings, "file", {}) or {}))
+    if settings.config_path is not None:
+        return load_network_settings(settings.config_path)
+    return network_settings_from_data(dict(settings.file))
 
 
 def network_settings_from_data(data: Mapping[str, Any], *, path: str | None = None, locate: Any = None) -> NetworkSettings:
@@ -158,6 +160,12 @@ class _Reader:
     def _get(self, table: Mapping, key_path: KeyPath) -> Any:
         return table.get(key_path[-1])
 
+    @overload
+    def string(self, table: Mapping, key_path: KeyPath, *, required: Literal[True]) -> str: ...
+
+    @overload
+    def string(self, table: Mapping, key_path: KeyPath, *, required: bool = False) -> str | None: ...
+
     def string(self, table: Mapping, key_path: KeyPath, *, required: bool = False) -> str | None:
         value = self._get(table, key_path)
         if value is None:
@@ -185,6 +193,12 @@ class _Reader:
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
             raise self.error(key_path, f"'{_dotted(key_path)}' must be a non-negative number")
         return value
+
+    @overload
+    def boolean(self, table: Mapping, key_path: KeyPath, default: bool) -> bool: ...
+
+    @overload
+    def boolean(self, table: Mapping, key_path: KeyPath, default: None) -> bool | None: ...
 
     def boolean(self, table: Mapping, key_path: KeyPath, default: bool | None) -> bool | None:
         value = self._get(table, key_path)
@@ -230,20 +244,26 @@ def _connect_to(reader: _Reader, network: Mapping) -> dict[tuple[str, int], tupl
         return {}
     if not isinstance(table, Mapping):
         raise reader.error(("network", "connect_to"), "[network.connect_to] must be a table of \"host:port\" = \"address:port\"")
-    result = {}
+    result: dict[tuple[str, int], tuple[str, int]] = {}
     for key, value in table.items():
         path = ("network", "connect_to", key)
         source = _host_port(reader, {"k": key}, path[:-1] + ("k",), default_port=443)
-        target = _host_port(reader, table, path, default_port=source[1])
+        target = _host_port(reader, table, path, default_port=source[1] if source else 443)
+        if source is None or target is None:  # only for a missing key, and both keys exist here
+            continue
         result[(source[0].lower(), source[1])] = target
     return result
 
 
 def _url(reader: _Reader, entry: Mapping, key_path: KeyPath) -> str:
     url = reader.string(entry, key_path, required=True)
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise reader.error(key_path, f"'{_dotted(key_path)}' must be an http:// or https:// URL, not {url!r}")
+    try:
+        parts = urlsplit(url)
+        ok = parts.scheme in ("http", "https") and bool(parts.hostname) and (parts.port is None or parts.port > 0)
+    except ValueError:  # "http://[::1" (an unclosed IPv6 bracket), a port out of range
+        ok = False
+    if not ok:
+        raise reader.error(key_path, f"'{_dotted(key_path)}' must be an http:// or https:// URL, not {url[:100]!r}")
     return url
 
 

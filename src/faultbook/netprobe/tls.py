@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import socket
 import ssl
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 
 from faultbook.netprobe._der import decode_certificate
@@ -86,31 +86,29 @@ def inspect_certificate(
 ) -> TlsResult:
     """Connect to ``host:port``, verify the certificate for ``server_name`` (default ``host``)."""
     name = server_name or host
-    base = dict(host=host, port=port, server_name=name)
+    base = TlsResult(host=host, port=port, server_name=name, valid=False)
     try:
         context = ssl.create_default_context(cafile=cafile)
     except (OSError, ssl.SSLError) as exc:
-        return TlsResult(valid=False, reason="invalid", error=f"cannot load CA file {cafile}: {exc}", **base)
+        return replace(base, reason="invalid", error=f"cannot load CA file {cafile}: {exc}")
     try:
         der = _handshake(host, port, name, context, timeout)
     except ssl.SSLCertVerificationError as exc:
         reason = _REASONS.get(exc.verify_code, "invalid")
         message = exc.verify_message or str(exc)
-        details = {}
+        failed = replace(base, reason=reason, error=message)
         try:
-            details = decode_certificate(_handshake(host, port, name, _unverified(), timeout))
+            return replace(failed, **decode_certificate(_handshake(host, port, name, _unverified(), timeout)))
         except (OSError, ValueError, IndexError, StopIteration):
-            pass
-        return TlsResult(valid=False, reason=reason, error=message, **details, **base)
+            return failed
     except ssl.SSLError as exc:
-        return TlsResult(valid=False, reason="handshake", error=exc.reason or str(exc), **base)
+        return replace(base, reason="handshake", error=exc.reason or str(exc))
     except OSError as exc:
-        return TlsResult(valid=False, reason="unreachable", error=_os_error(exc), **base)
+        return replace(base, reason="unreachable", error=_os_error(exc))
     try:
-        details = decode_certificate(der)
+        return replace(base, valid=True, **decode_certificate(der))
     except (ValueError, IndexError, StopIteration):
-        details = {}
-    return TlsResult(valid=True, **details, **base)
+        return replace(base, valid=True)
 
 
 def _unverified() -> ssl.SSLContext:

@@ -37,16 +37,33 @@ def _plural(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
 
 
+#: Longest source line shown under a finding (the rest is elided around the column).
+SNIPPET_CHARS = 160
+
+
+def snippet(line: int, source: str, column: int, end: int | None = None) -> list[str]:
+    """The source line and a caret line under ``column`` (to ``end``, exclusive; default the line's end).
+
+    A line longer than ``SNIPPET_CHARS`` (minified, or hostile) is shown around the column only.
+    """
+    gutter = f"{line:>6} | "
+    end = len(source) + 1 if end is None else end
+    if len(source) > SNIPPET_CHARS:
+        first = max(0, column - 1 - SNIPPET_CHARS // 3)
+        lead = 1 if first else 0  # the "…" in front
+        source = ("…" if first else "") + source[first : first + SNIPPET_CHARS] + "…"
+        column = column - first + lead
+        end = min(end - first + lead, len(source) + 1)
+    width = max(1, end - column)
+    return [f"{gutter}{source}", " " * (len(gutter) - 2) + "| " + " " * (column - 1) + "^" * width]
+
+
 def format_finding(finding: Finding, lines: list[str]) -> list[str]:
     env = f" [env {finding.env}]" if finding.env else ""
     out = [f"  {finding.line}:{finding.column}  {_LABEL[finding.severity]:<7}  {finding.rule_id}  {finding.summary}{env}"]
     if 1 <= finding.line <= len(lines):
-        source = lines[finding.line - 1]
-        gutter = f"{finding.line:>6} | "
-        out.append(f"{gutter}{source}")
-        end = finding.end_column if finding.end_line == finding.line else len(source) + 1
-        width = max(1, end - finding.column)
-        out.append(" " * (len(gutter) - 2) + "| " + " " * (finding.column - 1) + "^" * width)
+        end = finding.end_column if finding.end_line == finding.line else None
+        out += snippet(finding.line, lines[finding.line - 1], finding.column, end)
     if finding.fix:
         how = "" if finding.fix.edits or finding.fix.action else ""
         hint = " (faultbook check --fix)" if finding.fix.edits else (

@@ -30,7 +30,7 @@ import zipfile
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any, BinaryIO, Iterable
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -38,6 +38,7 @@ from sqlalchemy.orm import Session
 from faultbook.cloudflare.project import WranglerFile, load_project_wrangler
 from faultbook.domain import utcnow
 from faultbook.errors import InputError
+from faultbook.files import write_atomic
 from faultbook.services.ledger import ProjectRef
 from faultbook.store import repo
 from faultbook.store.tables import DeploymentRow, OccurrenceRow, ProjectRow
@@ -67,7 +68,7 @@ def build_bundle(session: Session, *, settings: "Settings", project: ProjectRef,
     failure_row = repo.get_failure_row(session, project_id=row_project.id, number=number)
     failure = repo.row_to_failure(failure_row, with_timeline=True)
     try:
-        config = load_project_wrangler(settings.project_root, settings.section("rollback"))
+        config = load_project_wrangler(settings.project_root, {"wrangler_config": settings.rollback.wrangler_config})
     except InputError:
         config = None
     scrubber = scrubber_for(settings, config)
@@ -130,13 +131,15 @@ def build_bundle(session: Session, *, settings: "Settings", project: ProjectRef,
     out = Path(out)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = out.with_name(f".{out.name}.tmp")
-        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-            for name, text in [("SUPPORT.md", support), *sorted(files.items())]:
-                archive.writestr(name, ctx.scrub(text))
-        tmp.replace(out)
     except OSError as exc:
         raise InputError(f"cannot write the bundle: {exc.strerror}", path=str(out)) from None
+
+    def write_zip(handle: BinaryIO) -> None:
+        with zipfile.ZipFile(handle, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+            for name, text in [("SUPPORT.md", support), *sorted(files.items())]:
+                archive.writestr(name, ctx.scrub(text))
+
+    write_atomic(out, write_zip, what="bundle")
     return out
 
 
@@ -155,12 +158,11 @@ def render_support(
 ) -> str:
     settings = ctx.settings
     data = ctx.config.data if ctx.config else {}
-    support = settings.section("support")
     env = last_failed.environment if last_failed else None
     worker = _first(snapshots, "worker") or (ctx.config.worker_name(env) if ctx.config and not ctx.config.is_pages else None)
-    pages = settings.section("pages").get("project") or (data.get("name") if ctx.config and ctx.config.is_pages else None)
-    account = settings.environ.get("CLOUDFLARE_ACCOUNT_ID") or data.get("account_id") or _snapshot_account(snapshots)
-    zone = support.get("zone_id") or _zone_id(data)
+    pages = settings.pages.project or (data.get("name") if ctx.config and ctx.config.is_pages else None)
+    account = settings.env.CLOUDFLARE_ACCOUNT_ID or data.get("account_id") or _snapshot_account(snapshots)
+    zone = settings.support.zone_id or _zone_id(data)
     component = failure.component + (f" ({failure.component_detail})" if failure.component_detail else "")
     components = [component] + sorted({d.component for d in deployments if d.component and d.component != failure.component})
 

@@ -2,8 +2,8 @@
 
 This is the one function the CLI (and later the dashboard) calls.  It never
 prints: chatter for stderr is returned in ``CheckResult.messages``.  Settings
-come in from the caller (``faultbook.config.Settings`` or anything with
-``section(name)`` and ``environ``); this module never reads ``os.environ``.
+come in from the caller (``faultbook.config.Settings``; without one, ``load_settings`` reads the
+nearest faultbook.toml and no environment); this module never reads ``os.environ``.
 
 Online rules run only when not ``offline`` and both an API token and an account
 id are known (``CLOUDFLARE_API_TOKEN``, ``CLOUDFLARE_ACCOUNT_ID`` or the
@@ -17,14 +17,18 @@ with positions so findings point at faultbook.toml's lines.
 
 from __future__ import annotations
 
-import tomllib
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Iterable
+
+from faultbook.config import CheckSection, Environment
 
 from faultbook.checks.base import Finding, Report, Severity
 from faultbook.errors import ExitCode, InputError
+
+if TYPE_CHECKING:
+    from faultbook.config import Settings
 
 FAIL_ON = {"error": Severity.ERROR, "warning": Severity.WARNING, "info": Severity.INFO}
 
@@ -41,25 +45,17 @@ class CheckResult:
 
 @dataclass(frozen=True)
 class _CheckSettings:
-    section: Mapping[str, Any] = field(default_factory=dict)
-    environ: Mapping[str, str] = field(default_factory=dict)
+    section: CheckSection = field(default_factory=CheckSection)
+    env: Environment = field(default_factory=Environment)
 
 
-def _settings_for(settings: Any, config_dir: Path) -> _CheckSettings:
-    if settings is not None:
-        section = settings.section("check") if hasattr(settings, "section") else {}
-        return _CheckSettings(dict(section), dict(getattr(settings, "environ", {}) or {}))
-    # No settings given (library use, tests): read [check] from the nearest faultbook.toml.
-    for folder in (config_dir.resolve(), *config_dir.resolve().parents):
-        candidate = folder / "faultbook.toml"
-        if candidate.is_file():
-            try:
-                data = tomllib.loads(candidate.read_text(encoding="utf-8"))
-            except (OSError, tomllib.TOMLDecodeError) as exc:
-                raise InputError(f"cannot read faultbook.toml: {exc}", path=str(candidate)) from None
-            section = data.get("check", {})
-            return _CheckSettings(section if isinstance(section, dict) else {}, {})
-    return _CheckSettings()
+def _settings_for(settings: "Settings | None", config_dir: Path) -> _CheckSettings:
+    if settings is None:
+        # Library use, tests: the nearest faultbook.toml through the one reader, and no environment.
+        from faultbook.config import load_settings
+
+        settings = load_settings(cwd=config_dir, environ={})
+    return _CheckSettings(settings.check, settings.env)
 
 
 def _as_list(value: Any) -> list[str]:
@@ -82,7 +78,7 @@ def run_check(
     create_missing: bool = False,
     confirm: Callable[[str], bool] | None = None,
     network: bool = False,
-    settings: Any = None,
+    settings: "Settings | None" = None,
     today: date | None = None,
     http_client: Any = None,
     config_path: str | Path | None = None,
@@ -96,15 +92,15 @@ def run_check(
         raise InputError(f"--fail-on must be one of {', '.join(FAIL_ON)}, not {fail_on!r}")
     config_file = find_config(Path(path), config_path)
     check_settings = _settings_for(settings, config_file.parent)
-    selected = [s for x in select for s in _as_list(x)] or _as_list(check_settings.section.get("select"))
-    ignored = _as_list(check_settings.section.get("ignore")) + [s for x in ignore for s in _as_list(x)]
+    selected = [s for x in select for s in _as_list(x)] or list(check_settings.section.select)
+    ignored = list(check_settings.section.ignore) + [s for x in ignore for s in _as_list(x)]
     runner.select_rules(selected=selected, ignored=ignored)  # unknown IDs fail before any work
 
     config = load_config(config_file)
     messages: list[str] = []
     online = None
     if not offline:
-        online = _online_context(config, check_settings.environ, http_client, messages)
+        online = _online_context(config, check_settings.env, http_client, messages)
 
     network_settings = None
     if network:
@@ -113,7 +109,7 @@ def run_check(
     def check_once(cfg):
         return runner.run(
             cfg, env=env, selected=selected, ignored=ignored, online_client=online, network=network,
-            today=today, settings=dict(check_settings.section), network_settings=network_settings,
+            today=today, settings=asdict(check_settings.section), network_settings=network_settings,
         )
 
     report = check_once(config)
@@ -165,17 +161,17 @@ def _has_network_targets(config: Any, env: str | None, network_settings: Any) ->
     return bool(ns.dns or ns.cors or ns.smoke or route_hosts(Context(config=config, env=env)))
 
 
-def _online_context(config: Any, environ: Mapping[str, str], http_client: Any, messages: list[str]) -> Any:
+def _online_context(config: Any, environ: Environment, http_client: Any, messages: list[str]) -> Any:
     from faultbook.cloudflare.api import DEFAULT_BASE_URL, OnlineContext, make_client
 
-    token = environ.get("CLOUDFLARE_API_TOKEN")
-    account = environ.get("CLOUDFLARE_ACCOUNT_ID") or config.data.get("account_id")
+    token = environ.CLOUDFLARE_API_TOKEN
+    account = environ.CLOUDFLARE_ACCOUNT_ID or config.data.get("account_id")
     if not token or not isinstance(account, str) or not account:
         messages.append(
             "online checks skipped: set CLOUDFLARE_API_TOKEN and CLOUDFLARE_ACCOUNT_ID (or account_id in the config)"
         )
         return None
-    base_url = environ.get("CLOUDFLARE_API_BASE_URL") or DEFAULT_BASE_URL
+    base_url = environ.CLOUDFLARE_API_BASE_URL or DEFAULT_BASE_URL
     client = make_client(api_token=token, base_url=base_url, http_client=http_client)
     return OnlineContext(client=client, account_id=account, base_url=base_url)
 

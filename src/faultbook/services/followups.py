@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from faultbook.domain import utcnow
+from faultbook.domain import TimelineKind, utcnow
 from faultbook.errors import NotFoundError
 from faultbook.services.ledger import ProjectRef
 from faultbook.store import repo
@@ -90,7 +90,7 @@ def mark_done(session: Session, *, project: ProjectRef, followup_id: int, actor:
             failure = session.get(FailureRow, row.failure_id)
             if failure is not None:
                 repo.add_event(
-                    session, failure, kind="followup_done", actor=actor,
+                    session, failure, kind=TimelineKind.FOLLOWUP_DONE, actor=actor,
                     description=f"Follow-up #{row.id} done: {row.title}", details={"followup": row.id},
                 )
         session.flush()

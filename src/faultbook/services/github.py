@@ -22,9 +22,12 @@ import json
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 from faultbook.services.notify import DeployNotice, markdown_summary
+
+if TYPE_CHECKING:
+    from faultbook.config import Environment
 
 MAX_ANNOTATIONS = 10
 MAX_ANNOTATION_CHARS = 4000
@@ -44,21 +47,20 @@ class GitHubContext:
     run_url: str | None = None
 
     @classmethod
-    def from_environ(cls, environ: Mapping[str, str]) -> "GitHubContext":
-        def path(name: str) -> Path | None:
-            value = environ.get(name)
+    def from_environment(cls, env: "Environment") -> "GitHubContext":
+        def path(value: str | None) -> Path | None:
             return Path(value) if value else None
 
         run_url = None
-        if environ.get("GITHUB_SERVER_URL") and environ.get("GITHUB_REPOSITORY") and environ.get("GITHUB_RUN_ID"):
-            run_url = f"{environ['GITHUB_SERVER_URL']}/{environ['GITHUB_REPOSITORY']}/actions/runs/{environ['GITHUB_RUN_ID']}"
+        if env.GITHUB_SERVER_URL and env.GITHUB_REPOSITORY and env.GITHUB_RUN_ID:
+            run_url = f"{env.GITHUB_SERVER_URL}/{env.GITHUB_REPOSITORY}/actions/runs/{env.GITHUB_RUN_ID}"
         return cls(
-            summary_path=path("GITHUB_STEP_SUMMARY"),
-            output_path=path("GITHUB_OUTPUT"),
-            event_path=path("GITHUB_EVENT_PATH"),
-            api_url=environ.get("GITHUB_API_URL") or "https://api.github.com",
-            repository=environ.get("GITHUB_REPOSITORY"),
-            token=environ.get("GITHUB_TOKEN") or environ.get("INPUT_GITHUB_TOKEN"),
+            summary_path=path(env.GITHUB_STEP_SUMMARY),
+            output_path=path(env.GITHUB_OUTPUT),
+            event_path=path(env.GITHUB_EVENT_PATH),
+            api_url=env.GITHUB_API_URL or "https://api.github.com",
+            repository=env.GITHUB_REPOSITORY,
+            token=env.GITHUB_TOKEN or env.INPUT_GITHUB_TOKEN,
             run_url=run_url,
         )
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Mapping, Sequence, cast
 
-from sqlalchemy import insert, select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
 from faultbook.capture.scrub import scrub_fields
@@ -22,6 +22,7 @@ from faultbook.domain import (
     Status,
     ensure_aware,
     utcnow,
+    TimelineKind,
 )
 from faultbook.capture.extract import clean_message
 from faultbook.errors import ConflictError, InputError
@@ -34,8 +35,6 @@ if TYPE_CHECKING:
 
 #: Larger documents are refused before parsing (a 10,000-failure log is about 10 MB).
 MAX_DOCUMENT_BYTES = 32 * 1024 * 1024
-
-REQUIRED_FIELDS = ("title", "component")
 
 
 def record_failure(
@@ -63,7 +62,7 @@ def record_failure(
     if pasted:
         failure = with_clean_message(failure)
     failure = failure.with_changes(**scrub_fields(_texts(failure), scrubber=scrubber))
-    validate_failure(failure)
+    failure = validate_failure(failure)
     row_project = repo.get_or_create_project(session, key=project.key, name=project.name)
     repo.lock_project(session, row_project)
     number = failure.number
@@ -90,7 +89,7 @@ def record_failure(
     repo.add_event(
         session,
         row,
-        kind="created",
+        kind=TimelineKind.CREATED,
         actor=actor,
         description=f"Failure #{number} {source}: {failure.title}",
         details={"status": failure.status.value},
@@ -120,13 +119,17 @@ def list_failures(
     project: ProjectRef,
     status: Sequence[Status] = (),
     component: str | None = None,
-    text: str | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
     order: str = "position",
     limit: int | None = None,
     offset: int = 0,
 ) -> list[Failure]:
+    from faultbook.domain.limits import MAX_SEARCH_CHARS
+
+    for name, value in (("text", text), ("component", component)):
+        if value is not None and len(value) > MAX_SEARCH_CHARS:
+            raise InputError(f"the {name} to look for is {len(value):,} characters; at most {MAX_SEARCH_CHARS:,}")
     row_project = _find_project(session, project)
     if row_project is None:
         return []
@@ -135,7 +138,6 @@ def list_failures(
         project_id=row_project.id,
         status=status,
         component=component,
-        text=text,
         since=since,
         until=until,
         order=order,
@@ -181,7 +183,7 @@ def update_failure(
     if "occurred_at" in values and values["occurred_at"] is not None:
         values["occurred_at"] = ensure_aware(values["occurred_at"])
     updated = current.with_changes(**values)
-    validate_failure(updated)
+    updated = validate_failure(updated)
     changed = [name for name in values if getattr(current, name) != getattr(updated, name)]
     if not changed:
         return repo.row_to_failure(row, with_timeline=True)
@@ -196,7 +198,7 @@ def update_failure(
         repo.add_event(
             session,
             row,
-            kind="status",
+            kind=TimelineKind.STATUS,
             actor=actor,
             at=now,
             description=f"Status changed from {current.status.label} to {updated.status.label}",
@@ -207,7 +209,7 @@ def update_failure(
         repo.add_event(
             session,
             row,
-            kind="edited",
+            kind=TimelineKind.EDITED,
             actor=actor,
             at=now,
             description="Edited " + ", ".join(other),
@@ -239,22 +241,11 @@ class ImportResult:
 
 
 def read_document(path: Path) -> str:
-    """Read a Markdown log, refusing what cannot be one (too large, binary, not UTF-8)."""
-    try:
-        size = path.stat().st_size
-    except FileNotFoundError:
-        raise InputError("no such file", path=str(path)) from None
-    except OSError as exc:
-        raise InputError(f"cannot read: {exc.strerror}", path=str(path)) from None
-    if path.is_dir():
-        raise InputError("is a folder, not a Markdown file", path=str(path))
-    if size > MAX_DOCUMENT_BYTES:
-        raise InputError(
-            f"is {size / 1024 / 1024:.0f} MB; faultbook reads failure logs up to "
-            f"{MAX_DOCUMENT_BYTES // 1024 // 1024} MB",
-            path=str(path),
-        )
-    data = path.read_bytes()
+    """Read a Markdown log, refusing what cannot be one (larger than ``MAX_DOCUMENT_BYTES`` as read,
+    not as ``stat`` says: ``/dev/zero`` has size 0; binary; not UTF-8)."""
+    from faultbook.files import read_capped
+
+    data = read_capped(path, limit=MAX_DOCUMENT_BYTES, what="a Markdown document")
     return decode_document(data, path=str(path))
 
 
@@ -349,9 +340,9 @@ def _import_failures(
             if old_status != row.status:
                 row.resolved_at = now if row.status == Status.RESOLVED.value else None
             repo.add_event(
-                session, row, kind="imported", actor=actor, at=now, description=f"Updated from {source}"
+                session, row, kind=TimelineKind.IMPORTED, actor=actor, at=now, description=f"Updated from {source}"
             )
-            updated.append(failure.number)  # type: ignore[arg-type]
+            updated.append(failure.number)
             continue
         occurred = failure.occurred_at
         new_rows.append(
@@ -374,19 +365,19 @@ def _import_failures(
         # SQLAlchemy's ordered insertmanyvalues is quadratic on SQLite; the new rows are the ones at
         # or after the first new position, so one SELECT finds their ids.
         connection = session.connection()  # Core executemany: the ORM bulk path splits into many statements
-        connection.execute(insert(FailureRow.__table__), new_rows)
+        connection.execute(insert(cast(Table, FailureRow.__table__)), new_rows)
         ids = session.execute(
             select(FailureRow.id, FailureRow.number)
             .where(FailureRow.project_id == project.id, FailureRow.position >= new_rows[0]["position"])
             .order_by(FailureRow.position)
         ).all()
         connection.execute(
-            insert(TimelineRow.__table__),
+            insert(cast(Table, TimelineRow.__table__)),
             [
                 {
                     "failure_id": fid,
                     "at": now,
-                    "kind": "imported",
+                    "kind": TimelineKind.IMPORTED,
                     "actor": actor,
                     "description": f"Imported from {source}",
                     "details": {},
@@ -467,10 +458,54 @@ def _require_project(session: Session, project: ProjectRef) -> ProjectRow:
     return row
 
 
-def validate_failure(failure: Failure) -> None:
-    if not failure.title or not failure.title.strip():
+#: Text fields kept on one line by the Markdown block (a heading, ``Component``, ``Deployment Step``).
+ONE_LINE_FIELDS = ("title", "component", "component_detail", "step")
+TEXT_FIELDS = ONE_LINE_FIELDS + ("error_message", "root_cause", "resolution", "lessons_learned")
+
+
+def validate_failure(failure: Failure) -> Failure:
+    """``failure`` as the ledger stores it, or an InputError saying what cannot be stored.
+
+    Every way in (``record``, ``update``, the API, ``run``) passes here, so the
+    rules are the same everywhere: the number and times inside ``domain.limits``;
+    NUL and undecodable bytes escaped (``storable``); one-line fields on one line
+    and trimmed; a component and detail that the Markdown log reads back as they
+    were (``Back (end)`` without a detail would come back as "Back" + "end").
+    """
+    from faultbook.capture.scrub import storable
+    from faultbook.domain import limits
+    from faultbook.markdown.fields import format_component, parse_component
+
+    if failure.number is not None:
+        limits.check_number(failure.number)
+    for name in ("occurred_at", "first_seen", "last_seen"):
+        value = getattr(failure, name)
+        if value is not None:
+            limits.check_time(value, what=name.replace("_", " "))
+    changes: dict[str, Any] = {}
+    for name in TEXT_FIELDS:
+        value = getattr(failure, name)
+        if value is None:
+            continue
+        clean = storable(value)
+        if name in ONE_LINE_FIELDS:
+            if "\n" in clean or "\r" in clean:
+                raise InputError(f"a failure's {name.replace('_', ' ')} is one line (it has a line break)")
+            clean = clean.strip()
+        if clean != value:
+            changes[name] = clean
+    if changes:
+        failure = failure.with_changes(**changes)
+    if not failure.title:
         raise InputError("a failure needs a title")
-    if not failure.component or not failure.component.strip():
+    if not failure.component:
         raise InputError("a failure needs a component (Backend, Frontend, Assets, DNS or your own)")
-    if "\n" in failure.title:
-        raise InputError("a failure's title is one line")
+    detail = failure.component_detail or None
+    if parse_component(format_component(failure.component, detail)) != (failure.component, detail):
+        raise InputError(
+            f"component {failure.component!r}"
+            + (f" with detail {detail!r}" if detail else "")
+            + " would read back differently from the Markdown log: give the part in parentheses as the "
+            "component detail (--component-detail), with balanced parentheses"
+        )
+    return failure

@@ -39,7 +39,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta, timezone
 from typing import Any, Iterable, Sequence
 
-from faultbook.domain import utcnow
+from faultbook.domain import TimelineKind, utcnow
 
 DAY = timedelta(days=1)
 
@@ -391,7 +391,7 @@ def load_metrics(
         session.execute(
             select(TimelineRow.failure_id, func.max(TimelineRow.at))
             .join(FailureRow, FailureRow.id == TimelineRow.failure_id)
-            .where(FailureRow.project_id == project_id, TimelineRow.kind == "regression")
+            .where(FailureRow.project_id == project_id, TimelineRow.kind == TimelineKind.REGRESSION)
             .group_by(TimelineRow.failure_id)
         ).all()
     )

@@ -26,6 +26,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
+from faultbook.domain import TimelineKind
 from faultbook.errors import InputError
 
 if TYPE_CHECKING:
@@ -149,7 +150,7 @@ def notice_for(
     regression = False
     if failure is not None:
         regression = any(
-            event.kind == "regression" and _not_before(event.at, deployment.started_at) for event in failure.timeline
+            event.kind == TimelineKind.REGRESSION and _not_before(event.at, deployment.started_at) for event in failure.timeline
         )
     link = None
     if dashboard_url:
@@ -236,7 +237,7 @@ def parse_format(text: str | None, url: str) -> Format:
         return detect_format(url)
     if text not in FORMATS:
         raise InputError(f"--notify-format must be one of {', '.join(FORMATS)} (or auto), not {text!r}")
-    return text  # type: ignore[return-value]
+    return text
 
 
 def payload(notice: DeployNotice, fmt: Format) -> dict[str, Any]:

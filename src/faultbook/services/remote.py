@@ -24,9 +24,12 @@ import tempfile
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
-from faultbook.errors import InputError, OperationFailed
+from faultbook.errors import InputError
+
+if TYPE_CHECKING:
+    from faultbook.config import Settings
 
 API_PREFIX = "/api/v1"
 #: Statuses that mean "try again later", not "this report is wrong".
@@ -94,20 +97,29 @@ class ServerClient:
                 json=dict(payload),
                 headers=self._headers({"Idempotency-Key": idempotency_key}),
             )
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, httpx.InvalidURL, ValueError) as exc:  # (InvalidURL is no HTTPError)
             raise ServerUnavailable(f"cannot reach {self.url}: {exc or type(exc).__name__}") from None
         if response.status_code >= 500 or response.status_code in RETRY_STATUSES:
             raise ServerUnavailable(f"{self.url} answered HTTP {response.status_code}: {_detail(response)}")
         if response.status_code >= 400:
             raise ReportRejected(f"HTTP {response.status_code}: {_detail(response)}")
-        return response.json()
+        try:
+            answer = response.json()
+        except ValueError:
+            answer = None
+        if not isinstance(answer, dict):  # a proxy's or a login page's 200: not the team server; keep it queued
+            raise ServerUnavailable(
+                f"{self.url} answered HTTP {response.status_code} with something that is not the team server's "
+                f"JSON ({response.headers.get('content-type', 'no content type')}): is --server the right URL?"
+            )
+        return answer
 
     def health(self) -> bool:
         import httpx
 
         try:
             return self._http.get(self.url + "/health").status_code == 200
-        except httpx.HTTPError:
+        except (httpx.HTTPError, httpx.InvalidURL, ValueError):
             return False
 
 
@@ -121,16 +133,15 @@ def _detail(response: Any) -> str:
 # ---------------------------------------------------------------- configuration
 
 
-def server_config(settings: Any, *, url: str | None = None, token: str | None = None) -> ServerConfig | None:
+def server_config(settings: "Settings", *, url: str | None = None, token: str | None = None) -> ServerConfig | None:
     """Flags, then environment (via settings), then ``[server]`` in faultbook.toml; None = no server."""
-    environ = getattr(settings, "environ", {}) or {}
-    section = settings.section("server") if hasattr(settings, "section") else {}
-    url = url or environ.get("FAULTBOOK_SERVER_URL") or section.get("url")
-    token = token or environ.get("FAULTBOOK_SERVER_TOKEN") or section.get("token")
+    url = url or settings.env.FAULTBOOK_SERVER_URL or settings.server.url
+    token = token or settings.env.FAULTBOOK_SERVER_TOKEN or settings.server.token
     if not url:
         return None
-    if not str(url).startswith(("http://", "https://")):
-        raise InputError(f"the server URL must start with http:// or https://, not {url!r}")
+    from faultbook.domain.limits import check_http_url
+
+    check_http_url(str(url), what="the server URL")
     return ServerConfig(url=str(url), token=str(token) if token else None)
 
 
@@ -223,8 +234,3 @@ def report_run(
 def new_key() -> str:
     return str(uuid.uuid4())
 
-
-def require_sent(result: SendResult) -> None:
-    """For callers that must fail loudly (``faultbook report --flush --strict``)."""
-    if result.problem:
-        raise OperationFailed(f"{result.queued} report(s) still queued: {result.problem}")

@@ -2,7 +2,9 @@
 
 ``ledger.list_failures`` answers "show me the log"; this answers "find it":
 one call returns a page of results *and* the total, so a list view can draw
-its pager.  Full text uses what the backend has, set up by migration
+its pager.  It is THE text search: the dashboard, the API and ``faultbook list
+--text`` (``matching_failures``, every page) all come here, so the same words
+find the same failures everywhere (``tests/web/test_one_search.py``).  Full text uses what the backend has, set up by migration
 ``0002_web``: SQLite's FTS5 external-content table ``failures_fts`` and a GIN
 index over PostgreSQL's ``to_tsvector('simple', ...)``.  The user's words are
 never passed through as query syntax: each becomes a quoted prefix term, all
@@ -26,6 +28,7 @@ from faultbook.errors import InputError
 from faultbook.services.ledger import ProjectRef
 from faultbook.store import repo
 from faultbook.store.tables import FailureRow, ProjectRow
+from sqlalchemy import and_, or_
 
 T = TypeVar("T")
 
@@ -144,7 +147,28 @@ def search_failures(
     return Page(items=tuple(repo.row_to_failure(r) for r in rows), total=total, limit=limit, offset=offset, sort=sort)
 
 
-def _by_relevance(session: Session, terms: list[str], filters: list, conditions: list) -> Any:  # type: ignore[type-arg]
+def matching_failures(
+    session: Session,
+    *,
+    project: ProjectRef,
+    query: str,
+    status: Sequence[Status] = (),
+    component: str | None = None,
+) -> list[Failure]:
+    """Every failure ``search_failures`` finds for ``query`` (all its pages), in its order."""
+    found: list[Failure] = []
+    offset = 0
+    while True:
+        page = search_failures(
+            session, project=project, query=query, status=status, component=component, limit=MAX_LIMIT, offset=offset
+        )
+        found.extend(page.items)
+        if not page.has_next or not page.items:
+            return found
+        offset += len(page.items)
+
+
+def _by_relevance(session: Session, terms: list[str], filters: list, conditions: list) -> Any:
     """Best match first.  ``filters``: the conditions besides the full-text one (SQLite's ranked join
     applies that itself; running the MATCH twice doubled the time of a search on common words)."""
     newest = (FailureRow.occurred_at.desc(), FailureRow.number.desc())
@@ -177,7 +201,7 @@ def _ts_query(terms: list[str]) -> str:
     return " & ".join(re.sub(r"[^\w]", "", t) + ":*" for t in terms)
 
 
-def _fulltext_condition(session: Session, terms: list[str]):  # type: ignore[no-untyped-def]
+def _fulltext_condition(session: Session, terms: list[str]):
     dialect = session.get_bind().dialect.name
     if dialect == "sqlite":
         return FailureRow.id.in_(
@@ -190,7 +214,6 @@ def _fulltext_condition(session: Session, terms: list[str]):  # type: ignore[no-
         # search_vector is the stored PG_TSVECTOR (migration 0003_search), indexed with GIN.
         return text("failures.search_vector @@ to_tsquery('simple', :ts_query)").bindparams(ts_query=tsquery)
     # Any other backend: substring match on the same columns.
-    from sqlalchemy import and_, or_
 
     cols = (FailureRow.title, FailureRow.error_message, FailureRow.root_cause, FailureRow.resolution)
     return and_(*(or_(*(func.lower(c).contains(t.lower()) for c in cols)) for t in terms))

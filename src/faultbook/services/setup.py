@@ -110,7 +110,7 @@ def init_project(*, path: Path, project: str | None = None) -> InitResult:
     )
 
 
-def _walk(root: Path):  # type: ignore[no-untyped-def]
+def _walk(root: Path):
     for folder, dirs, files in os.walk(root):
         depth = len(Path(folder).relative_to(root).parts)
         dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in SKIPPED_DIRS and depth < SEARCH_DEPTH)

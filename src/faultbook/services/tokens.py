@@ -189,7 +189,6 @@ def anonymous_role(setting: object, *, host: str | None) -> str | None:
         return "reader" if setting else None
     text = str(setting).strip().lower()
     if text not in ANONYMOUS_MODES:
-        from faultbook.errors import InputError
 
         raise InputError(f"[server] anonymous must be one of none, read, write (not {setting!r})")
     return ANONYMOUS_MODES[text]

@@ -41,6 +41,7 @@ from typing import Iterator
 
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DatabaseError as SqlDatabaseError
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 
@@ -74,12 +75,15 @@ class Database:
             try:
                 try:
                     session.connection()  # BEGIN now, while the intent is set
-                except OperationalError as exc:
+                except SqlDatabaseError as exc:  # unreachable, or a file that is not a SQLite database
                     raise self._unreachable(exc) from None
                 finally:
                     _write_intent.reset(token)
                 yield session
-                session.commit()
+                try:
+                    session.commit()
+                except OperationalError as exc:  # "database or disk is full", a lost connection
+                    raise self._unreachable(exc) from None
             except BaseException:
                 session.rollback()
                 raise
@@ -92,7 +96,7 @@ class Database:
                 if not self.engine.dialect.has_table(conn, "alembic_version"):
                     return None
                 return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
-        except OperationalError as exc:
+        except SqlDatabaseError as exc:  # unreachable, or "file is not a database"
             raise self._unreachable(exc) from None
 
     def upgrade(self) -> bool:
@@ -252,7 +256,7 @@ def _sqlite_engine(url: str) -> Engine:
             raise DatabaseError(f"cannot create the folder for {path}: {exc.strerror}") from None
 
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    def _on_connect(dbapi_connection, _record) -> None:
         # Let SQLAlchemy's "begin" event own transactions (pysqlite's own BEGIN is deferred).
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
@@ -263,13 +267,13 @@ def _sqlite_engine(url: str) -> Engine:
         cursor.close()
 
     @event.listens_for(engine, "begin")
-    def _on_begin(conn) -> None:  # type: ignore[no-untyped-def]
+    def _on_begin(conn) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if _write_intent.get() else "BEGIN")
 
     return engine
 
 
-def alembic_config():  # type: ignore[no-untyped-def]
+def alembic_config():
     from alembic.config import Config
 
     config = Config()
@@ -284,11 +288,6 @@ def run_alembic_upgrade(engine: Engine, revision: str = "head") -> None:
     with engine.begin() as conn:
         config.attributes["connection"] = conn
         command.upgrade(config, revision)
-
-
-def database_for(settings) -> Database:  # type: ignore[no-untyped-def]
-    """The project's database, schema upgraded."""
-    return Database(settings.database_url)
 
 
 def sqlite_path(url: str) -> str | None:

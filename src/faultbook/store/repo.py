@@ -8,10 +8,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Iterable, Sequence
 
-from sqlalchemy import bindparam, func, or_, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from faultbook.domain import (
+    TimelineKind,
     Deployment,
     DeploymentOutcome,
     DocumentPart,
@@ -113,37 +114,47 @@ def holds_project_lock(session: Session, project_id: int) -> bool:
     return project_id in session.info.get("faultbook_locked_projects", ())
 
 
-def next_number(session: Session, model: type, project_id: int) -> int:
+def next_number(session: Session, model: "type[FailureRow] | type[PotentialFailureRow]", project_id: int) -> int:
+    """The number after the highest; never past ``limits.MAX_NUMBER`` (an InputError says the ledger is full)."""
+    from faultbook.domain.limits import MAX_NUMBER
+    from faultbook.errors import InputError
+
     current = session.scalar(select(func.max(model.number)).where(model.project_id == project_id))
+    if (current or 0) >= MAX_NUMBER:
+        raise InputError(
+            f"the ledger already has number {current}, the highest there is ({MAX_NUMBER}): "
+            "give the new one a free number below it"
+        )
     return (current or 0) + 1
 
 
-def next_position(session: Session, model: type, project_id: int) -> int:
+def next_position(session: Session, model: "type[FailureRow] | type[PotentialFailureRow]", project_id: int) -> int:
     current = session.scalar(select(func.max(model.position)).where(model.project_id == project_id))
     return (current or 0) + 1
 
 
-def layout_to_json(layout: Sequence[DocumentPart]) -> list[dict[str, str]]:
-    out: list[dict[str, str]] = []
+def layout_to_json(layout: Sequence[DocumentPart]) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
     for part in layout:
         if isinstance(part, Section):
             out.append({"section": part.text})
-        elif isinstance(part, FailuresSlot):
-            out.append({"slot": "failures"})
-        elif isinstance(part, PotentialFailuresSlot):
-            out.append({"slot": "potential_failures"})
+        elif isinstance(part, (FailuresSlot, PotentialFailuresSlot)):
+            slot: dict[str, Any] = {"slot": "failures" if isinstance(part, FailuresSlot) else "potential_failures"}
+            if part.verbatim:
+                slot["verbatim"] = [list(pair) for pair in part.verbatim]
+            out.append(slot)
     return out
 
 
-def layout_from_json(data: Iterable[dict[str, str]]) -> tuple[DocumentPart, ...]:
+def layout_from_json(data: Iterable[dict[str, Any]]) -> tuple[DocumentPart, ...]:
     parts: list[DocumentPart] = []
     for item in data:
         if "section" in item:
             parts.append(Section(item["section"]))
-        elif item.get("slot") == "failures":
-            parts.append(FailuresSlot())
-        elif item.get("slot") == "potential_failures":
-            parts.append(PotentialFailuresSlot())
+        elif item.get("slot") in ("failures", "potential_failures"):
+            verbatim = tuple((str(a), str(b)) for a, b in item.get("verbatim", ()))
+            slot_type = FailuresSlot if item["slot"] == "failures" else PotentialFailuresSlot
+            parts.append(slot_type(verbatim))
     return tuple(parts)
 
 
@@ -226,7 +237,7 @@ def get_failure_row(session: Session, *, project_id: int, number: int) -> Failur
     return row
 
 
-def existing_numbers(session: Session, model: type, project_id: int, numbers: Iterable[int]) -> set[int]:
+def existing_numbers(session: Session, model: "type[FailureRow] | type[PotentialFailureRow]", project_id: int, numbers: Iterable[int]) -> set[int]:
     wanted = list(set(numbers))
     found: set[int] = set()
     for start in range(0, len(wanted), 500):
@@ -243,7 +254,6 @@ def query_failures(
     project_id: int,
     status: Sequence[Status] = (),
     component: str | None = None,
-    text: str | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
     order: str = "position",
@@ -255,23 +265,6 @@ def query_failures(
         stmt = stmt.where(FailureRow.status.in_([s.value for s in status]))
     if component:
         stmt = stmt.where(func.lower(FailureRow.component) == component.lower())
-    if text:
-        pattern = f"%{_escape_like(text.lower())}%"
-        stmt = stmt.where(
-            or_(
-                *(
-                    func.lower(column).like(pattern, escape="\\")
-                    for column in (
-                        FailureRow.title,
-                        FailureRow.error_message,
-                        FailureRow.root_cause,
-                        FailureRow.resolution,
-                        FailureRow.lessons_learned,
-                        FailureRow.step,
-                    )
-                )
-            )
-        )
     if since:
         stmt = stmt.where(FailureRow.occurred_at >= since)
     if until:
@@ -289,15 +282,11 @@ def query_failures(
     return list(session.scalars(stmt))
 
 
-def _escape_like(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 def add_event(
     session: Session,
     row: FailureRow,
     *,
-    kind: str,
+    kind: TimelineKind,
     description: str,
     actor: str | None = None,
     details: dict[str, Any] | None = None,
@@ -307,7 +296,7 @@ def add_event(
         TimelineRow(
             failure_id=row.id,
             at=at or utcnow(),
-            kind=kind,
+            kind=TimelineKind(kind).value,
             actor=actor,
             description=description,
             details=details or {},
@@ -417,7 +406,7 @@ def insert_many(
                 statement = statement.returning(*(table.c[c] for c in returning))
             _MANY[key] = statement
         result = session.execute(statement, list(rows))
-        return result.all() if returning else []
+        return list(result.all()) if returning else []
     if statement is None:
         from sqlalchemy import text
 
@@ -428,7 +417,7 @@ def insert_many(
             f"INSERT INTO {table.name} ({names}) SELECT {names} FROM {_recordset(table, columns)}{conflict}{back}"
         )
     result = session.execute(statement, {"rows": _payload(rows, columns)})
-    return result.all() if returning else []
+    return list(result.all()) if returning else []
 
 
 def update_many(session: Session, table: Any, rows: Sequence[dict[str, Any]], *, keys: Sequence[str]) -> None:

@@ -110,6 +110,8 @@ class FailureRow(Base):
     suggested_fields: Mapped[list] = mapped_column(JSON, default=list)
     #: Triage: ``not_deployment`` = not a failure of the project's deploy (kept, but out of the metrics).
     triage: Mapped[str | None] = mapped_column(String(30), nullable=True)
+    #: The number of the failure this one was merged into (migration 0009_merge_state); None: not merged.
+    merged_into: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
     events: Mapped[list["TimelineRow"]] = relationship(
         back_populates="failure", order_by="TimelineRow.id", cascade="all, delete-orphan"

@@ -1,30 +1,27 @@
-"""Build the app from the environment: the factory uvicorn workers call.
+"""Build the app for a server process from what ``faultbook serve`` decided, passed in explicitly.
 
-``faultbook serve --workers N`` runs ``uvicorn faultbook.web.asgi:app_from_environment
---factory``; each worker process calls this once and so gets its own engine.
-The settings come from ``faultbook.config.load_settings`` (the working
-directory, ``FAULTBOOK_DATABASE_URL``, ``FAULTBOOK_PROJECT``); the serve
-command hands over the bind host and anonymous policy in
-``FAULTBOOK_SERVE_HOST`` / ``FAULTBOOK_SERVE_ANONYMOUS``.
+``faultbook serve --workers N`` spawns N processes (``faultbook.server``); each calls ``build`` once and
+so gets its own engine.  The settings travel as an argument (a frozen, picklable ``Settings`` inside
+``faultbook.server.Launch``), not through environment variables or the working directory: the serve
+command neither writes ``os.environ`` nor changes directory.
 """
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+    from faultbook.config import Settings
 
 
-def app_from_environment() -> FastAPI:
-    from faultbook.config import load_settings
+def build(settings: "Settings", host: str = "127.0.0.1", anonymous: str | None = None) -> "FastAPI":
     from faultbook.store.db import Database
     from faultbook.web.app import create_app
     from faultbook.web.auth import is_loopback
 
-    settings = load_settings()
-    host = settings.environ.get("FAULTBOOK_SERVE_HOST", "127.0.0.1")
-    anonymous = settings.environ.get("FAULTBOOK_SERVE_ANONYMOUS") or None
-    allowed = None
-    if is_loopback(host):
-        allowed = ["127.0.0.1", "localhost", "[::1]", "::1"]
+    allowed = ["127.0.0.1", "localhost", "[::1]", "::1"] if is_loopback(host) else None
     return create_app(
         database=Database(settings.database_url),
         settings=settings,

@@ -37,6 +37,7 @@ from fastapi import HTTPException, Request
 
 from faultbook.services import tokens as token_service
 from faultbook.services.tokens import ANONYMOUS_MODES, anonymous_role, is_loopback  # noqa: F401 (re-exported)
+from starlette.concurrency import run_in_threadpool
 
 CSRF_COOKIE = "fb_csrf"
 SESSION_COOKIE = "fb_token"
@@ -109,7 +110,7 @@ def forget_tokens() -> None:
     _cache.clear()
 
 
-def _cached(secret: str):  # type: ignore[no-untyped-def]
+def _cached(secret: str):
     hit = _cache.get(token_service.hash_token(secret))
     if hit is not None and hit[1] > time.monotonic():
         return hit[0]
@@ -128,7 +129,7 @@ def cached_bearer(authorization: str | None) -> Principal | None:
     return _of(token, "bearer")
 
 
-def _verify(ctx, secret: str):  # type: ignore[no-untyped-def]
+def _verify(ctx, secret: str):
     """The active token for this server's project with this secret, from the database (None if not)."""
     token = _verify_uncached(ctx, secret)
     key = token_service.hash_token(secret)
@@ -141,7 +142,7 @@ def _verify(ctx, secret: str):  # type: ignore[no-untyped-def]
     return token
 
 
-def _verify_uncached(ctx, secret: str):  # type: ignore[no-untyped-def]
+def _verify_uncached(ctx, secret: str):
     with ctx.database.session() as session:
         token = token_service.verify_token(session, secret=secret, touch=False)
     if token is not None and token_service.needs_touch(token):
@@ -236,7 +237,7 @@ async def check_csrf(request: Request, who: Principal) -> None:
         raise HTTPException(403, "missing or wrong CSRF token: reload the page and try again")
 
 
-def require(role: str, *, changes_nothing: bool = False):  # type: ignore[no-untyped-def]
+def require(role: str, *, changes_nothing: bool = False):
     """A dependency: the caller must hold ``role`` (and pass CSRF when not using a Bearer token).
 
     ``changes_nothing``: a POST that only reads (``/explain`` takes its text in the body because it can be
@@ -245,8 +246,6 @@ def require(role: str, *, changes_nothing: bool = False):  # type: ignore[no-unt
     """
 
     async def dependency(request: Request) -> Principal:
-        from starlette.concurrency import run_in_threadpool
-
         who = getattr(request.state, "principal", None)
         if who is None:
             who = await run_in_threadpool(principal, request)

@@ -1,8 +1,9 @@
 """The REST API's request and response models (what /openapi.json documents).
 
-Limits mirror the columns (a 200-character component, no NUL characters,
-which PostgreSQL refuses in text) so that bad input is a 422 naming the
-field, never a database error.
+Limits mirror the columns (a 200-character component; a NUL character,
+which PostgreSQL refuses in text, is kept as ``\\x00``; numbers within
+``domain.limits``) so that bad input is a 422 naming the field, never a
+database error.
 """
 
 from __future__ import annotations
@@ -13,23 +14,26 @@ from typing import Annotated, Any, Literal, Optional
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
+from faultbook.capture.scrub import storable
 from faultbook.domain import Deployment, DeploymentOutcome, Failure, Status, ensure_aware
+from faultbook.domain.limits import MAX_NUMBER, in_time_range
 
 
 def _no_nul(value: str) -> str:
-    """Text a database can store: no NUL (PostgreSQL refuses it) and valid Unicode (JSON's "\\ud800"
-    escape decodes to a lone surrogate, which no UTF-8 encoder accepts)."""
-    if "\x00" in value:
-        raise ValueError("must not contain NUL characters")
+    """Text a database can store: valid Unicode (JSON's "\\ud800" escape decodes to a lone surrogate,
+    which no UTF-8 encoder accepts), and NUL kept as ``\\x00`` like everywhere else (``storable``)."""
     try:
         value.encode("utf-8")
     except UnicodeEncodeError as exc:
         raise ValueError(f"is not valid Unicode: a lone surrogate at character {exc.start + 1}") from None
-    return value
+    return storable(value)
 
 
 def _aware(value: datetime) -> datetime:
-    return ensure_aware(value)
+    value = ensure_aware(value)
+    if not in_time_range(value):
+        raise ValueError("is out of range: faultbook keeps times from 1900-01-01 to 9000-01-01 (UTC)")
+    return value
 
 
 Text = Annotated[str, AfterValidator(_no_nul), Field(max_length=100_000)]
@@ -130,7 +134,7 @@ class FailureIn(Strict):
     status: StatusWord = "open"
     lessons_learned: Text = ""
     fingerprint: Optional[Short] = Field(default=None, max_length=100)
-    error_code: Optional[int] = Field(default=None, ge=0, le=2**31 - 1)
+    error_code: Optional[int] = Field(default=None, ge=0, le=MAX_NUMBER)
 
     def to_domain(self) -> Failure:
         data = self.model_dump()
@@ -177,7 +181,7 @@ class DeploymentIn(Strict):
     step: Optional[Text] = None
     environment: Optional[Short] = None
     cwd: Optional[Text] = None
-    exit_code: Optional[int] = Field(default=None, ge=-(2**31), le=2**31 - 1)
+    exit_code: Optional[int] = Field(default=None, ge=-(2**31), le=MAX_NUMBER)
     git_commit: Optional[Annotated[str, AfterValidator(_no_nul), Field(max_length=64)]] = None
     git_branch: Optional[Annotated[str, AfterValidator(_no_nul), Field(max_length=300)]] = None
     git_dirty: Optional[bool] = None
@@ -319,7 +323,7 @@ class HealthOut(BaseModel):
 
 class ExplainIn(Strict):
     text: Text = Field(min_length=1, description="The error text; a whole wrangler [ERROR] block is fine.")
-    code: Optional[int] = Field(None, ge=0, le=2**31 - 1, description="The API error code, if the text lacks it.")
+    code: Optional[int] = Field(None, ge=0, le=MAX_NUMBER, description="The API error code, if the text lacks it.")
     component: Optional[Short] = None
     endpoint: Optional[Short] = Field(None, description="The API path that returned the error, or an API name.")
     limit: int = Field(3, ge=1, le=20)
@@ -366,7 +370,7 @@ class RuleOut(BaseModel):
 
 
 class MergeIn(Strict):
-    other: int = Field(ge=1, le=2**31 - 1, description="The failure merged into this one (B into A).")
+    other: int = Field(ge=1, le=MAX_NUMBER, description="The failure merged into this one (B into A).")
 
 
 class ImportOut(BaseModel):

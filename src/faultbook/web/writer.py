@@ -35,6 +35,13 @@ from faultbook.services import ingest
 from faultbook.services.ledger import ProjectRef
 from faultbook.services.recognition import KnowledgeCache
 from faultbook.store.db import Database
+import time
+from starlette.datastructures import Headers
+from faultbook.web.auth import cached_bearer
+from faultbook.web.schemas import ReportOut
+import json
+from pydantic import ValidationError
+from faultbook.web.schemas import ReportIn
 
 #: The most reports written in one transaction.
 MAX_BATCH = 64
@@ -111,7 +118,6 @@ class ReportWriter:
                 self._thread.start()
 
     def _run(self) -> None:
-        import time
 
         while True:
             batch = [self._jobs.get()]
@@ -257,9 +263,7 @@ class ReportFastPath:
         if scope["type"] != "http" or scope["method"] != "POST" or scope["path"] != self.PATH:
             await self.app(scope, receive, send)
             return
-        from starlette.datastructures import Headers
 
-        from faultbook.web.auth import cached_bearer
 
         headers = Headers(scope=scope)
         who = cached_bearer(headers.get("authorization"))
@@ -288,7 +292,6 @@ class ReportFastPath:
         if result is None:
             await self.app(scope, replay, send)
             return
-        from faultbook.web.schemas import ReportOut
 
         payload = ReportOut.model_validate(result.to_json()).model_dump_json().encode()
         await send({
@@ -299,15 +302,12 @@ class ReportFastPath:
         await send({"type": "http.response.body", "body": payload})
 
     async def _write(self, body: bytes, key_header: str | None, who: Any) -> ingest.IngestResult | None:
-        import json
 
-        from pydantic import ValidationError
 
-        from faultbook.web.schemas import ReportIn
 
         try:
             report = ReportIn.model_validate(json.loads(body))
-        except (ValueError, ValidationError):  # (JSONDecodeError is a ValueError)
+        except (ValueError, ValidationError, RecursionError):  # (JSONDecodeError is a ValueError; deep nesting)
             return None
         if key_header is not None and (len(key_header) > 100 or key_header != report.deployment.key):
             return None

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from faultbook.checks.base import Context, Finding, Rule, Severity
+from faultbook.files import is_dir, is_file
 
 #: wrangler's own check (workers-utils config/validation-helpers.ts ``isValidName``, same in 4.86.0):
 #: the empty string passes here and fails later as "You need to provide a name".
@@ -238,7 +239,7 @@ class EntryPointMissing(Rule):
                         'no "main" and no "assets", there is nothing to deploy', env=scope.env,
                     )
                 continue
-            if isinstance(main, str) and not (ctx.directory / main).is_file():
+            if isinstance(main, str) and not is_file(ctx.directory / main):
                 build, _ = scope.get("build")
                 built = isinstance(build, dict) and isinstance(build.get("command"), str) and build["command"].strip()
                 yield self.finding(
@@ -302,7 +303,7 @@ class AssetsDirectoryMissing(Rule):
                     "it): check after `vite build`, or set `directory`.",
                 )
                 continue
-            if isinstance(directory, str) and not (ctx.directory / directory).is_dir():
+            if isinstance(directory, str) and not is_dir(ctx.directory / directory):
                 build, _ = scope.get("build")
                 built = isinstance(build, dict) and isinstance(build.get("command"), str) and build["command"].strip()
                 yield self.finding(
@@ -332,7 +333,7 @@ def _asset_dirs(ctx: Context):
         assets, path = scope.get("assets")
         if isinstance(assets, dict) and isinstance(assets.get("directory"), str):
             root = (ctx.directory / assets["directory"]).resolve()
-            if root.is_dir() and root not in seen:
+            if is_dir(root) and root not in seen:
                 seen.add(root)
                 yield scope, root, path + ("directory",)
 

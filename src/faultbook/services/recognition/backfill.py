@@ -51,12 +51,8 @@ def backfill_fingerprints(session: Session, *, project_id: int, keys: Sequence[s
 
 
 def merged_into(row: FailureRow) -> int | None:
-    """The number of the failure this one was merged into (from its "merged-into" event), if it was."""
-    for event in row.events:
-        if event.kind == "merged-into":
-            into = (event.details or {}).get("into")
-            return int(into) if into is not None else None
-    return None
+    """The number of the failure this one was merged into, if it was (the ``merged_into`` column)."""
+    return row.merged_into
 
 
 def computed_fingerprint(row: FailureRow) -> str | None:

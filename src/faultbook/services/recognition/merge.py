@@ -8,11 +8,14 @@ Resolved and a "merged into #A" event; its resolution, if empty or only suggeste
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+import typing
+from typing import Any
+
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
 
 from faultbook.knowledge.fingerprint import extract_code
-from faultbook.domain import Failure, Status, utcnow
+from faultbook.domain import Failure, Status, TimelineKind, utcnow
 from faultbook.errors import ConflictError, InputError
 from faultbook.knowledge.match import Match
 from faultbook.services.ledger import ProjectRef
@@ -89,8 +92,9 @@ def merge_failures(
                 hint=f"merge into #{done} instead" if row is target else None,
             )
     now = utcnow()
-    moved = session.execute(
-        update(OccurrenceRow).where(OccurrenceRow.failure_id == source.id).values(failure_id=target.id)
+    moved = typing.cast(
+        "CursorResult[Any]",
+        session.execute(update(OccurrenceRow).where(OccurrenceRow.failure_id == source.id).values(failure_id=target.id)),
     ).rowcount or 0
     session.execute(update(DeploymentRow).where(DeploymentRow.failure_id == source.id).values(failure_id=target.id))
     session.execute(
@@ -106,6 +110,7 @@ def merge_failures(
         if exists is None:
             session.add(FingerprintAliasRow(project_id=row_project.id, fingerprint=source_fp, failure_id=target.id))
     source.fingerprint = None
+    source.merged_into = into
     target.occurrence_count = (target.occurrence_count or 1) + (source.occurrence_count or 1)
     target.first_seen = earliest(target.first_seen, source.first_seen)
     target.last_seen = latest(target.last_seen, source.last_seen)
@@ -123,7 +128,7 @@ def merge_failures(
     repo.add_event(
         session,
         source,
-        kind="merged-into",
+        kind=TimelineKind.MERGED_INTO,
         actor=actor,
         at=now,
         description=f"Merged into Failure #{into}: later occurrences land on #{into}",
@@ -132,7 +137,7 @@ def merge_failures(
     repo.add_event(
         session,
         target,
-        kind="merged",
+        kind=TimelineKind.MERGED,
         actor=actor,
         at=now,
         description=f"Failure #{other} merged into this one ({source.occurrence_count} occurrences, "

@@ -12,6 +12,7 @@ the insert.  The owner is read again under the lock before deciding.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
@@ -80,7 +81,7 @@ def record_occurrence(
     occurrence = {"deployment_id": deployment_id, "occurred_at": at, "error_message": draft.error_message or "",
                   "fingerprint": keys[0]}
     if isinstance(decision, New):
-        ledger.validate_failure(decision.failure)
+        decision = dataclasses.replace(decision, failure=ledger.validate_failure(decision.failure))
         ref, number = writer.create(session, project_id=project_id, failure=decision.failure, now=now)
         events = new_failure_events(decision, number=number, source=source, actor=actor, now=now)
         writer.attach(session, ref=ref, project_id=project_id, events=events, occurrence=occurrence,

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Sequence
 
-from faultbook.domain import Failure, Status, TimelineEvent
+from faultbook.domain import Failure, Status, TimelineEvent, TimelineKind
 from faultbook.knowledge.match import Match
 
 #: The fields a match may pre-fill on a new failure (marked suggested, not confirmed).
@@ -102,7 +102,7 @@ def _recur(
     if regression:
         event = TimelineEvent(
             at=now,
-            kind="regression",
+            kind=TimelineKind.REGRESSION,
             actor=actor,
             description=f"REGRESSION: resolved failure #{previous.number} happened again{where}; reopened",
             details={
@@ -114,7 +114,7 @@ def _recur(
         )
     else:
         event = TimelineEvent(
-            at=now, kind="occurrence", actor=actor, description=f"Seen again (occurrence {count}){where}",
+            at=now, kind=TimelineKind.OCCURRENCE, actor=actor, description=f"Seen again (occurrence {count}){where}",
             details=details,
         )
     status = Status.OPEN if regression else previous.status
@@ -135,7 +135,7 @@ def new_failure_events(decision: New, *, number: int, source: str, actor: str | 
     """A new failure's first events: "created", and "suggested" when the knowledge base filled fields."""
     events = [
         TimelineEvent(
-            at=now, kind="created", actor=actor, description=f"Failure #{number} {source}: {decision.failure.title}",
+            at=now, kind=TimelineKind.CREATED, actor=actor, description=f"Failure #{number} {source}: {decision.failure.title}",
             details={"status": decision.failure.status.value},
         )
     ]
@@ -144,7 +144,7 @@ def new_failure_events(decision: New, *, number: int, source: str, actor: str | 
         events.append(
             TimelineEvent(
                 at=now,
-                kind="suggested",
+                kind=TimelineKind.SUGGESTED,
                 actor="faultbook",
                 description=f"Suggested {' and '.join(n.replace('_', ' ') for n in decision.filled)} from "
                 f"{describe(best)} (not confirmed)",

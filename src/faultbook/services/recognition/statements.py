@@ -8,9 +8,11 @@ then also reuses the compiled SQL from its cache.
 from __future__ import annotations
 
 from dataclasses import dataclass
+import typing
 from typing import Any
 
-from sqlalchemy import String, bindparam, cast, exists, func, insert, literal, null, select, true, union_all
+from sqlalchemy import String, Table, bindparam, cast, exists, func, insert, literal, null, select, true, union_all
+from sqlalchemy.sql.elements import BindParameter
 
 from faultbook.store.tables import (
     DeploymentRow,
@@ -21,12 +23,12 @@ from faultbook.store.tables import (
     TimelineRow,
 )
 
-FAILURES = FailureRow.__table__
-ALIASES = FingerprintAliasRow.__table__
-EVENTS = TimelineRow.__table__
-OCCURRENCES = OccurrenceRow.__table__
-DEPLOYMENTS = DeploymentRow.__table__
-POTENTIAL = PotentialFailureRow.__table__
+FAILURES = typing.cast(Table, FailureRow.__table__)
+ALIASES = typing.cast(Table, FingerprintAliasRow.__table__)
+EVENTS = typing.cast(Table, TimelineRow.__table__)
+OCCURRENCES = typing.cast(Table, OccurrenceRow.__table__)
+DEPLOYMENTS = typing.cast(Table, DeploymentRow.__table__)
+POTENTIAL = typing.cast(Table, PotentialFailureRow.__table__)
 
 #: A recognised occurrence returns the failure with only its newest events: the timeline of a failure seen
 #: thousands of times would otherwise be read in full on every occurrence.
@@ -56,8 +58,8 @@ class Statements:
 
 def _build() -> Statements:
     _F = FAILURES
-    pid = bindparam("pid")
-    keys = bindparam("keys", expanding=True)
+    pid: BindParameter[int] = bindparam("pid")
+    keys: BindParameter[list[str]] = bindparam("keys", expanding=True)
     owner_selects = (
         select(_F, literal(0).label("via"), _F.c.fingerprint.label("matched")).where(
             _F.c.project_id == pid, _F.c.fingerprint.in_(keys)

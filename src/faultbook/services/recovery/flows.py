@@ -119,7 +119,7 @@ def rollback_on_failure(
     if all(r.ok for r in live):
         return AutoRollback(live_ok=True, live_checks=live,
                             reason="the live service passes its checks: no rollback needed")
-    allow_force = bool(settings.section("rollback").get("force_on_changed_secrets", False))
+    allow_force = settings.rollback.force_on_changed_secrets
     try:
         report = rollback(
             database=database, settings=settings, project=project, component=Component.parse(component), env=env,

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from faultbook.capture.scrub import Scrubber
 from faultbook.cloudflare.project import WranglerFile
-from faultbook.domain import utcnow
+from faultbook.domain import TimelineKind, utcnow
 from faultbook.errors import FaultbookError
 from faultbook.services import followups
 from faultbook.services.ledger import ProjectRef
@@ -138,7 +138,7 @@ def preserve_state(
         if deployment is not None:
             kept.append(f"the output of deployment {deployment.id}")
         repo.add_event(
-            session, failure, kind="state_preserved", actor=actor,
+            session, failure, kind=TimelineKind.STATE_PRESERVED, actor=actor,
             description=f"Preserved state before rolling back {plan.target.label}: " + ", ".join(kept),
             details={"snapshot": row.id},
         )
@@ -220,7 +220,7 @@ def record_outcome(
     followup_id = None
     if failure is not None:
         repo.add_event(
-            session, failure, kind="rollback", actor=actor, at=at, description=summary,
+            session, failure, kind=TimelineKind.ROLLBACK, actor=actor, at=at, description=summary,
             details={
                 "snapshot": row.id, "outcome": execution.outcome.value, "kind": plan.target.kind,
                 "name": plan.target.name, "from": [s.id for s in plan.live], "to": plan.target_id,
@@ -278,7 +278,7 @@ def record_not_attempted(
         )
     )
     if failure is not None:
-        repo.add_event(session, failure, kind="rollback", actor=actor, at=at, description=summary,
+        repo.add_event(session, failure, kind=TimelineKind.ROLLBACK, actor=actor, at=at, description=summary,
                        details={"outcome": "not_rolled_back"})
     session.flush()
     return summary

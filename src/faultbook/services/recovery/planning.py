@@ -37,22 +37,22 @@ def resolve_target(
     settings: "Settings", *, component: Component, env: str | None = None
 ) -> Target:
     """The Worker (wrangler config ``name``, per ``[env.X]``) or the Pages project to roll back."""
-    section = settings.section("rollback")
-    wrangler = load_project_wrangler(settings.project_root, section)
+    section = settings.rollback
+    wrangler = load_project_wrangler(settings.project_root, {"wrangler_config": section.wrangler_config})
     data = wrangler.data if wrangler else {}
     if component is Component.FRONTEND:
         if env not in (None, "production"):
             raise InputError("Pages rollbacks apply to production deployments only (drop --env)")
-        name = settings.section("pages").get("project")
+        name = settings.pages.project
         if not name and wrangler is not None and wrangler.is_pages:
             name = data.get("name")
-        if not name or not isinstance(name, str):
+        if not name:
             raise InputError(
                 "no Pages project to roll back: set [pages] project = \"NAME\" in faultbook.toml",
                 path=str(settings.config_path) if settings.config_path else None,
             )
         return Target(kind="pages", name=name, account_id=account_id_for(settings, data), config=wrangler)
-    name = section.get("worker") if isinstance(section.get("worker"), str) else None
+    name = section.worker
     if name is None and wrangler is not None:
         name = wrangler.worker_name(env)
     if not name:

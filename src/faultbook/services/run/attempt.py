@@ -20,14 +20,15 @@ import os
 import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence, TypeVar
 
 from faultbook.capture import extract as extract_mod
 from faultbook.capture.extract import ExtractedError, WranglerOutput
 from faultbook.capture.infer import GitInfo
 from faultbook.capture.runner import run_command
 from faultbook.capture.scrub import Scrubber, storable
-from faultbook.domain import Deployment, DeploymentOutcome, Failure, Status
+from faultbook.domain import Deployment, DeploymentOutcome, Failure, Status, utcnow
+from faultbook.errors import FaultbookError
 from faultbook.services.run.notify import stored_tail
 from faultbook.services.run.values import Attempt
 
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
     from faultbook.store.db import Database
     from faultbook.store.fastpath import FastLedger
 
+T = TypeVar("T")
 OUTPUT_FILE_VAR = "WRANGLER_OUTPUT_FILE_PATH"
 OUTPUT_DIR_VAR = "WRANGLER_OUTPUT_FILE_DIRECTORY"
 
@@ -68,13 +70,21 @@ class Target:
 class Ledger:
     """Where attempts are recorded: the fast path while it applies, the full ``Database`` otherwise."""
 
+    #: Set once a write failed (and was warned about): the rest of the run is not recorded either.
+    troubled: bool = False
+
     def __init__(self, factory: Callable[[], "Database"], *, url: str | None, project: "ProjectRef") -> None:
         from faultbook.store.fastpath import FastLedger
 
         self._factory = factory
         self._database: "Database | None" = None
         self.project = project
-        self.fast: "FastLedger | None" = FastLedger.open(url, project_key=project.key) if url else None
+        self.fast: "FastLedger | None" = None
+        if url:
+            try:
+                self.fast = FastLedger.open(url, project_key=project.key)
+            except Exception:  # a full disk, an unreadable file: the full path says why, or guard() warns
+                self.fast = None
 
     def full(self) -> "Database":
         """The full ledger (opened, schema upgraded and interrupted runs reaped on first use)."""
@@ -153,14 +163,41 @@ class Ledger:
     def close(self) -> None:
         """Stop using the fast path (the full ledger, if opened, belongs to the caller's factory)."""
         if self.fast is not None:
-            self.fast.close()
+            try:
+                self.fast.close()
+            except Exception:
+                pass
             self.fast = None
+
+    def guard(self, what: str, action: Callable[[], T], *, say: Callable[[str], None]) -> T | None:
+        """``action()``, or None after a warning when the ledger cannot do it.
+
+        The wrapped command's exit code is sacred: a ledger on a full disk, a PostgreSQL server that went
+        away, a schema it cannot upgrade, even a bug in faultbook, must not keep the command from running
+        nor change how ``run`` exits.  So every write to the ledger around the command goes through here;
+        what failed is said on stderr, once per run, and the run goes on unrecorded.
+        """
+        try:
+            return action()
+        except Exception as exc:  # (not KeyboardInterrupt: a user's ^C still stops faultbook)
+            from faultbook.config import process_environment
+
+            if process_environment().FAULTBOOK_DEBUG:
+                raise
+            self.close()
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            if not isinstance(exc, FaultbookError):
+                reason = f"{type(exc).__name__}: {reason}"
+            if not self.troubled:
+                say(f"faultbook: warning: could not {what} in the ledger ({reason}); the command's exit code is kept")
+            self.troubled = True
+            return None
 
 
 def run_attempt(ledger: Ledger, target: Target, *, say: Callable[[str], None]) -> Attempt:
     """Record, run, read and recognise one try of the command; ``say`` what it came to."""
-    deployment = ledger.start(target)
-    assert deployment.id is not None
+    started = None if ledger.troubled else ledger.guard("record the deployment", lambda: ledger.start(target), say=say)
+    deployment = started if started is not None else _unrecorded(target)
     scrubber = target.scrubber
 
     child_env, output_paths, offsets, cleanup, dir_before = _output_file_env(target.environ)
@@ -196,41 +233,61 @@ def run_attempt(ledger: Ledger, target: Target, *, say: Callable[[str], None]) -
     recognition = None
     transient = None
     suspects: tuple = ()
+    url = scrubber.scrub_optional(wrangler.url)
+    ended = replace(
+        deployment, outcome=outcome, exit_code=result.exit_code, version_id=wrangler.version_id, url=url,
+        finished_at=utcnow(),
+    )
+    if deployment.id is None or ledger.troubled:
+        deployment = ended  # not in the ledger: the report to a team server still carries it
     # Exit 127 is the shell's "command not found": a typo or a missing tool, not a failure of the project's
     # deploy, so nothing is filed (the deployment row says what happened).
-    if outcome is DeploymentOutcome.FAILED and error is not None and result.exit_code != 127:
+    elif outcome is DeploymentOutcome.FAILED and error is not None and result.exit_code != 127:
         # Recognition needs the whole ledger: this is where the full database is opened.
         from faultbook.services import deployments
         from faultbook.services.recognition import record_occurrence
         from faultbook.services.run.transient import transient_reason
 
-        with ledger.full().session(write=True) as session:
-            draft = Failure(
-                number=None, title=error.title, occurred_at=deployment.started_at, component=target.component,
-                component_detail=target.detail, step=target.step, error_message=error.message, status=Status.OPEN,
-                error_code=error.code,
-            )
-            recognition = record_occurrence(
-                session, project=target.project, draft=draft, deployment_id=deployment.id, endpoint=error.endpoint,
-                actor=target.actor,
-            )
-            transient = transient_reason(session, project=target.project, error=error, wrangler=wrangler)
-            deployment = deployments.finish_deployment(
-                session, project=target.project, deployment_id=deployment.id, outcome=outcome,
-                exit_code=result.exit_code, version_id=wrangler.version_id,
-                url=scrubber.scrub_optional(wrangler.url), output_tail=tail,
-                failure_number=recognition.failure.number,
-            )
-            from faultbook.services.suspect import suspect_changes_for_deployment
+        recorded_id = deployment.id
 
-            suspects = tuple(suspect_changes_for_deployment(
-                session, project=target.project, deployment_id=deployment.id, error_text=error.message, root=target.cwd,
-            ))
+        def recognise() -> tuple:
+            with ledger.full().session(write=True) as session:
+                draft = Failure(
+                    number=None, title=error.title, occurred_at=deployment.started_at, component=target.component,
+                    component_detail=target.detail, step=target.step, error_message=error.message,
+                    status=Status.OPEN, error_code=error.code,
+                )
+                found = record_occurrence(
+                    session, project=target.project, draft=draft, deployment_id=recorded_id,
+                    endpoint=error.endpoint, actor=target.actor,
+                )
+                reason = transient_reason(session, project=target.project, error=error, wrangler=wrangler)
+                finished = deployments.finish_deployment(
+                    session, project=target.project, deployment_id=recorded_id, outcome=outcome,
+                    exit_code=result.exit_code, version_id=wrangler.version_id, url=url, output_tail=tail,
+                    failure_number=found.failure.number,
+                )
+                from faultbook.services.suspect import suspect_changes_for_deployment
+
+                changes = tuple(suspect_changes_for_deployment(
+                    session, project=target.project, deployment_id=recorded_id, error_text=error.message,
+                    root=target.cwd,
+                ))
+            return found, reason, finished, changes
+
+        recognised = ledger.guard("record the failure", recognise, say=say)
+        if recognised is not None:
+            recognition, transient, deployment, suspects = recognised
+        else:
+            deployment = ended
     else:
-        deployment = ledger.finish(
-            deployment=deployment, outcome=outcome, exit_code=result.exit_code, version_id=wrangler.version_id,
-            url=scrubber.scrub_optional(wrangler.url), output_tail=tail,
+        finished = ledger.guard(
+            "record how the deployment ended",
+            lambda: ledger.finish(deployment=deployment, outcome=outcome, exit_code=result.exit_code,
+                                  version_id=wrangler.version_id, url=url, output_tail=tail),
+            say=say,
         )
+        deployment = finished if finished is not None else ended
 
     attempt = Attempt(
         deployment=deployment, result=result, error=error, wrangler=wrangler, outcome=outcome,
@@ -242,16 +299,29 @@ def run_attempt(ledger: Ledger, target: Target, *, say: Callable[[str], None]) -
     return attempt
 
 
+def _unrecorded(target: Target) -> Deployment:
+    """The deployment as a value only (the ledger could not record it): a key so a team server still gets it."""
+    import uuid
+
+    return Deployment(
+        id=None, started_at=utcnow(), command=target.command_line, component=target.component, step=target.step,
+        environment=target.env, cwd=storable(str(target.cwd)), git_commit=target.git.commit,
+        git_branch=target.git.branch, git_dirty=target.git.dirty, config_hash=target.config_hash,
+        key=str(uuid.uuid4()),
+    )
+
+
 def describe(attempt: Attempt) -> list[str]:
     """The lines ``faultbook run`` prints about an attempt (the known fix first of all)."""
     lines: list[str] = []
     deployment = attempt.deployment
+    name = f"deployment {deployment.id}" if deployment.id is not None else "deployment (not recorded)"
     if attempt.outcome is DeploymentOutcome.INTERRUPTED:
-        lines.append(f"faultbook: deployment {deployment.id} interrupted (exit {attempt.result.exit_code})")
+        lines.append(f"faultbook: {name} interrupted (exit {attempt.result.exit_code})")
         return lines
     if attempt.outcome is DeploymentOutcome.SUCCEEDED:
         extra = f", version {attempt.wrangler.version_id}" if attempt.wrangler.version_id else ""
-        lines.append(f"faultbook: deployment {deployment.id} succeeded{extra}")
+        lines.append(f"faultbook: {name} succeeded{extra}")
         return lines
     if attempt.error_despite_success:
         lines.append(
@@ -266,7 +336,7 @@ def describe(attempt: Attempt) -> list[str]:
         )
         return lines
     if failure is None:
-        lines.append(f"faultbook: deployment {deployment.id} failed (exit {attempt.result.exit_code})")
+        lines.append(f"faultbook: {name} failed (exit {attempt.result.exit_code})")
         return lines
     if attempt.is_regression:
         lines.append(

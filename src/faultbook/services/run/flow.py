@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Mapping
+from typing import TYPE_CHECKING, Callable
 
 from faultbook.capture.infer import config_hash, infer, start_git_info
 from faultbook.capture.scrub import Scrubber
@@ -57,9 +57,7 @@ def run(
     def say(message: str) -> None:
         report(scrubber.scrub(message))
 
-    capture_section = settings.section("capture")
-    patterns = capture_section.get("components") if isinstance(capture_section, Mapping) else None
-    inference = infer(request.argv, cwd=cwd, patterns=patterns if isinstance(patterns, Mapping) else None)
+    inference = infer(request.argv, cwd=cwd, patterns=settings.capture.components)
     component = request.component or inference.component
     git_answer = start_git_info(cwd)  # git runs while the rest is prepared
     cfg_hash = config_hash(request.argv, cwd)
@@ -114,8 +112,11 @@ def run(
     reports = tuple(server_report(attempt, scrubber=scrubber, snapshot=snapshot) for attempt in attempts)
     rollback, skipped = None, None
     if request.rollback_on_failure and final.outcome is DeploymentOutcome.FAILED:
-        rollback, skipped = _rollback_if_broken(final, request=request, settings=settings, database=ledger.full,
-                                                project=project)
+        try:
+            rollback, skipped = _rollback_if_broken(final, request=request, settings=settings, database=ledger.full,
+                                                    project=project)
+        except Exception as exc:  # the exit code is the command's, whatever the rollback ran into
+            skipped = f"no automatic rollback: {str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__}"
     return RunResult(
         exit_code=exit_code, attempts=tuple(attempts), inference=inference, notified=notified, reports=reports,
         rollback=rollback, rollback_skipped=skipped,
@@ -149,7 +150,7 @@ def _rollback_if_broken(
 def _deliver(settings: "Settings", reports: tuple[dict[str, object], ...], *, url: str | None, token: str | None) -> Delivery | None:
     """Send the run's reports to the team server, if one is configured (queued in the outbox while it is
     down); never raises."""
-    if not (url or settings.environ.get("FAULTBOOK_SERVER_URL") or settings.section("server").get("url")):
+    if not (url or settings.env.FAULTBOOK_SERVER_URL or settings.server.url):
         return None
     from faultbook.errors import FaultbookError
     from faultbook.services.remote import report_run
@@ -162,6 +163,8 @@ def _deliver(settings: "Settings", reports: tuple[dict[str, object], ...], *, ur
         return Delivery(problem=str(exc), failed=True)
     except OSError as exc:
         return Delivery(problem=str(exc.strerror or exc), failed=True)
+    except Exception as exc:  # never let the team server change the command's exit code
+        return Delivery(problem=f"{type(exc).__name__}: {exc}", failed=True)
     if result is None:
         return None
     return Delivery(sent=result.sent, queued=result.queued, problem=result.problem)
@@ -169,5 +172,5 @@ def _deliver(settings: "Settings", reports: tuple[dict[str, object], ...], *, ur
 
 def _dashboard_url(settings: "Settings", url: str | None) -> str | None:
     """The team server's address, for links in notifications (None when there is none)."""
-    found = url or settings.environ.get("FAULTBOOK_SERVER_URL") or settings.section("server").get("url")
+    found = url or settings.env.FAULTBOOK_SERVER_URL or settings.server.url
     return str(found) if found else None

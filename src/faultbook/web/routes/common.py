@@ -7,7 +7,8 @@ from typing import Optional
 
 from fastapi import HTTPException, Query, Request
 
-from faultbook.domain import Status, ensure_aware
+from faultbook.capture.scrub import storable
+from faultbook.domain import Status, ensure_aware, limits
 from faultbook.services import search
 
 
@@ -20,19 +21,23 @@ def parse_when(value: Optional[str], *, name: str, end: bool = False) -> Optiona
         if len(text) == 10:
             day = date.fromisoformat(text)
             moment = datetime(day.year, day.month, day.day, tzinfo=timezone.utc)
-            return moment + timedelta(days=1) if end else moment
-        return ensure_aware(datetime.fromisoformat(text.replace("Z", "+00:00")))
+            moment = moment + timedelta(days=1) if end else moment
+        else:
+            moment = ensure_aware(datetime.fromisoformat(text.replace("Z", "+00:00")))
     except (ValueError, OverflowError):
-        raise HTTPException(422, f"{name}: {value!r} is not a date (YYYY-MM-DD) or ISO 8601 time") from None
+        raise HTTPException(422, f"{name}: {value[:80]!r} is not a date (YYYY-MM-DD) or ISO 8601 time") from None
+    if not limits.in_time_range(moment):
+        raise HTTPException(
+            422, f"{name}: {text[:40]} is out of range ({limits.MIN_TIME:%Y-%m-%d} to {limits.MAX_TIME:%Y-%m-%d} UTC)"
+        )
+    return moment
 
 
 def clean(value: Optional[str]) -> Optional[str]:
     if value is None:
         return None
     value = value.strip()
-    if "\x00" in value:
-        raise HTTPException(422, "text must not contain NUL characters")
-    return value or None
+    return storable(value) or None
 
 
 def parse_statuses(values: list[str]) -> list[Status]:

@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse
 
 from faultbook.domain import DeploymentOutcome
 from faultbook.services import dashboard, deployments, ingest
-from faultbook.web.app import render
+from faultbook.web.rendering import render
 from faultbook.web.auth import Principal, require
 from faultbook.web.routes.common import json_twin, parse_when
 from faultbook.web.schemas import DeploymentIn, DeploymentOut, DeploymentPageOut, ReportIn, ReportOut

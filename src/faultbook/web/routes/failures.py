@@ -10,11 +10,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from faultbook.domain import Failure, STANDARD_COMPONENTS, Status
 from faultbook.services import dashboard, ingest, ledger, search, triage
-from faultbook.web.app import render
+from faultbook.web.rendering import render
 from faultbook.web.auth import Principal, require
 from faultbook.web.routes.common import FailureFilters, json_twin
 from faultbook.web.schemas import Strict
 from faultbook.web.schemas import FailureDetailOut, FailureIn, FailureOut, FailurePageOut, FailurePatch
+from starlette.concurrency import run_in_threadpool
 
 api = APIRouter(tags=["failures"])
 pages = APIRouter(include_in_schema=False)
@@ -31,7 +32,7 @@ EDIT_FIELDS = (
 )
 
 
-def _ctx(request: Request):  # type: ignore[no-untyped-def]
+def _ctx(request: Request):
     return request.app.state.ctx
 
 
@@ -301,7 +302,6 @@ async def edit_failure_form(
     request: Request, number: int = Number, who: Principal = Depends(require("writer"))
 ) -> RedirectResponse:
     """The in-place edit form: only the fields present in the form are changed."""
-    from starlette.concurrency import run_in_threadpool
 
     form = await request.form()
     raw = {k: v for k, v in form.items() if k in Failure.EDITABLE and isinstance(v, str)}

@@ -20,13 +20,22 @@ from faultbook.web.schemas import (
     MergeIn,
     RuleOut,
 )
+from faultbook.services.recognition import explain as explain_error
+from faultbook.knowledge.catalog import load_catalog
+from faultbook.checks.registry import all_rules
+from faultbook.checks.registry import get_rule
+from faultbook.services import ingest
+from faultbook.services.recognition import merge_failures
+from starlette.concurrency import run_in_threadpool
+from faultbook.services import ledger
+from faultbook.services import followups
 
 api = APIRouter(tags=["knowledge"])
 pages = APIRouter(include_in_schema=False)
 Number = Path(ge=1, le=2**31 - 1)
 
 
-def _ctx(request: Request):  # type: ignore[no-untyped-def]
+def _ctx(request: Request):
     return request.app.state.ctx
 
 
@@ -34,7 +43,6 @@ def _ctx(request: Request):  # type: ignore[no-untyped-def]
 def explain(
     request: Request, body: ExplainIn, _: Principal = Depends(require("reader", changes_nothing=True))
 ) -> list[MatchOut]:
-    from faultbook.services.recognition import explain as explain_error
 
     ctx = _ctx(request)
     with ctx.database.session() as session:
@@ -47,26 +55,23 @@ def explain(
 
 @api.get("/catalog", response_model=list[KnownErrorOut], summary="The built-in catalog of Cloudflare deploy errors")
 def catalog(_: Principal = Depends(require("reader"))) -> list[KnownErrorOut]:
-    from faultbook.knowledge.catalog import load_catalog
 
     return [KnownErrorOut.model_validate(e.to_json()) for e in load_catalog()]
 
 
-def _rule_out(rule) -> RuleOut:  # type: ignore[no-untyped-def]
+def _rule_out(rule) -> RuleOut:
     return RuleOut(id=rule.id, name=rule.name, severity=rule.severity.value, online=rule.online,
                    summary=rule.summary(), explanation=rule.explanation())
 
 
 @api.get("/rules", response_model=list[RuleOut], summary="The preflight rules (faultbook rules)")
 def rules(_: Principal = Depends(require("reader"))) -> list[RuleOut]:
-    from faultbook.checks.registry import all_rules
 
     return [_rule_out(r) for r in all_rules()]
 
 
 @api.get("/rules/{rule}", response_model=RuleOut, summary="One preflight rule, by ID (FB101), alias or name")
 def rule(rule: str = Path(max_length=100), _: Principal = Depends(require("reader"))) -> RuleOut:
-    from faultbook.checks.registry import get_rule
 
     found = get_rule(rule)
     if found is None:
@@ -105,9 +110,7 @@ async def import_document(
     update: bool = Query(False, description="Overwrite failures whose numbers exist instead of refusing (409)."),
     who: Principal = Depends(require("writer")),
 ) -> ImportOut:
-    from starlette.concurrency import run_in_threadpool
 
-    from faultbook.services import ledger
 
     data = bytearray()
     async for chunk in request.stream():
@@ -133,7 +136,6 @@ async def import_document(
 def followup_done(
     request: Request, followup_id: int = Path(ge=1, le=2**31 - 1), who: Principal = Depends(require("writer"))
 ) -> FollowupOut:
-    from faultbook.services import followups
 
     ctx = _ctx(request)
     with ctx.database.session(write=True) as session:

@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse
 
 from faultbook.services import metrics as metrics_service
 from faultbook.web import charts
-from faultbook.web.app import render
+from faultbook.web.rendering import render
 from faultbook.web.auth import Principal, require
 from faultbook.web.routes.common import clean, json_twin, parse_when
 from faultbook.web.schemas import MetricsOut

@@ -8,9 +8,12 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 
 from faultbook.web import auth
-from faultbook.web.app import render
+from faultbook.web.rendering import render
 from faultbook.web.auth import Principal, require
 from faultbook.web.schemas import HealthOut
+from faultbook.services import ledger
+from faultbook.services.followups import list_followups
+from starlette.concurrency import run_in_threadpool
 
 api = APIRouter(tags=["server"])
 pages = APIRouter(include_in_schema=False)
@@ -41,7 +44,6 @@ def home() -> RedirectResponse:
 
 
 def _export(request: Request) -> str:
-    from faultbook.services import ledger
 
     ctx = request.app.state.ctx
     try:
@@ -77,7 +79,6 @@ def export_download(request: Request, _: Principal = Depends(require("reader")))
 
 
 def _followups(request: Request, include_done: bool) -> list[Any]:
-    from faultbook.services.followups import list_followups
 
     ctx = request.app.state.ctx
     with ctx.database.session() as session:
@@ -109,7 +110,6 @@ def login_page(request: Request) -> HTMLResponse:
 
 @pages.post("/login", response_class=HTMLResponse)
 async def login(request: Request) -> Response:
-    from starlette.concurrency import run_in_threadpool
 
     form = await request.form()
     await auth.check_csrf(request, Principal(role=None, source="anonymous"))

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
 from faultbook.services import ledger
-from faultbook.web.app import render
+from faultbook.web.rendering import render
 from faultbook.web.auth import Principal, require
 from faultbook.web.schemas import PotentialFailureOut
 
@@ -14,7 +14,7 @@ api = APIRouter(tags=["potential failures"])
 pages = APIRouter(include_in_schema=False)
 
 
-def _load(request: Request):  # type: ignore[no-untyped-def]
+def _load(request: Request):
     ctx = request.app.state.ctx
     with ctx.database.session() as session:
         return ledger.list_potential_failures(session, project=ctx.project)

@@ -6,9 +6,13 @@ from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from faultbook.services import tokens as token_service
-from faultbook.web.app import render
+from faultbook.web.rendering import render
 from faultbook.web.auth import Principal, require
 from faultbook.web.schemas import TokenCreatedOut, TokenIn, TokenOut
+from faultbook.web.auth import forget_tokens
+from fastapi import HTTPException
+from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
 
 api = APIRouter(tags=["tokens"])
 pages = APIRouter(include_in_schema=False)
@@ -32,7 +36,6 @@ def create_token(request: Request, body: TokenIn, who: Principal = Depends(requi
 def revoke_token(
     request: Request, token_id: int = Path(ge=1, le=2**31 - 1), _: Principal = Depends(require("admin"))
 ) -> TokenOut:
-    from faultbook.web.auth import forget_tokens
 
     with request.app.state.ctx.database.session(write=True) as session:
         revoked = token_service.revoke_token(session, token_id=token_id)
@@ -51,7 +54,7 @@ def _scope(request: Request, body: TokenIn, who: Principal) -> str | None:
     return None
 
 
-def _page(request: Request, created=None, status: int = 200) -> HTMLResponse:  # type: ignore[no-untyped-def]
+def _page(request: Request, created=None, status: int = 200) -> HTMLResponse:
     with request.app.state.ctx.database.session() as session:
         items = token_service.list_tokens(session)
     response = render(request, "tokens.html", {"items": items, "created": created, "roles": token_service.ROLES,
@@ -68,9 +71,6 @@ def tokens_page(request: Request, _: Principal = Depends(require("admin"))) -> H
 @pages.post("/tokens", response_class=HTMLResponse)
 async def create_token_form(request: Request, who: Principal = Depends(require("admin"))) -> HTMLResponse:
     """Create a token from the page; its secret is shown on the answer, once."""
-    from fastapi import HTTPException
-    from pydantic import ValidationError
-    from starlette.concurrency import run_in_threadpool
 
     form = await request.form()
     name = str(form.get("name") or "").strip() or None
@@ -81,7 +81,7 @@ async def create_token_form(request: Request, who: Principal = Depends(require("
 
     project = _scope(request, body, who)
 
-    def create():  # type: ignore[no-untyped-def]
+    def create():
         with request.app.state.ctx.database.session(write=True) as session:
             return token_service.create_token(session, role=body.role, name=body.name, project=project)
 
@@ -93,7 +93,6 @@ async def create_token_form(request: Request, who: Principal = Depends(require("
 def revoke_token_form(
     request: Request, token_id: int = Path(ge=1, le=2**31 - 1), _: Principal = Depends(require("admin"))
 ) -> RedirectResponse:
-    from faultbook.web.auth import forget_tokens
 
     with request.app.state.ctx.database.session(write=True) as session:
         token_service.revoke_token(session, token_id=token_id)

@@ -12,7 +12,7 @@ admin's ``faultbook token create --all-projects``).  Existing tokens:
 - with no project yet, the same as several (there is no project to give them).
 
 Revision ID: 0011_token_scope
-Revises: 0010_deployment_snapshot
+Revises: 0009_merge_state
 Create Date: 2026-12-02
 """
 
@@ -21,7 +21,7 @@ from alembic import op
 
 
 revision = "0011_token_scope"
-down_revision = "0010_deployment_snapshot"
+down_revision = "0009_merge_state"
 branch_labels = None
 depends_on = None
 

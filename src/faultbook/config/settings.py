@@ -1,6 +1,8 @@
 """Settings: the one place that reads the environment and ``faultbook.toml``.
 
-Everything else receives a ``Settings`` value.  Resolution order for the
+Everything else receives a ``Settings`` value, and reads its typed sections (``settings.rollback.worker``,
+``settings.env.CLOUDFLARE_ACCOUNT_ID``); the keys are declared in ``config.sections`` and
+``config.environment`` and documented in docs/settings.md (a test keeps the two equal).  Resolution order for the
 database: ``FAULTBOOK_DATABASE_URL``, then ``database_url`` in
 ``faultbook.toml``, then the embedded default, SQLite at
 ``<project root>/.faultbook/faultbook.db``.
@@ -12,14 +14,29 @@ project key is ``project`` in ``faultbook.toml`` or the root folder's name.
 
 from __future__ import annotations
 
-import os
 import re
 import tomllib
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Mapping, TypeVar
 
+from faultbook.config.environment import Environment, process_environ
+from faultbook.config.sections import (
+    CaptureSection,
+    CheckSection,
+    McpSection,
+    PagesSection,
+    RollbackSection,
+    ServerSection,
+    SupportSection,
+    TopLevel,
+    check_unknown_keys,
+    read_section,
+)
 from faultbook.errors import InputError
+
+T = TypeVar("T")
 
 CONFIG_FILE = "faultbook.toml"
 DATA_DIR = ".faultbook"
@@ -42,9 +59,40 @@ class Settings:
     def data_dir(self) -> Path:
         return self.project_root / DATA_DIR
 
-    def section(self, name: str) -> Mapping[str, Any]:
-        value = self.file.get(name, {})
-        return value if isinstance(value, Mapping) else {}
+    @cached_property
+    def env(self) -> Environment:
+        return Environment.from_mapping(self.environ)
+
+    def _section(self, name: str, cls: type[T]) -> T:
+        return read_section(self.file, name, cls, path=str(self.config_path) if self.config_path else None)
+
+    @cached_property
+    def check(self) -> CheckSection:
+        return self._section("check", CheckSection)
+
+    @cached_property
+    def capture(self) -> CaptureSection:
+        return self._section("capture", CaptureSection)
+
+    @cached_property
+    def server(self) -> ServerSection:
+        return self._section("server", ServerSection)
+
+    @cached_property
+    def rollback(self) -> RollbackSection:
+        return self._section("rollback", RollbackSection)
+
+    @cached_property
+    def pages(self) -> PagesSection:
+        return self._section("pages", PagesSection)
+
+    @cached_property
+    def support(self) -> SupportSection:
+        return self._section("support", SupportSection)
+
+    @cached_property
+    def mcp(self) -> McpSection:
+        return self._section("mcp", McpSection)
 
     @property
     def display_database_url(self) -> str:
@@ -83,23 +131,32 @@ def load_settings(
     project: str | None = None,
 ) -> Settings:
     """Build the settings for a command run in ``cwd`` (default: the process's)."""
-    environ = dict(os.environ if environ is None else environ)
+    environ = process_environ() if environ is None else dict(environ)
+    env = Environment.from_mapping(environ)
     start = (cwd or Path.cwd()).resolve()
     marked = _find_marked_root(start)
     root = marked or start
-    config_path = root / CONFIG_FILE
+    config_path: Path | None = root / CONFIG_FILE
     data: dict[str, Any] = {}
-    if config_path.is_file():
-        data = _read_toml(config_path)
+    if config_path is not None and config_path.is_file():
+        text = _read_text(config_path)
+        data = _parse_toml(text, config_path)
+        # Every declared table is read (and type-checked) now: bad settings fail before anything runs.
+        path = str(config_path)
+        check_unknown_keys(data, path=path, text=text)
+        top: TopLevel = read_section(data, "", TopLevel, path=path, text=text)
+        for name, cls in (("check", CheckSection), ("capture", CaptureSection), ("server", ServerSection),
+                          ("rollback", RollbackSection), ("pages", PagesSection), ("support", SupportSection),
+                          ("mcp", McpSection)):
+            read_section(data, name, cls, path=path, text=text)
     else:
         config_path = None
-    key = project or environ.get("FAULTBOOK_PROJECT") or data.get("project") or root.name
-    if not isinstance(key, str) or not key.strip():
+        top = TopLevel()
+    key = project or env.FAULTBOOK_PROJECT or top.project or root.name
+    if not key.strip():
         raise InputError("'project' must be a non-empty string", path=str(config_path))
-    name = data.get("name") or key
-    url = environ.get("FAULTBOOK_DATABASE_URL") or data.get("database_url")
-    if url is not None and not isinstance(url, str):
-        raise InputError("'database_url' must be a string", path=str(config_path))
+    name = top.name or key
+    url = env.FAULTBOOK_DATABASE_URL or top.database_url
     if not url:
         url = "sqlite:///" + str(root / DATA_DIR / "faultbook.db")
     return Settings(
@@ -128,11 +185,17 @@ def redact_url(url: str) -> str:
     return re.sub(r"(://[^:/@]+:)[^@]*@", r"\1***@", url)
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
+def _read_text(path: Path) -> str:
+    from faultbook.files import read_capped
+
+    data = read_capped(path, limit=1024 * 1024, what="faultbook.toml")  # /dev/zero stops at 1 MB
     try:
-        text = path.read_text(encoding="utf-8")
+        return data.decode("utf-8")
     except UnicodeDecodeError:
         raise InputError("not a UTF-8 text file", path=str(path)) from None
+
+
+def _parse_toml(text: str, path: Path) -> dict[str, Any]:
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
