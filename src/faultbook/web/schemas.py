@@ -228,6 +228,17 @@ class DeploymentPageOut(BaseModel):
     offset: int
 
 
+def _storable_json(value: Any) -> Any:
+    """Every string in a JSON value (keys too) through ``_no_nul``: NUL kept as ``\\x00``, no lone surrogate."""
+    if isinstance(value, str):
+        return _no_nul(value)
+    if isinstance(value, dict):
+        return {_no_nul(str(k)): _storable_json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_storable_json(v) for v in value]
+    return value
+
+
 #: A snapshot is about 1 KB (services.snapshot); anything near this is not one.
 MAX_SNAPSHOT_CHARS = 200_000
 
@@ -252,8 +263,7 @@ class ReportIn(Strict):
         text = json.dumps(value, ensure_ascii=False)
         if len(text) > MAX_SNAPSHOT_CHARS:
             raise ValueError(f"a snapshot may be at most {MAX_SNAPSHOT_CHARS} characters of JSON")
-        _no_nul(text.replace("\\u0000", "\x00"))
-        return value
+        return _storable_json(value)
 
 
 class ReportOut(BaseModel):
