@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, List, Optional
 
 import typer
 
-from faultbook.cli import output
+from faultbook.cli import output, parsing
 from faultbook.domain.limits import MAX_NUMBER
 from faultbook.errors import ExitCode, FaultbookError, InputError
 
@@ -209,7 +209,7 @@ def record(
     from faultbook.domain import Failure, Status
     from faultbook.services import ledger
 
-    message = _read_long_text(error_message, error_message_file)
+    message = parsing.read_long_text(error_message, error_message_file)
     values: dict[str, Any] = {
         "title": title,
         "component": component,
@@ -230,14 +230,14 @@ def record(
     failure = Failure(
         number=None,
         title=values["title"],
-        occurred_at=_parse_time(occurred_at, "--occurred-at") if occurred_at else None,
+        occurred_at=parsing.parse_time(occurred_at, "--occurred-at") if occurred_at else None,
         component=values["component"],
         component_detail=values["component_detail"] or None,
         step=values["step"] or "",
         error_message=values["error_message"] or "",
         root_cause=values["root_cause"] or "",
         resolution=values["resolution"] or "",
-        status=_parse_status(status) if status else Status.OPEN,
+        status=parsing.parse_status(status) if status else Status.OPEN,
         lessons_learned=values["lessons_learned"] or "",
     )
     with state.database().session(write=True) as session:
@@ -282,13 +282,13 @@ def update(
         }.items()
         if value is not None
     }
-    message = _read_long_text(error_message, error_message_file)
+    message = parsing.read_long_text(error_message, error_message_file)
     if message is not None:
         changes["error_message"] = message
     if status is not None:
-        changes["status"] = _parse_status(status)
+        changes["status"] = parsing.parse_status(status)
     if occurred_at is not None:
-        changes["occurred_at"] = _parse_time(occurred_at, "--occurred-at")
+        changes["occurred_at"] = parsing.parse_time(occurred_at, "--occurred-at")
     if not changes:
         raise InputError("nothing to change: give at least one field option (see faultbook update --help)")
     with state.database().session(write=True) as session:
@@ -354,7 +354,7 @@ def list_(
             else:
                 output.potential_table(items)
             return
-        statuses = [_parse_status(s) for s in status or []]
+        statuses = [parsing.parse_status(s) for s in status or []]
         if text:
             from faultbook.services import search
 
@@ -466,47 +466,6 @@ def export(
     output.info(f"Wrote {out}")
 
 
-# ---------------------------------------------------------------- helpers
-
-
-def _read_long_text(inline: str | None, file: Path | None) -> str | None:
-    """An error message from the option, a file or stdin: at most ``limits.MAX_TEXT_BYTES`` of UTF-8."""
-    from faultbook.domain.limits import MAX_TEXT_BYTES
-    from faultbook.files import decode_utf8, read_capped
-
-    if inline is not None and file is not None:
-        raise InputError("give --error-message or --error-message-file, not both")
-    if inline == "-" or (file is not None and str(file) == "-"):
-        stream = getattr(sys.stdin, "buffer", None)
-        if stream is None:  # an already-decoded text stream (an embedding program, a test)
-            return sys.stdin.read(MAX_TEXT_BYTES).rstrip("\n")
-        data = read_capped(stream, limit=MAX_TEXT_BYTES, what="an error message")
-        return decode_utf8(data, path="stdin").rstrip("\n")
-    if file is not None:
-        data = read_capped(file, limit=MAX_TEXT_BYTES, what="an error message")
-        return decode_utf8(data, path=str(file)).rstrip("\n")
-    return inline
-
-
-def _parse_status(text: str):
-    from faultbook.domain import Status
-
-    try:
-        return Status.parse(text)
-    except ValueError as exc:
-        raise InputError(str(exc)) from None
-
-
-def _parse_time(text: str, flag: str):  # type: ignore[no-untyped-def]
-    from faultbook.domain import limits
-
-    if text.strip().lower() == "now":
-        from faultbook.domain import utcnow
-
-        return utcnow()
-    return limits.parse_time(text, what=flag)
-
-
 # Late registration of the commands that live in their own modules (kept thin, imported cheaply).
 from faultbook.cli import commands as _commands  # noqa: E402
 
@@ -544,7 +503,6 @@ def main(argv: list[str] | None = None) -> int:
         from typer._click.exceptions import ClickException  # typer >= 0.26 vendors click
     except ImportError:  # pragma: no cover
         from click.exceptions import ClickException  # type: ignore[assignment]
-    import os
 
     try:
         _check_arguments(sys.argv[1:] if argv is None else argv)

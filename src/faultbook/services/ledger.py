@@ -127,9 +127,8 @@ def list_failures(
 ) -> list[Failure]:
     from faultbook.domain.limits import MAX_SEARCH_CHARS
 
-    for name, value in (("text", text), ("component", component)):
-        if value is not None and len(value) > MAX_SEARCH_CHARS:
-            raise InputError(f"the {name} to look for is {len(value):,} characters; at most {MAX_SEARCH_CHARS:,}")
+    if component is not None and len(component) > MAX_SEARCH_CHARS:
+        raise InputError(f"the component to look for is {len(component):,} characters; at most {MAX_SEARCH_CHARS:,}")
     row_project = _find_project(session, project)
     if row_project is None:
         return []

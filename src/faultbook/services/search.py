@@ -103,6 +103,11 @@ def search_failures(
     ``sort``: a column (``-`` for descending) or ``relevance``; None or empty means relevance when
     ``query`` has words, else newest first.  Relevance without words is newest first too.
     """
+    from faultbook.domain.limits import MAX_SEARCH_CHARS
+
+    for name, value in (("text", query), ("component", component)):
+        if value is not None and len(value) > MAX_SEARCH_CHARS:
+            raise InputError(f"the {name} to look for is {len(value):,} characters; at most {MAX_SEARCH_CHARS:,}")
     terms = search_terms(query or "")
     sort = sort or (RELEVANCE if terms else "-occurred_at")
     if sort == RELEVANCE and not terms:
