@@ -156,7 +156,7 @@ def bench_ingest(backend: str, count: int, concurrency: list[int]) -> None:
     try:
         db = Database(url)
         with db.session(write=True) as s:
-            secret = tokens.create_token(s, role="writer").secret
+            secret = tokens.create_token(s, role="writer", project="ingest").secret
         port = _free_port()
         env = {**os.environ, "FAULTBOOK_DATABASE_URL": url, "FAULTBOOK_PROJECT": "ingest", "PYTHONPATH": str(ROOT / "src")}
         proc = subprocess.Popen([sys.executable, "-m", "faultbook", "serve", "--port", str(port), "--workers", "2"],

@@ -590,7 +590,7 @@ class ApiSurface:
         settings = Settings(project_root=work, project_key=project.key, project_name=project.name,
                             database_url=self.database.url, environ={})
         with self.database.session(write=True) as session:
-            secret = tokens.create_token(session, role="admin", name="fuzz").secret
+            secret = tokens.create_token(session, role="admin", name="fuzz", project=project.key).secret
         app = create_app(database=self.database, settings=settings, project=project, host="0.0.0.0")
         self.client = TestClient(app, raise_server_exceptions=False)
         self.client.__enter__()

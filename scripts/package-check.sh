@@ -35,5 +35,10 @@ python3 -m venv "$work/venv"
 "$work/venv/bin/python" -m pip install --quiet --disable-pip-version-check "$work"/dist/*.whl
 (cd "$work" && "$work/venv/bin/faultbook" --version)
 
+log "installing it as a tool with pipx, from the checkout (as README's 'Use it on your project' says)"
+.venv/bin/python -m pip install --quiet --disable-pip-version-check pipx
+PIPX_HOME="$work/pipx" PIPX_BIN_DIR="$work/pipx-bin" PIPX_MAN_DIR="$work/pipx-man" .venv/bin/pipx install --quiet "$ROOT"
+(cd "$work" && "$work/pipx-bin/faultbook" --version)
+
 log "running the demo with the installed faultbook"
 FAULTBOOK_DEMO_FROM_INSTALL=1 "$work/venv/bin/python" scripts/demo.py

@@ -36,13 +36,13 @@ def app(make_app):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def token(database):  # type: ignore[no-untyped-def]
-    """``token("writer")`` -> a fresh secret with that role."""
+def token(database, project):  # type: ignore[no-untyped-def]
+    """``token("writer")`` -> a fresh secret with that role for the test's project (``project=None``: all)."""
     from faultbook.services import tokens
 
-    def create(role: str) -> str:
+    def create(role: str, project: str | None = project.key) -> str:
         with database.session(write=True) as session:
-            return tokens.create_token(session, role=role, name=f"test {role}").secret
+            return tokens.create_token(session, role=role, name=f"test {role}", project=project).secret
 
     return create
 

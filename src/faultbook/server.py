@@ -20,6 +20,14 @@ bound without ``SO_REUSEPORT`` would clash; a stale ``faultbook serve`` on
 the same port must not silently share it), starts the workers (spawned, so
 each has its own engine and caches), restarts one that dies, and stops them
 all on SIGINT/SIGTERM.
+
+Slow clients.  uvicorn closes a keep-alive connection idle after a response (``timeout_keep_alive``), but
+has no timer for a connection that never completes a request head, nor for a body that stops arriving: a
+few hundred such sockets (slowloris) held every worker's connections open forever.  ``guarded_protocol``
+wraps uvicorn's HTTP protocol with one timer per connection, every ``HEAD_TIMEOUT_SECONDS``: a connection
+still without a complete request head (or without a new one after its last response), or whose request
+body received nothing during the last interval, is closed.  A request the app is still working on is never
+cut.  The head's size is capped too (``h11_max_incomplete_event_size``, 64 KB).
 """
 
 from __future__ import annotations
@@ -38,6 +46,12 @@ if TYPE_CHECKING:
 
 #: The web app's factory, called with (settings, host, anonymous) in each server process.
 APP = "faultbook.web.asgi:build"
+#: A connection must complete a request head, or send body bytes, within this many seconds (see above).
+HEAD_TIMEOUT_SECONDS = 10.0
+#: An idle keep-alive connection is closed after this many seconds (uvicorn's own timer).
+KEEP_ALIVE_SECONDS = 5
+#: The largest request head (request line + headers) in bytes.
+MAX_HEAD_BYTES = 64 * 1024
 #: A worker that dies sooner than this after starting is not restarted (it would only die again).
 MIN_UPTIME_SECONDS = 5.0
 
@@ -66,7 +80,8 @@ def serve(launch: Launch, port: int, workers: int = 1) -> int:
     host = launch.host
     if workers <= 1 or not hasattr(socket, "SO_REUSEPORT"):
         try:
-            uvicorn.run(_factory(launch), factory=True, host=host, port=port, log_level="warning", proxy_headers=False)
+            uvicorn.run(_factory(launch), factory=True, host=host, port=port, log_level="warning", proxy_headers=False,
+                        **uvicorn_options())
         except SystemExit as exc:
             return int(exc.code or 0)
         return 0
@@ -79,6 +94,72 @@ def _factory(launch: Launch) -> Any:
 
     module, name = APP.split(":")
     return partial(getattr(importlib.import_module(module), name), launch.settings, launch.host, launch.anonymous)
+
+
+def uvicorn_options() -> dict[str, Any]:
+    return {
+        "http": "faultbook.server:GuardedProtocol",  # an import string: picklable into spawned workers
+        "timeout_keep_alive": KEEP_ALIVE_SECONDS,
+        "h11_max_incomplete_event_size": MAX_HEAD_BYTES,
+    }
+
+
+_GUARDED: Any = None
+
+
+def guarded_protocol() -> Any:
+    """uvicorn's HTTP protocol (httptools when installed, else h11) with the slow-client timer."""
+    global _GUARDED
+    if _GUARDED is not None:
+        return _GUARDED
+    try:
+        from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol as base
+    except ImportError:  # httptools is optional
+        from uvicorn.protocols.http.h11_impl import H11Protocol as base  # type: ignore[assignment]
+
+    class GuardedProtocol(base):
+        timeout_seconds = HEAD_TIMEOUT_SECONDS
+
+        def connection_made(self, transport: Any) -> None:
+            super().connection_made(transport)
+            self._guard_received = 0
+            self._guard_seen: tuple[Any, int] = (None, -1)
+            self._guard = self.loop.call_later(self.timeout_seconds, self._guard_check)
+
+        def data_received(self, data: bytes) -> None:
+            self._guard_received += len(data)
+            super().data_received(data)
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            guard = getattr(self, "_guard", None)
+            if guard is not None:
+                guard.cancel()
+            super().connection_lost(exc)
+
+        def _guard_check(self) -> None:
+            if self.transport.is_closing():
+                return
+            cycle = self.cycle
+            last_cycle, last_received = self._guard_seen
+            self._guard_seen = (cycle, self._guard_received)
+            waiting_for_head = cycle is None or cycle.response_complete
+            if waiting_for_head and cycle is last_cycle:
+                self.transport.close()  # no (new) complete request head for a whole interval
+                return
+            stalled = self._guard_received == last_received and not self.flow.read_paused
+            if not waiting_for_head and cycle.more_body and stalled:
+                self.transport.close()  # a body that stopped arriving
+                return
+            self._guard = self.loop.call_later(self.timeout_seconds, self._guard_check)
+
+    _GUARDED = GuardedProtocol
+    return _GUARDED
+
+
+def __getattr__(name: str) -> Any:
+    if name == "GuardedProtocol":  # built on first use: uvicorn is imported only by a server
+        return guarded_protocol()
+    raise AttributeError(name)
 
 
 def _family(host: str) -> socket.AddressFamily:
@@ -111,7 +192,8 @@ def run_worker(launch: Launch, port: int) -> None:
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops us with SIGTERM
     sock = reuseport_socket(launch.host, port)
-    config = uvicorn.Config(_factory(launch), factory=True, log_level="warning", proxy_headers=False)
+    config = uvicorn.Config(_factory(launch), factory=True, log_level="warning", proxy_headers=False,
+                            **uvicorn_options())
     uvicorn.Server(config).run(sockets=[sock])
 
 

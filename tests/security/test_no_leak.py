@@ -228,7 +228,7 @@ def _team_server(url: str, project, outbox: Path) -> dict[str, str]:
     database = Database(url)
     try:
         with database.session(write=True) as session:
-            admin = tokens.create_token(session, role="admin", name="leak test").secret
+            admin = tokens.create_token(session, role="admin", name="leak test", project=server_project.key).secret
         settings = Settings(project_root=outbox.parent, project_key=server_project.key, project_name="Team",
                             database_url=url, environ={})
         app = create_app(database=database, settings=settings, project=server_project, host="0.0.0.0")

@@ -70,7 +70,7 @@ def served(db_url, tmp_path, project):  # type: ignore[no-untyped-def]
                 id=None, key=f"dep-{i}", started_at=now - timedelta(days=4 * i + 1, hours=1), command="npx wrangler deploy",
                 outcome=DeploymentOutcome.FAILED if i == 1 else DeploymentOutcome.SUCCEEDED,
                 finished_at=now - timedelta(days=4 * i + 1), git_commit=f"{i:040x}", version_id=f"v{i}"))
-        secret = tokens.create_token(s, role="writer", name="browser").secret
+        secret = tokens.create_token(s, role="writer", name="browser", project=project.key).secret
     port = _free_port()
     env = {**os.environ, "FAULTBOOK_DATABASE_URL": db_url, "FAULTBOOK_PROJECT": project.key,
            "PYTHONPATH": str(ROOT / "src")}

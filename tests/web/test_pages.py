@@ -224,6 +224,55 @@ def test_admin_creates_and_revokes_tokens_from_the_page(make_app, token):
     assert api.get("/api/v1/failures", headers=bearer(secret)).status_code == 401
 
 
+def test_csrf_token_is_bound_to_the_session_and_foreign_origins_are_refused(make_app, database, project, token):
+    """The attack confirmed in Chromium: a page on another port of the same host plants its own ``fb_csrf``
+    cookie (cookies ignore ports) and posts the matching token with the admin's session."""
+    from fastapi.testclient import TestClient
+
+    from faultbook.services import ledger
+
+    _record(database, project, title="target")
+    client = TestClient(make_app(host="127.0.0.1"), base_url="http://127.0.0.1:8000")
+    _signed_in(client, token("admin"))
+    # Double submit with a planted cookie: refused (the token is an HMAC of the session, not the cookie).
+    client.cookies.set("fb_csrf", "a" * 43)
+    assert client.post("/failures/1", data={"status": "resolved", "csrf_token": "a" * 43}).status_code == 403
+    # Another signed-in session's token does not fit this session.
+    other = TestClient(make_app(host="127.0.0.1"), base_url="http://127.0.0.1:8000")
+    _signed_in(other, token("admin"))
+    assert client.post("/failures/1", data={"status": "resolved", "csrf_token": _csrf(other, "/failures/1")}
+                       ).status_code == 403
+    csrf = _csrf(client, "/failures/1")
+    for headers in (
+        {"Origin": "http://127.0.0.1:9999"},  # another port of the same host
+        {"Origin": "https://127.0.0.1:8000"},  # another scheme
+        {"Origin": "http://evil.example"},
+        {"Origin": "null"},
+        {"Sec-Fetch-Site": "same-site"},
+        {"Sec-Fetch-Site": "cross-site", "Origin": "http://127.0.0.1:8000"},
+    ):
+        r = client.post("/failures/1", data={"status": "resolved", "csrf_token": csrf}, headers=headers)
+        assert r.status_code == 403, headers
+        r = client.patch("/api/v1/failures/1", json={"status": "resolved"}, headers={**headers, "X-CSRF-Token": csrf})
+        assert r.status_code == 403, headers
+    with database.session() as s:
+        assert ledger.get_failure(s, project=project, number=1).status.value == "open"
+    # The dashboard's own page: accepted.
+    same = {"Origin": "http://127.0.0.1:8000", "Sec-Fetch-Site": "same-origin"}
+    r = client.post("/failures/1", data={"status": "resolved", "csrf_token": csrf}, headers=same,
+                    follow_redirects=False)
+    assert r.status_code == 303
+    # A Bearer token is not a browser session: no Origin or CSRF check.
+    r = client.patch("/api/v1/failures/1", json={"status": "open"},
+                     headers={**bearer(token("writer")), "Origin": "http://evil.example"})
+    assert r.status_code == 200
+    # Sign-in itself (login CSRF) checks the Origin too.
+    fresh = TestClient(make_app(host="127.0.0.1"), base_url="http://127.0.0.1:8000")
+    r = fresh.post("/login", data={"token": token("admin"), "csrf_token": _csrf(fresh, "/login")},
+                   headers={"Origin": "http://127.0.0.1:9999"})
+    assert r.status_code == 403
+
+
 def test_every_page_names_the_faultbook_version_in_its_footer(client):  # type: ignore[no-untyped-def]
     from faultbook import __version__
 

@@ -127,7 +127,7 @@ def seed(db, project):  # type: ignore[no-untyped-def]
                                   summary="Rolled back to version 0b6e0000; verified.", live_versions=[], details={}))
         s.add(FollowupRow(project_id=project_id, title="Schedule redeployment after issue resolution",
                           created_at=now - timedelta(hours=20), source="rollback"))
-        admin = tokens.create_token(s, role="admin", name="owner").secret
+        admin = tokens.create_token(s, role="admin", name="owner", project=project.key).secret
     return admin
 
 

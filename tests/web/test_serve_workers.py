@@ -88,7 +88,7 @@ def server(tmp_path):  # type: ignore[no-untyped-def]
     url = f"sqlite:///{tmp_path / 'ledger.db'}"
     db = Database(url)
     with db.session(write=True) as session:
-        secret = tokens.create_token(session, role="writer").secret
+        secret = tokens.create_token(session, role="writer", project="serve-test").secret
     db.dispose()
     port = free_port()
     env = {**os.environ, "FAULTBOOK_DATABASE_URL": url, "FAULTBOOK_PROJECT": "serve-test"}

@@ -1,6 +1,12 @@
 """Terminal output for the CLI: data to stdout, messages to stderr.
 
 Rich is imported only when a table is drawn, to keep start-up fast.
+
+Stored text is untrusted (captured output, reports from CI, imported documents): an escape sequence in a
+title could retitle the terminal, clear it, or hide lines.  Whatever goes to a terminal passes through
+``terminal_safe``: C0 and C1 control characters other than newline and tab are shown as ``\\xNN``
+(Rich strips only BEL, BS, VT, FF and CR itself; ESC and CSI went through).  Piped output and ``--json``
+keep the data as stored.
 """
 
 from __future__ import annotations
@@ -39,21 +45,43 @@ def actor() -> str | None:
         return None
 
 
+#: C0 controls except tab and newline, DEL, and the C1 range.
+_CONTROLS = {c: f"\\x{c:02x}" for c in [*range(0x00, 0x09), *range(0x0B, 0x20), *range(0x7F, 0xA0)]}
+
+
+def terminal_safe(text: str) -> str:
+    """``text`` with every control character but newline and tab written as ``\\xNN``."""
+    return text.translate(_CONTROLS)
+
+
+def stderr_is_tty() -> bool:
+    try:
+        return sys.stderr.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def _to_stderr(message: str) -> None:
+    print(terminal_safe(message) if stderr_is_tty() else message, file=sys.stderr)
+
+
 def info(message: str) -> None:
-    print(message, file=sys.stderr)
+    _to_stderr(message)
 
 
 def warn(message: str) -> None:
-    print(f"warning: {message}", file=sys.stderr)
+    _to_stderr(f"warning: {message}")
 
 
 def error(message: str, *, hint: str | None = None) -> None:
-    print(f"error: {message}", file=sys.stderr)
+    _to_stderr(f"error: {message}")
     if hint:
-        print(f"hint: {hint}", file=sys.stderr)
+        _to_stderr(f"hint: {hint}")
 
 
 def emit_text(text: str, *, end: str = "\n") -> None:
+    if stdout_is_tty():
+        text = terminal_safe(text)
     sys.stdout.write(text + end)
     sys.stdout.flush()
 
@@ -99,7 +127,7 @@ def listing(
     for name in columns:
         table.add_column(name, overflow="fold")
     for item in items:
-        table.add_row(*row(item))
+        table.add_row(*(terminal_safe(cell) for cell in row(item)))
     _console().print(table)
 
 
@@ -181,7 +209,9 @@ def failure_detail(failure: Any) -> None:
     from rich.markup import escape
 
     console = _console()
-    console.print(f"[bold]Failure #{failure.number}: {escape(failure.title)}[/bold]  {failure.status.label}")
+    console.print(
+        f"[bold]Failure #{failure.number}: {escape(terminal_safe(failure.title))}[/bold]  {failure.status.label}"
+    )
     rows = [
         ("Occurred", failure.occurred_at.isoformat() if failure.occurred_at else "—"),
         ("Component", failure.component + (f" ({failure.component_detail})" if failure.component_detail else "")),
@@ -195,12 +225,13 @@ def failure_detail(failure: Any) -> None:
     for label, value in rows:
         suggested = " [yellow](suggested, not confirmed)[/yellow]" if _field_of(label) in failure.suggested_fields else ""
         console.print(f"[bold]{label}:[/bold]{suggested}")
-        console.print("  " + escape(value).replace("\n", "\n  "), highlight=False)
+        console.print("  " + escape(terminal_safe(value)).replace("\n", "\n  "), highlight=False)
     if failure.timeline:
         console.print("[bold]Timeline:[/bold]")
         for event in failure.timeline:
-            who = f" by {escape(event.actor)}" if event.actor else ""
-            console.print(f"  {event.at:%Y-%m-%d %H:%M:%S} UTC  {escape(event.description)}{who}", highlight=False)
+            who = f" by {escape(terminal_safe(event.actor))}" if event.actor else ""
+            text = f"  {event.at:%Y-%m-%d %H:%M:%S} UTC  {escape(terminal_safe(event.description))}{who}"
+            console.print(text, highlight=False)
 
 
 def _field_of(label: str) -> str:

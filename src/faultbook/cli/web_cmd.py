@@ -87,18 +87,31 @@ def register(app: Any, state: Any) -> None:
     def token_create(
         role: str = typer.Option(..., "--role", help="reader, writer or admin."),
         name: Optional[str] = typer.Option(None, "--name", help="A label, e.g. 'CI deploys'."),
+        project: Optional[str] = typer.Option(
+            None, "--project", help="The project key it works for (default: this project's)."
+        ),
+        all_projects: bool = typer.Option(
+            False, "--all-projects", help="Valid for every project on this database (for admins running several)."
+        ),
         as_json: bool = typer.Option(False, "--json", help="Print the token as JSON."),
     ) -> None:
-        """Create a token; it is printed once (only its hash is stored)."""
+        """Create a token for one project (or all); it is printed once (only its hash is stored)."""
+        from faultbook.errors import InputError
         from faultbook.services import tokens
 
+        if all_projects and project is not None:
+            raise InputError("give --project KEY or --all-projects, not both")
+        scope = None if all_projects else (project or state.settings().project_key)
         with state.database().session(write=True) as session:
-            created = tokens.create_token(session, role=role, name=name)
+            created = tokens.create_token(session, role=role, name=name, project=scope)
         if as_json:
             output.emit_json({**created.token.to_json(), "token": created.secret})
         else:
             output.emit_text(created.secret)
-            output.info(f"Token #{created.token.id} ({created.token.role}) created. Store it now: it is not shown again.")
+            where = "every project" if created.token.project is None else f"project {created.token.project}"
+            output.info(
+                f"Token #{created.token.id} ({created.token.role}, {where}) created. Store it now: it is not shown again."
+            )
 
     @token_app.command("list")
     def token_list(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
@@ -115,7 +128,8 @@ def register(app: Any, state: Any) -> None:
         for t in items:
             state_word = f"revoked {t.revoked_at:%Y-%m-%d}" if t.revoked_at else "active"
             used = f"last used {t.last_used_at:%Y-%m-%d %H:%M}" if t.last_used_at else "never used"
-            output.emit_text(f"{t.id}\t{t.role}\t{state_word}\t{used}\t{t.name}")
+            scope = "*" if t.project is None else (t.project or "(none: predates scopes)")
+            output.emit_text(f"{t.id}\t{t.role}\t{scope}\t{state_word}\t{used}\t{t.name}")
 
     @token_app.command("revoke")
     def token_revoke(token_id: int = typer.Argument(..., min=1, max=MAX_NUMBER, help="The token's number (see 'token list').")) -> None:

@@ -58,6 +58,9 @@ class ServerSection:
         toml_type="string or boolean",
     )
     anonymous_read: bool | None = setting(None, "Older spelling: true = anonymous read, false = none.")
+    trusted_proxy: bool = setting(
+        False, "The server runs behind a TLS-terminating proxy: believe X-Forwarded-Proto (Secure cookies, Origin check)."
+    )
 
     @property
     def anonymous_setting(self) -> str | bool | None:

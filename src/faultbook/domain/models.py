@@ -84,6 +84,7 @@ class TimelineKind(enum.StrEnum):
     STATE_PRESERVED = "state_preserved"
     ROLLBACK = "rollback"
     FOLLOWUP_DONE = "followup_done"
+    #: Marked (or unmarked) "not a deployment failure" on the dashboard (services.triage).
     TRIAGE = "triage"
 
 

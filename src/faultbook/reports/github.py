@@ -8,7 +8,10 @@ _COMMAND = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO:
 
 
 def _data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    """One line (``%0A``), with no old-style ``##[`` command and no control characters (``text.neutralise``)."""
+    from faultbook.reports.text import neutralise
+
+    return neutralise(text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A"))
 
 
 def _property(text: str) -> str:

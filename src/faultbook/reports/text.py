@@ -1,10 +1,27 @@
-"""Human-readable report: findings grouped by file, each with the offending line, a caret, and the fix."""
+"""Human-readable report: findings grouped by file, each with the offending line, a caret, and the fix.
+
+The report quotes config values and source lines, and it is read in CI logs, where a line starting with
+``::`` (after blanks) is a GitHub Actions workflow command and ``##[`` anywhere is an old-style one: a value
+with a newline and ``::error::`` in it wrote its own annotations into the log.  ``neutralise`` breaks such
+lines visibly (``: :``, ``## [``) and escapes control characters other than newline and tab; the github
+format uses it for its data as well.
+"""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from faultbook.checks.base import Finding, Report, Severity
+
+_COMMAND_START = re.compile(r"^([ \t]*):(?=:)", re.MULTILINE)
+_CONTROLS = {c: f"\\x{c:02x}" for c in [*range(0x00, 0x09), *range(0x0B, 0x20), *range(0x7F, 0xA0)]}
+
+
+def neutralise(text: str) -> str:
+    """``text`` that cannot issue a workflow command: ``::`` at a line start and ``##[`` anywhere broken up."""
+    return _COMMAND_START.sub(r"\1: ", text.translate(_CONTROLS)).replace("##[", "## [")
+
 
 _LABEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
 
@@ -80,4 +97,4 @@ def format(report: Report) -> str:  # noqa: A001 - the formatter interface
     out.append(summary)
     if not report.online:
         out.append("Offline: resource existence (buckets, namespaces, databases, queues) was not checked.")
-    return "\n".join(out) + "\n"
+    return neutralise("\n".join(out)) + "\n"

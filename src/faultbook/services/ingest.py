@@ -66,6 +66,8 @@ def ingest_report(
     output_tail: str | None = None,
     actor: str | None = None,
     knowledge: KnowledgeCache | None = None,
+    endpoint: str | None = None,
+    snapshot: dict[str, Any] | None = None,
 ) -> IngestResult:
     """Store a deployment (and the failure it hit) unless its key is already stored.
 
@@ -73,7 +75,8 @@ def ingest_report(
     nothing (also when two copies race: on PostgreSQL the second waits for the first to commit) and gets the
     stored deployment back.  No project lock is needed for that; recognising the failure takes it.
     """
-    report = Report(deployment=deployment, failure=failure, host=host, output_tail=output_tail, actor=actor)
+    report = Report(deployment=deployment, failure=failure, host=host, output_tail=output_tail, actor=actor,
+                    endpoint=endpoint, snapshot=snapshot)
     return ingest_reports(session, project=project, reports=[report], knowledge=knowledge)[0]
 
 
@@ -86,6 +89,11 @@ class Report:
     host: str | None = None
     output_tail: str | None = None
     actor: str | None = None
+    #: The Cloudflare API path the failure's request went to (fingerprint v2 keys by its API family, as a
+    #: local run does); None from clients older than the field.
+    endpoint: str | None = None
+    #: What the deployment deployed, scrubbed by the client (``services.snapshot``): the suspect change's input.
+    snapshot: dict[str, Any] | None = None
 
 
 def project_id(session: Session, project: ProjectRef) -> int:
@@ -124,7 +132,7 @@ def ingest_reports(
         if _key(report) not in first:
             first[_key(report)] = i
             rows.append(deployment_rows.reported(report.deployment, project_id=project_id, host=report.host,
-                                                 output_tail=report.output_tail))
+                                                 output_tail=report.output_tail, snapshot=report.snapshot))
     inserted = {
         key: id_
         for id_, key in repo.insert_many(
@@ -137,14 +145,17 @@ def ingest_reports(
     drafts = [_draft(reports[i].failure, reports[i].deployment) for i in with_failure]  # type: ignore[arg-type]
     suggestions: dict[int, list[Match] | None] = {}
     if drafts:
-        keys = sorted({k for d in drafts for k in fingerprints_of(d)})
+        endpoints = [reports[i].endpoint for i in with_failure]
+        keys = sorted({k for d, e in zip(drafts, endpoints) for k in fingerprints_of(d, e)})
         if session.get_bind().dialect.name == "postgresql":
             # Matching first, while the project lock is not held yet; then the lock and the lookups.
-            suggestions = dict(zip(with_failure, writer.suggest(session, project_id=project_id, drafts=drafts)))
+            suggestions = dict(zip(with_failure, writer.suggest(session, project_id=project_id, drafts=drafts,
+                                                                endpoints=endpoints)))
             writer.prefetch(session, project_id=project_id, keys=keys)
         else:  # SQLite's write lock is held from BEGIN: one lookup serves both
             writer.prefetch(session, project_id=project_id, keys=keys)
-            suggestions = dict(zip(with_failure, writer.suggest(session, project_id=project_id, drafts=drafts)))
+            suggestions = dict(zip(with_failure, writer.suggest(session, project_id=project_id, drafts=drafts,
+                                                                endpoints=endpoints)))
     for i, report in enumerate(reports):
         key = _key(report)
         if first[key] != i:  # sent twice in one batch: the second is a resend of the first
@@ -217,6 +228,7 @@ def _recognise(
     recognition = record_occurrence(
         session, project=project, draft=_draft(report.failure, deployment), deployment_id=deployment_id,
         actor=report.actor, source="reported", detailed=False, matches=matches, writer=writer,
+        endpoint=report.endpoint,
     )
     number = recognition.failure.number
     return IngestResult(

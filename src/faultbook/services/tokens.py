@@ -6,6 +6,10 @@ why a plain fast hash is enough: there is nothing to brute-force.
 
 Roles are ordered: ``reader`` < ``writer`` < ``admin``.  Readers see
 everything, writers also record and report, admins also manage tokens.
+
+Every token is scoped to one project (``project``), or to all of them (``None``, for admins who run
+servers of several projects on one database): a server accepts only tokens for the project it serves.
+Tokens made before scopes existed: see migration 0011_token_scope.
 """
 
 from __future__ import annotations
@@ -39,10 +43,15 @@ class ApiToken:
     created_at: datetime
     last_used_at: datetime | None = None
     revoked_at: datetime | None = None
+    #: The project key it works for; None = every project; "" = none (made before scopes, see 0011).
+    project: str | None = None
 
     @property
     def active(self) -> bool:
         return self.revoked_at is None
+
+    def allows_project(self, key: str) -> bool:
+        return self.project is None or self.project == key
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -52,6 +61,7 @@ class ApiToken:
             "created_at": self.created_at.isoformat(),
             "last_used_at": self.last_used_at.isoformat() if self.last_used_at else None,
             "revoked_at": self.revoked_at.isoformat() if self.revoked_at else None,
+            "project": self.project,
         }
 
 
@@ -72,15 +82,19 @@ def hash_token(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
-def create_token(session: Session, *, role: str, name: str | None = None) -> CreatedToken:
+def create_token(session: Session, *, role: str, project: str | None, name: str | None = None) -> CreatedToken:
+    """A new token for ``project`` (a project key), or for every project when ``project`` is None."""
     if role not in ROLES:
         raise InputError(f"unknown role {role!r}: expected one of {', '.join(ROLES)}")
+    if project is not None and not project.strip():
+        raise InputError("a token needs a project (or all projects)")
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     row = ApiTokenRow(
         name=(name or f"{role} token").strip()[:200],
         role=role,
         token_hash=hash_token(secret),
         created_at=utcnow(),
+        project_key=project,
     )
     session.add(row)
     session.flush()
@@ -126,7 +140,16 @@ def _to_token(row: ApiTokenRow) -> ApiToken:
         created_at=row.created_at,
         last_used_at=row.last_used_at,
         revoked_at=row.revoked_at,
+        project=row.project_key,
     )
+
+
+def active_ids(session: Session, ids: set[int]) -> set[int]:
+    """Which of these token ids are not revoked (one indexed query: the report writer asks per batch)."""
+    if not ids:
+        return set()
+    stmt = select(ApiTokenRow.id).where(ApiTokenRow.id.in_(sorted(ids)), ApiTokenRow.revoked_at.is_(None))
+    return set(session.scalars(stmt))
 
 
 def needs_touch(token: ApiToken) -> bool:
@@ -183,11 +206,11 @@ def new_sign_in_code() -> tuple[str, str]:
     return code, hashlib.sha256(code.encode()).hexdigest()
 
 
-def redeem_sign_in_code(session: Session, *, code: str, digest: str | None) -> CreatedToken | None:
+def redeem_sign_in_code(session: Session, *, code: str, digest: str | None, project: str) -> CreatedToken | None:
     """The admin token a valid, unused sign-in code is exchanged for; None if it is wrong or was used.
 
     The token is named after the link, so the link works once whichever worker answers it, and the owner sees
-    it on the tokens page and can revoke it like any other.
+    it on the tokens page and can revoke it like any other.  It is scoped to the server's ``project``.
     """
     if not digest or not code:
         return None
@@ -197,4 +220,4 @@ def redeem_sign_in_code(session: Session, *, code: str, digest: str | None) -> C
     name = f"owner (sign-in link {digest[:8]})"
     if session.scalar(select(ApiTokenRow.id).where(ApiTokenRow.name == name)) is not None:
         return None
-    return create_token(session, role="admin", name=name)
+    return create_token(session, role="admin", name=name, project=project)

@@ -106,12 +106,16 @@ def finished(
     return values
 
 
-def reported(deployment: Deployment, *, project_id: int, host: str | None, output_tail: str | None) -> dict[str, Any]:
-    """A deployment a CI runner reported to the team server (times as given, in UTC)."""
+def reported(
+    deployment: Deployment, *, project_id: int, host: str | None, output_tail: str | None,
+    snapshot: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """A deployment a CI runner reported to the team server (times as given, in UTC; ``snapshot`` as the
+    client scrubbed it, None from clients older than the field)."""
     values = {name: getattr(deployment, name) for name in REPORTED_FIELDS}
     values.update(
         outcome=deployment.outcome.value, project_id=project_id, key=deployment.key, host=host,
-        output_tail=output_tail, started_at=_utc(deployment.started_at),
+        output_tail=output_tail, snapshot=snapshot, started_at=_utc(deployment.started_at),
         finished_at=_utc(deployment.finished_at) if deployment.finished_at else None,
         kind=deployment.kind or classify_command(deployment.command),
     )

@@ -251,6 +251,9 @@ class ApiTokenRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    #: The project key this token works for; null = every project (``--all-projects``); "" = none (a token
+    #: from before scopes in a database with several projects: see migration 0011_token_scope).
+    project_key: Mapped[str | None] = mapped_column(String(200), nullable=True)
 
 
 class RecoverySnapshotRow(Base):

@@ -59,6 +59,7 @@ def create_app(
         anonymous_role=auth.anonymous_role(setting, host=host),
         templates=make_templates(),
         secure_cookies=secure_cookies,
+        trusted_proxy=settings.server.trusted_proxy is True,
         reports=ReportWriter(database, the_project, knowledge=knowledge_cache),
         knowledge=knowledge_cache,
     )
@@ -81,7 +82,10 @@ def create_app(
 
         mount_mcp(app, ctx)
 
+    from faultbook.web.limits import BodyLimit
+
     app.add_middleware(ReportFastPath, ctx=ctx)  # innermost: the security headers and Host check still apply
+    app.add_middleware(BodyLimit)  # outside every reader of a body, so before authentication
     app.add_middleware(SecurityHeaders, ctx=ctx)
 
     if allowed_hosts:

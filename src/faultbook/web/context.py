@@ -26,6 +26,8 @@ class AppContext:
     anonymous_role: str | None
     templates: Jinja2Templates
     secure_cookies: bool = False
+    #: ``[server] trusted_proxy``: believe ``X-Forwarded-Proto`` (the server runs behind a TLS proxy).
+    trusted_proxy: bool = False
     #: Writes CI reports in batches (web/writer.py); made by ``create_app``.
     reports: Any = None
     #: The warm knowledge index recognition and ``explain`` use (built once, then updated from what changed).

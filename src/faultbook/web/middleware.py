@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from fastapi import Request
 from fastapi.responses import Response
 
 from faultbook.web import auth
@@ -38,6 +39,8 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
 
+        started = False
+
         async def send_with_headers(message: Any) -> None:
             if message["type"] == "http.response.start":
 
@@ -49,10 +52,23 @@ class SecurityHeaders:
                 if new:
                     cookie = Response()
                     cookie.set_cookie(
-                        auth.CSRF_COOKIE, new, samesite="strict", secure=self.ctx.secure_cookies, httponly=False,
-                        path="/",
+                        auth.CSRF_COOKIE, new, samesite="strict", secure=auth.secure_cookie(Request(scope)),
+                        httponly=True, path="/",
                     )
                     headers.append("set-cookie", cookie.headers["set-cookie"])
+            nonlocal started
+            started = True
             await send(message)
 
-        await self.app(scope, receive, send_with_headers)
+        try:
+            await self.app(scope, receive, send_with_headers)
+        except Exception:
+            # Starlette's own 500 is sent from outside every middleware, without these headers: answer here.
+            if not started:
+                body = b'{"detail":"internal server error"}'
+                await send_with_headers({
+                    "type": "http.response.start", "status": 500,
+                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+                })
+                await send({"type": "http.response.body", "body": body})
+            raise  # (logged by the server; nothing more is sent)

@@ -8,10 +8,11 @@ database error.
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Annotated, Any, Literal, Optional
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from faultbook.capture.scrub import storable
 from faultbook.domain import Deployment, DeploymentOutcome, Failure, Status, ensure_aware
@@ -227,11 +228,42 @@ class DeploymentPageOut(BaseModel):
     offset: int
 
 
+def _storable_json(value: Any) -> Any:
+    """Every string in a JSON value (keys too) through ``_no_nul``: NUL kept as ``\\x00``, no lone surrogate."""
+    if isinstance(value, str):
+        return _no_nul(value)
+    if isinstance(value, dict):
+        return {_no_nul(str(k)): _storable_json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_storable_json(v) for v in value]
+    return value
+
+
+#: A snapshot is about 1 KB (services.snapshot); anything near this is not one.
+MAX_SNAPSHOT_CHARS = 200_000
+
+
 class ReportIn(Strict):
     deployment: DeploymentIn
     failure: Optional[FailureIn] = None
     output_tail: Optional[Annotated[str, AfterValidator(_no_nul), Field(max_length=200_000)]] = None
     host: Optional[Short] = None
+    endpoint: Optional[Annotated[str, AfterValidator(_no_nul), Field(max_length=2000)]] = Field(
+        default=None, description="The Cloudflare API path the failure's request went to (fingerprint v2 keys by "
+        "its API family); omitted by older clients.")
+    snapshot: Optional[dict[str, Any]] = Field(
+        default=None, description="What the deployment deployed, scrubbed (faultbook's services.snapshot): "
+        "bindings, compatibility settings, var and secret names, dependency versions. Feeds the suspect change.")
+
+    @field_validator("snapshot")
+    @classmethod
+    def _small_snapshot(cls, value: Optional[dict[str, Any]]) -> Optional[dict[str, Any]]:
+        if value is None:
+            return None
+        text = json.dumps(value, ensure_ascii=False)
+        if len(text) > MAX_SNAPSHOT_CHARS:
+            raise ValueError(f"a snapshot may be at most {MAX_SNAPSHOT_CHARS} characters of JSON")
+        return _storable_json(value)
 
 
 class ReportOut(BaseModel):
@@ -273,6 +305,9 @@ class MetricsOut(BaseModel):
 class TokenIn(Strict):
     role: Literal["reader", "writer", "admin"]
     name: Optional[Name] = None
+    all_projects: bool = Field(
+        default=False, description="Valid for every project on this database (only an all-projects admin may grant it); "
+        "otherwise the token works for this server's project only.")
 
 
 class TokenOut(BaseModel):
@@ -282,6 +317,7 @@ class TokenOut(BaseModel):
     created_at: datetime
     last_used_at: Optional[datetime] = None
     revoked_at: Optional[datetime] = None
+    project: Optional[str] = Field(default=None, description="The project it works for; null = every project.")
 
 
 class TokenCreatedOut(TokenOut):

@@ -54,6 +54,10 @@ ANALYZE_FIRST = 500
 log = logging.getLogger(__name__)
 
 
+class RevokedToken(Exception):
+    """The report's token was revoked before its batch was written (nothing of it is stored)."""
+
+
 @dataclass
 class _Job:
     deployment: Deployment
@@ -61,6 +65,10 @@ class _Job:
     host: str | None
     output_tail: str | None
     actor: str | None
+    #: The API token the report came with: checked not revoked in the batch's transaction.
+    token_id: int | None = None
+    endpoint: str | None = None
+    snapshot: dict[str, Any] | None = None
     future: Future = field(default_factory=Future)
 
 
@@ -89,9 +97,14 @@ class ReportWriter:
         host: str | None = None,
         output_tail: str | None = None,
         actor: str | None = None,
+        token_id: int | None = None,
+        endpoint: str | None = None,
+        snapshot: dict[str, Any] | None = None,
     ) -> ingest.IngestResult:
-        """Queue one report and wait until its batch is committed (or has failed)."""
-        job = _Job(deployment=deployment, failure=failure, host=host, output_tail=output_tail, actor=actor)
+        """Queue one report and wait until its batch is committed (or has failed: ``RevokedToken`` when
+        ``token_id`` was revoked before the batch's transaction)."""
+        job = _Job(deployment=deployment, failure=failure, host=host, output_tail=output_tail, actor=actor,
+                   token_id=token_id, endpoint=endpoint, snapshot=snapshot)
         self._ensure_thread()
         self._jobs.put(job)
         return await asyncio.wrap_future(job.future)
@@ -126,6 +139,9 @@ class ReportWriter:
         validated already)."""
         try:
             with self.database.session(write=True) as session:
+                batch = self._without_revoked(session, batch)
+                if not batch:
+                    return
                 if self._project_id is None:
                     self._project_id = ingest.project_id(session, self.project)
                 results = ingest.ingest_reports(
@@ -135,7 +151,8 @@ class ReportWriter:
                     knowledge=self.knowledge,
                     reports=[
                         ingest.Report(deployment=job.deployment, failure=job.failure, host=job.host,
-                                      output_tail=job.output_tail, actor=job.actor)
+                                      output_tail=job.output_tail, actor=job.actor, endpoint=job.endpoint,
+                                      snapshot=job.snapshot)
                         for job in batch
                     ],
                 )
@@ -152,6 +169,23 @@ class ReportWriter:
             job.future.set_result(result)
         if refresh:
             self._refresh_statistics()
+
+    @staticmethod
+    def _without_revoked(session: Any, batch: list[_Job]) -> list[_Job]:
+        """Answer the reports whose token was revoked (in this transaction's view) and drop them."""
+        from faultbook.services.tokens import active_ids
+
+        ids = {job.token_id for job in batch if job.token_id is not None}
+        if not ids:
+            return batch
+        active = active_ids(session, ids)
+        kept = []
+        for job in batch:
+            if job.token_id is not None and job.token_id not in active:
+                job.future.set_exception(RevokedToken(f"token #{job.token_id} is revoked"))
+            else:
+                kept.append(job)
+        return kept
 
     def _refresh_statistics(self) -> None:
         """A fresh ledger filling fast is planned from empty-table statistics until autovacuum catches up
@@ -182,6 +216,8 @@ class ReportWriter:
                                 output_tail=job.output_tail,
                                 actor=job.actor,
                                 knowledge=self.knowledge,
+                                endpoint=job.endpoint,
+                                snapshot=job.snapshot,
                             )
                         )
                     failed = None
@@ -282,6 +318,9 @@ class ReportFastPath:
                 host=report.host,
                 output_tail=report.output_tail,
                 actor=who.name,
+                token_id=who.token_id,
+                endpoint=report.endpoint,
+                snapshot=report.snapshot,
             )
-        except Exception:
+        except Exception:  # (RevokedToken too: the route verifies the token again and answers 401)
             return None

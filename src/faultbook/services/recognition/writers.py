@@ -312,7 +312,10 @@ class BatchWriter(Writer):
         self.prefetched = p
         return True
 
-    def suggest(self, session: Session, *, project_id: int, drafts: Sequence[Failure]) -> list[list[Match] | None]:
+    def suggest(
+        self, session: Session, *, project_id: int, drafts: Sequence[Failure],
+        endpoints: Sequence[str | None] | None = None,
+    ) -> list[list[Match] | None]:
         """The knowledge base's matches for each draft no failure owns yet (None for the others).
 
         On PostgreSQL this reads without the project lock (one query for all the drafts' fingerprints, which
@@ -320,7 +323,8 @@ class BatchWriter(Writer):
         lock; ``record_occurrence`` decides again under the lock.  After ``prefetch`` (SQLite, whose lock is
         held from BEGIN) the prefetched owners answer.
         """
-        prints = [fingerprints_of(d) for d in drafts]
+        ends = list(endpoints) if endpoints is not None else [None] * len(drafts)
+        prints = [fingerprints_of(d, e) for d, e in zip(drafts, ends)]
         owned: set[str] = set()
         if self.prefetched is not None:
             owned.update(self.prefetched.direct)
@@ -343,8 +347,8 @@ class BatchWriter(Writer):
                     session, project_id=project_id, statuses=KNOWN_FIXED, changed_rows=changed
                 )
         return [
-            None if owned.intersection(keys) else self.matches(session, project_id=project_id, draft=draft, endpoint=None)
-            for draft, keys in zip(drafts, prints)
+            None if owned.intersection(keys) else self.matches(session, project_id=project_id, draft=draft, endpoint=end)
+            for draft, keys, end in zip(drafts, prints, ends)
         ]
 
     def flush(self, session: Session) -> None:

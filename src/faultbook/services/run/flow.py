@@ -109,7 +109,7 @@ def run(
             request.notify, fmt=request.notify_format, project=project, outcome=final, scrubber=scrubber, say=say,
             dashboard_url=_dashboard_url(settings, request.server_url),
         )
-    reports = tuple(server_report(attempt, scrubber=scrubber) for attempt in attempts)
+    reports = tuple(server_report(attempt, scrubber=scrubber, snapshot=snapshot) for attempt in attempts)
     rollback, skipped = None, None
     if request.rollback_on_failure and final.outcome is DeploymentOutcome.FAILED:
         try:

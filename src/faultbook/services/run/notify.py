@@ -29,10 +29,13 @@ def stored_tail(result: CommandResult, scrubber: Scrubber) -> str:
     return scrubber.scrub("\n".join(parts))
 
 
-def server_report(attempt: Attempt, *, scrubber: Scrubber) -> dict[str, Any]:
+def server_report(attempt: Attempt, *, scrubber: Scrubber, snapshot: dict[str, Any] | None = None) -> dict[str, Any]:
     """The body of the team server's ``POST /api/v1/reports`` for one attempt (already scrubbed).
 
     The deployment's key is its local uuid, so a report resent from the outbox is the same report.
+    ``endpoint`` (the failure's Cloudflare API path) lets the server key the fingerprint by API family as
+    a local run does; ``snapshot`` (what was deployed, scrubbed by ``services.snapshot``) lets it rank the
+    suspect change.  Both are omitted when unknown, so the body is what older servers accept.
     """
     deployment = attempt.deployment.to_json()
     for local_only in ("id", "number", "failure_number"):
@@ -42,7 +45,15 @@ def server_report(attempt: Attempt, *, scrubber: Scrubber) -> dict[str, Any]:
         failure = {k: v for k, v in attempt.failure.to_json().items() if k != "number"}
         failure["error_code"] = attempt.failure.error_code
         failure["fingerprint"] = attempt.failure.fingerprint
-    return {"deployment": deployment, "failure": failure, "output_tail": stored_tail(attempt.result, scrubber)}
+    body: dict[str, Any] = {
+        "deployment": deployment, "failure": failure, "output_tail": stored_tail(attempt.result, scrubber),
+    }
+    endpoint = attempt.error.endpoint if attempt.error is not None and attempt.failure is not None else None
+    if endpoint:
+        body["endpoint"] = scrubber.scrub(endpoint)
+    if snapshot is not None:
+        body["snapshot"] = snapshot
+    return body
 
 
 def notice(*, project: "ProjectRef", outcome: Attempt, dashboard_url: str | None = None) -> DeployNotice:

@@ -5,4 +5,4 @@ current) is a single cheap query with no Alembic import; a test asserts it
 matches Alembic's own idea of the head.
 """
 
-HEAD = "0009_merge_state"
+HEAD = "0011_token_scope"

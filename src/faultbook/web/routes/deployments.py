@@ -64,14 +64,22 @@ def list_deployments(
 async def _ingest(request: Request, body: ReportIn, who: Principal, key_header: Optional[str]) -> ingest.IngestResult:
     if key_header is not None and key_header != body.deployment.key:
         raise HTTPException(422, "the Idempotency-Key header must equal deployment.key")
+    from faultbook.web.writer import RevokedToken
+
     # Written by the process's report writer, batched with whatever else is waiting (web/writer.py).
-    return await request.app.state.ctx.reports.write(
-        deployment=body.deployment.to_domain(),
-        failure=body.failure.to_domain() if body.failure else None,
-        host=body.host,
-        output_tail=body.output_tail,
-        actor=who.name,
-    )
+    try:
+        return await request.app.state.ctx.reports.write(
+            deployment=body.deployment.to_domain(),
+            failure=body.failure.to_domain() if body.failure else None,
+            host=body.host,
+            output_tail=body.output_tail,
+            actor=who.name,
+            token_id=who.token_id,
+            endpoint=body.endpoint,
+            snapshot=body.snapshot,
+        )
+    except RevokedToken:
+        raise HTTPException(401, "unknown or revoked token", headers={"WWW-Authenticate": "Bearer"}) from None
 
 
 @api.post(

@@ -120,7 +120,7 @@ async def login(request: Request) -> Response:
         return render(request, "login.html", {"error": "Unknown or revoked token."}, status=401)
     response = RedirectResponse("/failures", status_code=303)
     response.set_cookie(
-        auth.SESSION_COOKIE, secret, httponly=True, samesite="strict", secure=ctx.secure_cookies, path="/",
+        auth.SESSION_COOKIE, secret, httponly=True, samesite="strict", secure=auth.secure_cookie(request), path="/",
         max_age=30 * 86400,
     )
     return response
@@ -138,14 +138,14 @@ def login_once(request: Request, code: str = Query("", max_length=200)) -> Respo
     ctx = request.app.state.ctx
     with ctx.database.session(write=True) as session:
         created = token_service.redeem_sign_in_code(
-            session, code=code, digest=ctx.settings.environ.get(token_service.SIGN_IN_ENV)
+            session, code=code, digest=ctx.settings.environ.get(token_service.SIGN_IN_ENV), project=ctx.project.key
         )
     if created is None:
         raise HTTPException(403, "This sign-in link is not valid or was used already: it works once, on the server "
                                  "that printed it. Restart faultbook serve for a new one, or sign in with a token.")
     response = RedirectResponse("/failures", status_code=303)
     response.set_cookie(
-        auth.SESSION_COOKIE, created.secret, httponly=True, samesite="strict", secure=ctx.secure_cookies, path="/",
+        auth.SESSION_COOKIE, created.secret, httponly=True, samesite="strict", secure=auth.secure_cookie(request), path="/",
         max_age=30 * 86400,
     )
     response.headers["Cache-Control"] = "no-store"

@@ -25,9 +25,10 @@ def list_tokens(request: Request, _: Principal = Depends(require("admin"))) -> l
 
 
 @api.post("/tokens", response_model=TokenCreatedOut, status_code=201, summary="Create a token")
-def create_token(request: Request, body: TokenIn, _: Principal = Depends(require("admin"))) -> TokenCreatedOut:
+def create_token(request: Request, body: TokenIn, who: Principal = Depends(require("admin"))) -> TokenCreatedOut:
+    project = _scope(request, body, who)
     with request.app.state.ctx.database.session(write=True) as session:
-        created = token_service.create_token(session, role=body.role, name=body.name)
+        created = token_service.create_token(session, role=body.role, name=body.name, project=project)
     return TokenCreatedOut.model_validate({**created.token.to_json(), "token": created.secret})
 
 
@@ -40,6 +41,17 @@ def revoke_token(
         revoked = token_service.revoke_token(session, token_id=token_id)
     forget_tokens()
     return TokenOut.model_validate(revoked.to_json())
+
+
+def _scope(request: Request, body: TokenIn, who: Principal) -> str | None:
+    """This server's project, or every project when asked by an admin who holds every project."""
+    from fastapi import HTTPException
+
+    if not body.all_projects:
+        return request.app.state.ctx.project.key
+    if not who.all_projects:
+        raise HTTPException(403, "only an all-projects admin may create an all-projects token")
+    return None
 
 
 def _page(request: Request, created=None, status: int = 200) -> HTMLResponse:
@@ -67,9 +79,11 @@ async def create_token_form(request: Request, who: Principal = Depends(require("
     except ValidationError as exc:
         raise HTTPException(422, "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())) from None
 
+    project = _scope(request, body, who)
+
     def create():
         with request.app.state.ctx.database.session(write=True) as session:
-            return token_service.create_token(session, role=body.role, name=body.name)
+            return token_service.create_token(session, role=body.role, name=body.name, project=project)
 
     created = await run_in_threadpool(create)
     return await run_in_threadpool(_page, request, created, 201)
