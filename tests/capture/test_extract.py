@@ -7,7 +7,8 @@ import json
 import pytest
 from extract_cases import CASES
 
-from faultbook.capture.extract import extract_error, read_wrangler_output
+from faultbook.capture.extract import extract_error
+from faultbook.capture.wrangler_output import read_wrangler_output
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])

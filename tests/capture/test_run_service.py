@@ -224,7 +224,8 @@ def test_a_failing_notification_never_changes_the_exit_code(run):
 
 
 def test_10085_right_after_faultbook_saw_the_bucket_created_is_transient(run, database, project):
-    from faultbook.capture.extract import ExtractedError, WranglerOutput
+    from faultbook.capture.extract import ExtractedError
+    from faultbook.capture.wrangler_output import WranglerOutput
     from faultbook.services.run.transient import transient_reason as _transient_reason
 
     error = ExtractedError(

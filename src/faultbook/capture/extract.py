@@ -45,237 +45,19 @@ version id and URLs on success, the first API error code of a ``command-failed``
 
 from __future__ import annotations
 
-import json
 import re
-from collections import Counter
 from dataclasses import dataclass
-from functools import lru_cache
-from pathlib import Path
 from typing import Iterable, Sequence
 
-ANSI_RE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]")
-#: Every spelling of a Cloudflare API code: ``[code: N]``, ``[API code: N]``, ``(Code: N)``, ``Code N:``, ``Error N:``.
-CODE_RE = re.compile(r"\[(?:API )?code: (\d+)\]|\(Code: (\d+)\)|\bCode (\d+):|^\s*Error (\d{4,}):", re.MULTILINE)
-CODE_END_RE = re.compile(r"(?:\[(?:API )?code: \d+\]|\(Code: \d+\))\s*$")
-CODE_ONLY_RE = re.compile(r"^\s*\[(?:API )?code: \d+\]\s*$")
-#: esbuild's header ("✘ [ERROR] text"; tests print "X [ERROR]"; a doubled marker is one), found anywhere in a line.
-ERROR_MARK_RE = re.compile(r"(?:(?:^|(?<=\s))[✘X×]\s*)?\[ERROR\]\s?")
-BARE_ERROR_HEADER_RE = re.compile(r"^\s*ERROR:? (?=[A-Z])")
-WARNING_MARK_RE = re.compile(r"(?:[▲⚠]\s*)?\[(?:WARNING|INFO)\]")
-#: wrangler 1 (wrangler-legacy): the generic line its API errors started with.
-V1_HEADER_RE = re.compile(r"(?:Error: )?Something went wrong with the request to Cloudflare\.*")
-#: Headers that only say *that* an API call failed; the notes say what.
-GENERIC_HEADER_RE = re.compile(
-    r"Cloudflare API|response from the API|request to Cloudflare|^(?:Error on remote worker: )?ParseError\b", re.I
+from faultbook.capture.text import (  # noqa: F401 (ExtractedError, normalise, make_title are this module's API too)
+    ANSI_RE, API_FAILED_RE, API_HEADER_LINE_RE, BARE_ERROR_HEADER_RE, BODY_CODE_RE, BODY_MESSAGE_RE,
+    BOILERPLATE, CARET_RE, CODE_END_RE, CODE_FRAME_RE, CODE_ONLY_RE, CODE_RE, COUNT_SUMMARY_RE,
+    DUMP_NOTES_RE, DUMP_TEXT_RE, ERROR_BODY_RE, ERROR_MARK_RE, ExtractedError, FRAME_CONTINUATION_RE,
+    FRAME_RE, GENERIC_HEADER_RE, HTML_TAG_RE, HTML_TITLE_RE, INSPECTED_ERROR_RE, LOCATION_RE,
+    MAX_CODED_LINES, MAX_GENERIC_LINES, NOISE_PREFIXES, REQUEST_STATUS_RE, STRONG_RE, TIMESTAMP_PREFIX_RE,
+    TRAILER_RE, TRAILING_BORDER_RE, V1_HEADER_RE, WARNING_MARK_RE, WEAK_RE, WRAPPED_FRAME_RE, make_title,
+    normalise, strip_prefixes, _clean,
 )
-API_FAILED_RE = re.compile(r"A request to the Cloudflare API \((/[^)\s]*)\) failed\.?")
-API_HEADER_LINE_RE = re.compile(
-    r"^\s*(?:A request to the Cloudflare API \(\S*\) failed\.?|Received a (?:bad|malformed) response from the API)\s*$"
-)
-#: A header that only counts the errors reported after it.
-COUNT_SUMMARY_RE = re.compile(r"^(?:Build failed with )?\d+ errors?(?:\(s\))?(?: and \d+ warnings?(?:\(s\))?)?\b[^:]*\.?$")
-REQUEST_STATUS_RE = re.compile(r"^(?:GET|POST|PUT|PATCH|DELETE|HEAD) /\S* -> \d{3}\b")
-#: A stack frame: "at fn (file:1:2)", "at file:1:2", "at async fn", "at null.<anonymous>", "at X [as y]",
-#: wrangler 1's "at line 2" ("at upload" in a person's words is not one).
-FRAME_RE = re.compile(r"^\s*at\s+(?:async\s|line\s+\d|\S*(?:<anonymous>|\[as\s)|.*\(|\S+:\d+)")
-#: "at throwFetchError" whose "(file:1:2)" was wrapped onto the next line.
-WRAPPED_FRAME_RE = re.compile(r"^\s*at\s+[\w$.<>]+\s*$")
-FRAME_CONTINUATION_RE = re.compile(r"^\s*\([^()]*\)\s*\{?\s*$")
-CODE_FRAME_RE = re.compile(r"^\s*(?:\d+\s*[│|]|╵|[~^]+\s*$|\S+:\d+:\d+:\s*$)")
-SEPARATOR_RE = re.compile(r"^[\s\-|=─━]*$")
-FENCE_RE = re.compile(r"\s*```[\w-]*\s*")
-GLUED_FENCE_RE = re.compile(r"^\s*```[\w-]*(?=\S)|```\s*$")
-HTML_TITLE_RE = re.compile(r"<(title|h1)\b[^>]*>([^<]+)</\1>", re.I)
-HTML_TAG_RE = re.compile(r"</?[a-zA-Z][\w-]*(?:\s[^<>]*)?>")
-TIMESTAMP_RE = re.compile(
-    r"\[?(?:\d{4}-\d\d-\d\d[T ]\d\d:\d\d(?::\d\d(?:[.,]\d+)?)?(?:Z|[+-]\d\d:?\d\d)?|\d\d?:\d\d:\d\d(?:[.,]\d+)?)\]?"
-)
-TIMESTAMP_ONLY_RE = re.compile(r"^\s*" + TIMESTAMP_RE.pattern + r"\s*$")
-TIMESTAMP_PREFIX_RE = re.compile(r"^" + TIMESTAMP_RE.pattern + r"(?:\s+\|\s?|\t|\s)")
-#: A run of non-ASCII symbols (not letters) heading a line, with the space after it.
-SYMBOL_HEAD_RE = re.compile(r"^(?:[^\w\s\x00-\x7f]|\ufe0f)+(?: {1,2}|\t|$)")
-#: A line's head up to its first separator: a candidate prefix column.
-HEAD_RE = re.compile(r"^(?P<head>[^\t]{0,80}?(?:\t| \| |\| |: ))")
-BORDER_RE = re.compile(r"^\s*[>│┃|](?:\s|$)")
-TRAILING_BORDER_RE = re.compile(r"\s+[│┃|]\s*$")
-DUMP_NOTES_RE = re.compile(r"\bnotes:\s*\[")
-DUMP_TEXT_RE = re.compile(r"""\btext:\s*(?:'((?:[^'\\]|\\.)*)'|"((?:[^"\\]|\\.)*)")""", re.S)
-ERROR_BODY_RE = re.compile(r"\{[^{}]*\}")
-BODY_CODE_RE = re.compile(r"""["']?code["']?\s*:\s*(\d+)""")
-BODY_MESSAGE_RE = re.compile(r"""["']?message["']?\s*:\s*(?:'((?:[^'\\]|\\.)*)'|"((?:[^"\\]|\\.)*)")""")
-#: Lines that say an error happened (strong) or that something is wrong (weak).
-STRONG_RE = re.compile(
-    r"^(?:error\b|errors?:|fatal\b|failed\b|failure\b|uncaught\b|panic\b|×|✘|npm err!|npm error\b)"
-    r"|\b[A-Z]\w*Error:|\bERR_[A-Z0-9_]{3,}|\bE[A-Z]{3,}:",
-    re.I,
-)
-WEAK_RE = re.compile(
-    r"\b(?:error|errors|failed|failure|fatal|exception|invalid|missing|no such|"
-    r"not (?:found|defined|installed|supported|allowed|available|configured|specified|permitted|recognized)|"
-    r"could not|cannot|can't|unable|denied|forbidden|unauthori[sz]ed|exceeded|too large|timed out|"
-    r"refused|requires at least|no longer supported|does not exist|doesn't exist|unexpected)\b",
-    re.I,
-)
-CARET_RE = re.compile(r"^\s*\^+\s*$")
-LOCATION_RE = re.compile(r"\S+:\d+(?::\d+)?$")
-#: Node's util.inspect of an error: "[Error: EACCES: ...] {" (its fields follow until "}").
-INSPECTED_ERROR_RE = re.compile(r"^\[((?:\w+)?Error: .*)\](\s*\{)?\s*$")
-#: The runner's own last word on a failed command; only the message when nothing else is there.
-TRAILER_RE = re.compile(
-    r"\bexit (?:code|status)\b|\bstatus code:? \d{1,2}\b|\bexited with\b"
-    r"|while running (?:the )?[\w-]+ command|\baction failed\b",
-    re.I,
-)
-#: Lines of a wrangler block that are boilerplate, not the error.
-BOILERPLATE = (
-    "If you think this is a bug",
-    "https://github.com/cloudflare/workers-sdk/issues/new",
-    "https://github.com/cloudflare/wrangler2/issues/new",
-    "To learn more about this error, visit:",
-    "🪵",
-    "More references for you",
-    "Note that there is a newer version of Wrangler",
-)
-NOISE_PREFIXES = ("npm warn", "warn ", "warning", "[warn", "info ", "note:", "hint:", "▲", "⚠")
-MAX_TITLE = 80
-SHORT_TITLE = 60
-MAX_GENERIC_LINES = 5
-MAX_CODED_LINES = 20
-
-
-@dataclass(frozen=True)
-class ExtractedError:
-    """The error a command printed.
-
-    ``message`` is exact (prefixes and ANSI removed, wrapped notes joined); ``code`` the
-    first API error code; ``endpoint`` the API path wrangler named, if any;
-    ``source`` says where it came from: ``wrangler`` (an ``[ERROR]`` block or wrangler 1's
-    API error), ``output`` (error lines of another command), ``tail`` (the end of stderr),
-    ``text`` (a pasted text with nothing error-like: the text itself) or ``exit-code``
-    (nothing printed at all).
-    """
-
-    message: str
-    title: str
-    code: int | None = None
-    endpoint: str | None = None
-    source: str = "wrangler"
-
-
-@dataclass(frozen=True)
-class WranglerOutput:
-    """What wrangler's ND-JSON output file said about this run."""
-
-    version_id: str | None = None
-    urls: tuple[str, ...] = ()
-    deployment_id: str | None = None
-    failed_code: int | None = None
-    failed_message: str | None = None
-    retry_after_ms: int | None = None
-    entry_types: tuple[str, ...] = ()
-
-    @property
-    def url(self) -> str | None:
-        return self.urls[0] if self.urls else None
-
-
-def strip_ansi(text: str) -> str:
-    return ANSI_RE.sub("", text)
-
-
-def normalise(text: str) -> str:
-    """ANSI removed, CRLF (a pty's) made LF, and a carriage-return-overwritten line kept as the terminal shows it."""
-    text = strip_ansi(text).replace("\r\n", "\n")
-    if "\r" in text:
-        text = "\n".join(line.rsplit("\r", 1)[-1] if "\r" in line else line for line in text.split("\n"))
-    return text
-
-
-# ---------------------------------------------------------------- prefixes
-
-
-def _template(head: str) -> str:
-    return re.sub(r"\d+", "0", head).rstrip(" \t") or head
-
-
-def _prefix_head(line: str) -> str | None:
-    """The candidate prefix of a line (up to and including its first separator), if it may be one."""
-    match = TIMESTAMP_PREFIX_RE.match(line)
-    if match:
-        return match.group(0)
-    match = SYMBOL_HEAD_RE.match(line)
-    if match:  # a tool's symbol before each line ("⚡️ " of next-on-pages, "▲  " of the Vercel CLI)
-        return match.group(0)
-    match = HEAD_RE.match(line)
-    if not match:
-        return None
-    head = match.group("head")
-    label = head.rstrip().rstrip(":|").strip()
-    if head.endswith(": "):
-        # "Error: ", "Note: " say something; a runner label carries a path, a task or a package name.
-        if not label or not re.search(r"[\d/:_@.#-]", label) or len(label.split()) > 3:
-            return None
-        if ERROR_MARK_RE.search(head) or "[" in label:
-            return None
-    return head
-
-
-@lru_cache(maxsize=8)
-def _clean(text: str) -> str:
-    """``strip_prefixes(normalise(text))``, kept for the few texts one extraction reads several times."""
-    return strip_prefixes(normalise(text))
-
-
-def strip_prefixes(text: str) -> str:
-    """``text`` (normalised) without its per-line prefix column(s), markdown fences and separator rows.
-
-    Prefixes nest (a runner's label before a CI timestamp before a quote), so layers are peeled
-    until nothing changes (at most four).
-    """
-    for _ in range(4):
-        stripped = _strip_one_layer(text)
-        if stripped == text:
-            break
-        text = stripped
-    return text
-
-
-def _strip_one_layer(text: str) -> str:
-    lines = text.split("\n")
-    # A quote or box border carried by every non-blank line ("> ", "│ ").
-    nonblank = [ln for ln in lines if ln.strip()]
-    while nonblank and all(BORDER_RE.match(ln) for ln in nonblank):
-        lines = [BORDER_RE.sub("", ln, count=1) if ln.strip() else ln for ln in lines]
-        nonblank = [ln for ln in lines if ln.strip()]
-    lines = ["" if TIMESTAMP_ONLY_RE.match(ln) else ln for ln in lines]
-    nonblank = [ln for ln in lines if ln.strip()]
-    heads = {i: _prefix_head(ln) for i, ln in enumerate(lines) if ln.strip()}
-    counts = Counter(_template(h) for h in heads.values() if h)
-    total = max(len(nonblank), 1)
-    prefixes = {t for t, n in counts.items() if n >= 2 and n * 2 >= total}
-    if not prefixes:
-        # Several runners interleaved (pnpm -r): templates that together carry most lines.
-        shared = {t for t, n in counts.items() if n >= 3 and n * 5 >= total}
-        if shared and sum(counts[t] for t in shared) * 3 >= total * 2:
-            prefixes = shared
-    out: list[str] = []
-    for i, line in enumerate(lines):
-        head = heads.get(i)
-        if head and (_template(head) in prefixes or TIMESTAMP_PREFIX_RE.match(head)):
-            # A timestamp heading a line is a log column wherever it occurs.
-            line = line[len(head):]
-        elif prefixes and any(t.startswith("0") for t in prefixes):
-            # A timestamp column: a line whose timestamp is cut short ("14:18:37.338 |" with nothing after it).
-            stamp = TIMESTAMP_RE.match(line)
-            if stamp and not line[stamp.end():].strip(" |\t"):
-                line = ""
-        if FENCE_RE.fullmatch(line) or (line.strip() and SEPARATOR_RE.match(line) and re.search(r"[-─=]", line)):
-            line = ""
-        elif "```" in line:  # a markdown fence glued to the output ("```✘ [ERROR] ...", "... [code: 10021]```")
-            line = GLUED_FENCE_RE.sub("", line)
-        out.append(line)
-    return "\n".join(out)
-
 
 # ---------------------------------------------------------------- blocks
 
@@ -537,6 +319,7 @@ def extract_wrangler_error(text: str) -> ExtractedError | None:
     return ExtractedError(message=message, title=make_title(message), code=_code_of(message), endpoint=endpoint)
 
 
+
 # ---------------------------------------------------------------- other commands
 
 
@@ -702,6 +485,7 @@ def _dedupe(lines: Iterable[str]) -> list[str]:
     return [line for line in dict.fromkeys(lines) if line]
 
 
+
 # ---------------------------------------------------------------- entry points
 
 
@@ -774,86 +558,3 @@ def clean_message(text: str) -> str:
         return text
     found = extract_text(text)
     return found.message if found else text
-
-
-def make_title(message: str) -> str:
-    """A short title: the first line without the code suffix or an ``Error:`` prefix, cut at a word."""
-    first = message.strip().split("\n", 1)[0]
-    first = CODE_RE.sub("", first).strip()
-    first = re.sub(r"^(?:✘\s*)?(?:\[ERROR\]\s*)?(?:Error:\s*)?", "", first).strip().rstrip(".:").strip()
-    if len(first) > SHORT_TITLE:
-        # A long message reads best as its first sentence ("R2 bucket 'x' not found").
-        sentence = re.match(r"(.{12,}?[a-z0-9'\")])\.\s", first)
-        if sentence:
-            first = sentence.group(1)
-    if len(first) > MAX_TITLE:
-        cut = first[:MAX_TITLE].rsplit(" ", 1)[0]
-        first = cut.rstrip(",;:") + "…"
-    return first or "Command failed"
-
-
-# ---------------------------------------------------------------- WRANGLER_OUTPUT_FILE_PATH
-
-
-def read_wrangler_output(paths: Sequence[Path], *, offsets: dict[Path, int] | None = None) -> WranglerOutput:
-    """Read wrangler's ND-JSON entries (only what was appended after ``offsets``); bad lines are skipped."""
-    entries: list[dict] = []
-    for path in paths:
-        try:
-            with open(path, "rb") as handle:
-                handle.seek((offsets or {}).get(path, 0))
-                data = handle.read(16 * 1024 * 1024)
-        except OSError:
-            continue
-        for raw in data.decode("utf-8", "replace").splitlines():
-            try:
-                entry = json.loads(raw)
-            except ValueError:
-                continue
-            if isinstance(entry, dict):
-                entries.append(entry)
-    return summarise_entries(entries)
-
-
-def summarise_entries(entries: Sequence[dict]) -> WranglerOutput:
-    version_id = deployment_id = failed_message = None
-    failed_code = retry_after = None
-    urls: list[str] = []
-    for entry in entries:
-        kind = entry.get("type")
-        if kind in ("deploy", "version-upload"):
-            version_id = _str(entry.get("version_id")) or version_id
-            urls.extend(u for u in (entry.get("targets") or []) if isinstance(u, str))
-            for key in ("preview_url", "preview_alias_url"):
-                if isinstance(entry.get(key), str):
-                    urls.append(entry[key])
-        elif kind == "version-deploy":
-            deployment_id = _str(entry.get("deployment_id")) or deployment_id
-            traffic = entry.get("version_traffic")
-            if isinstance(traffic, dict) and traffic:
-                version_id = max(traffic.items(), key=lambda kv: kv[1] if isinstance(kv[1], (int, float)) else 0)[0]
-        elif kind in ("pages-deploy", "pages-deploy-detailed"):
-            deployment_id = _str(entry.get("deployment_id")) or deployment_id
-            version_id = version_id or deployment_id
-            for key in ("url", "alias"):
-                if isinstance(entry.get(key), str):
-                    urls.append(entry[key])
-        elif kind == "command-failed":
-            code = entry.get("code")
-            failed_code = code if isinstance(code, int) else failed_code
-            failed_message = _str(entry.get("message")) or failed_message
-            retry = entry.get("retry_after_ms")
-            retry_after = retry if isinstance(retry, int) else retry_after
-    return WranglerOutput(
-        version_id=version_id,
-        urls=tuple(dict.fromkeys(urls)),
-        deployment_id=deployment_id,
-        failed_code=failed_code,
-        failed_message=failed_message,
-        retry_after_ms=retry_after,
-        entry_types=tuple(str(e.get("type")) for e in entries),
-    )
-
-
-def _str(value: object) -> str | None:
-    return value if isinstance(value, str) and value else None

@@ -23,7 +23,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Sequence, TypeVar
 
 from faultbook.capture import extract as extract_mod
-from faultbook.capture.extract import ExtractedError, WranglerOutput
+from faultbook.capture.wrangler_output import read_wrangler_output
+from faultbook.capture.extract import ExtractedError
+from faultbook.capture.wrangler_output import WranglerOutput
 from faultbook.capture.infer import GitInfo
 from faultbook.capture.runner import run_command
 from faultbook.capture.scrub import Scrubber, storable
@@ -208,7 +210,7 @@ def run_attempt(ledger: Ledger, target: Target, *, say: Callable[[str], None]) -
         )
         if dir_before is not None:
             output_paths = _new_files(Path(target.environ[OUTPUT_DIR_VAR]), dir_before)
-        wrangler = extract_mod.read_wrangler_output(output_paths, offsets=offsets)
+        wrangler = read_wrangler_output(output_paths, offsets=offsets)
     finally:
         if cleanup:
             try:

@@ -6,7 +6,8 @@ import re
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from faultbook.capture.extract import ExtractedError, WranglerOutput
+from faultbook.capture.extract import ExtractedError
+from faultbook.capture.wrangler_output import WranglerOutput
 from faultbook.domain import DeploymentOutcome, utcnow
 from faultbook.knowledge.codes import TRANSIENT_CODES, ApiCode
 

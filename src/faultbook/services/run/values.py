@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
-from faultbook.capture.extract import ExtractedError, WranglerOutput
+from faultbook.capture.extract import ExtractedError
+from faultbook.capture.wrangler_output import WranglerOutput
 from faultbook.capture.infer import Inference
 from faultbook.capture.runner import CommandResult
 from faultbook.domain import Deployment, DeploymentOutcome, Failure
